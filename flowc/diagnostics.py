@@ -1,0 +1,96 @@
+"""Diagnostics: what is wrong, where, and what would fix it; collected, sorted, rendered."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .source import Source, Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
+    """One error in one file: a stable code, a message, a span and optional help and notes."""
+
+    code: str
+    message: str
+    path: str
+    span: Span
+    help: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.span.line, self.span.column, self.code, self.message)
+
+    def location(self) -> str:
+        return f"{self.path}:{self.span.line}:{self.span.column}"
+
+    def concise(self) -> str:
+        """One line: `path:line:col: error: message [code]`."""
+        return f"{self.location()}: error: {self.message} [{self.code}]"
+
+    def render(self, source: Source | None, color: bool = False) -> str:
+        """The full form: the concise line, the source line with a caret, then help and notes."""
+        bold, red, blue, reset = ("\x1b[1m", "\x1b[31m", "\x1b[34m", "\x1b[0m") if color else ("",) * 4
+        lines = [f"{bold}{self.location()}: {red}error:{reset}{bold} {self.message} [{self.code}]{reset}"]
+        text = source.line_text(self.span.line) if source is not None else ""
+        if text.strip():
+            gutter = str(self.span.line)
+            pad = " " * len(gutter)
+            shown = text.expandtabs(1)
+            width = self.span.end_column - self.span.column if self.span.end_line == self.span.line else len(text) - self.span.column + 1
+            width = max(1, min(width, len(shown) - self.span.column + 1))
+            caret = " " * (self.span.column - 1) + "^" + "~" * (width - 1)
+            lines += [f"{blue}{pad} |{reset}", f"{blue}{gutter} |{reset} {shown}", f"{blue}{pad} |{reset} {red}{caret}{reset}"]
+        if self.help:
+            lines.append(f"{blue}help:{reset} {self.help}")
+        lines.extend(f"{blue}note:{reset} {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+class CompileError(Exception):
+    """Raised by `flowc.compile_source` when the input has errors; carries every diagnostic."""
+
+    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None) -> None:
+        self.diagnostics = diagnostics
+        self.source = source
+        super().__init__("\n".join(d.concise() for d in diagnostics))
+
+    def render(self, color: bool = False) -> str:
+        return "\n\n".join(d.render(self.source, color) for d in self.diagnostics)
+
+
+class Collector:
+    """Every stage reports into one collector, so one run shows every error of a file."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._seen: dict[tuple[str, int, int, str, str], Diagnostic] = {}
+
+    def error(
+        self, code: str, message: str, span: Span, *, help: str | None = None, notes: tuple[str, ...] = ()
+    ) -> None:
+        diagnostic = Diagnostic(code=code, message=message, path=self.source.path, span=span, help=help, notes=notes)
+        self._seen.setdefault(diagnostic.sort_key, diagnostic)
+
+    def __bool__(self) -> bool:
+        return bool(self._seen)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return sorted(self._seen.values(), key=lambda d: d.sort_key)
+
+    def raise_if_any(self) -> None:
+        if self._seen:
+            raise CompileError(self.diagnostics, self.source)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A `help:` text suggesting the closest candidate names, if any is close."""
+    names = sorted(set(candidates))
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if not close:
+        return None
+    return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"

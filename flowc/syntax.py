@@ -1,0 +1,301 @@
+"""The syntax tree: what was written in a `.flow` file, with a span on everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from .source import Span
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Literal:
+    """A number, string, True, False or None."""
+
+    value: int | float | str | bool | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attr:
+    """A `.name` step after a reference."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Index:
+    """A `[literal]` step after a reference."""
+
+    key: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ref:
+    """A parameter or node of the flow, followed by attribute and index steps."""
+
+    name: str
+    steps: tuple[Attr | Index, ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListExpr:
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DictExpr:
+    items: tuple[tuple[Literal, Expr], ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class First:
+    """`first(a, b, …)`: the first argument that is not None."""
+
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Each:
+    """`each REF`: the element of a `map`."""
+
+    ref: Ref
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Call:
+    """`callee(args)`; only a node's right-hand side or a fallback may be a call."""
+
+    callee: tuple[str, ...]
+    callee_span: Span
+    args: tuple[Arg, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arg:
+    """A positional (`name` is None) or keyword argument."""
+
+    name: str | None
+    value: Expr
+    span: Span
+
+
+Expr: TypeAlias = Literal | Ref | ListExpr | DictExpr | First | Each | Call
+
+# ---------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compare:
+    """`left OP right` where OP is a comparison, `in` or `not in`."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoolOp:
+    """`and` / `or` over two or more conditions."""
+
+    op: str
+    items: tuple[Cond, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Not:
+    item: Cond
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Truthy:
+    """A bare reference or literal used as a condition."""
+
+    value: Expr
+    span: Span
+
+
+Cond: TypeAlias = Compare | BoolOp | Not | Truthy
+
+# ---------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypeName:
+    parts: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypeSubscript:
+    base: TypeName
+    args: tuple[TypeExpr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypeUnion:
+    items: tuple[TypeExpr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypeList:
+    """`[A, B]` as in `Callable[[A, B], R]`."""
+
+    items: tuple[TypeExpr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypeConst:
+    """`None`, `...`, or a string or number literal (only inside `Literal[...]`)."""
+
+    value: str | int | float | None
+    text: str
+    span: Span
+
+
+TypeExpr: TypeAlias = TypeName | TypeSubscript | TypeUnion | TypeList | TypeConst
+
+# ---------------------------------------------------------------- clauses and nodes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Number:
+    """A number written where a count is expected (validated by the checker)."""
+
+    value: int | float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Duration:
+    seconds: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clause:
+    """One clause as written; `kind` is its keyword (`timeout`, `retry`, …)."""
+
+    kind: str
+    span: Span
+    number: Number | None = None
+    duration: Duration | None = None
+    backoff: Duration | None = None
+    max_delay: Duration | None = None
+    jitter: bool = False
+    retry_on: tuple[TypeName, ...] = ()
+    value: Expr | None = None
+    cond: Cond | None = None
+    name: str | None = None
+    name_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Node:
+    name: str
+    name_span: Span
+    is_map: bool
+    call: Expr
+    clauses: tuple[Clause, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EdgeTerm:
+    """`START`, `END`, a node name or a `[a, b]` group."""
+
+    names: tuple[tuple[str, Span], ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edges:
+    terms: tuple[EdgeTerm, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Return:
+    """`return EXPR` (`value`) or `return a=EXPR, b=EXPR` (`outputs`)."""
+
+    value: Expr | None
+    outputs: tuple[Arg, ...]
+    span: Span
+
+
+# ---------------------------------------------------------------- module level
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Param:
+    name: str
+    type: TypeExpr
+    default: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    name: str
+    type: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flow:
+    name: str
+    name_span: Span
+    params: tuple[Param, ...]
+    returns: TypeExpr | tuple[Output, ...]
+    limit: Number | None
+    timeout: Duration | None
+    options: tuple[tuple[str, Span], ...]
+    nodes: tuple[Node, ...]
+    edges: tuple[Edges, ...]
+    returns_stmt: tuple[Return, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Import:
+    """`from module import name as alias` (`name` set) or `import module as alias`."""
+
+    module: tuple[str, ...]
+    name: str | None
+    alias: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pool:
+    name: str
+    limit: Number
+    rate: Number | None
+    per: Duration | None
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Module:
+    imports: tuple[Import, ...]
+    pools: tuple[Pool, ...]
+    flows: tuple[Flow, ...]
