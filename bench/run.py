@@ -1,0 +1,1036 @@
+#!/usr/bin/env python
+"""The flowc benchmark suite: `python bench/run.py [--quick] [--out bench/RESULTS.md]`.
+
+Compiles the `.flow` files in `bench/flows/` with `flowc.compile_source` into a temporary
+directory, imports the generated modules, and times them against the hand-written
+equivalents in `bench/baselines.py`, all in one process so that every figure is a ratio of
+two measurements taken side by side. Then times the compiler itself on large generated flows,
+and, when they are installed, the same DAGs on general workflow engines (`bench/engines.py`).
+
+When `flowc.compile_source` is not available (or a flow fails to compile), the report says so
+and the baseline figures are still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import gc
+import importlib
+import importlib.util
+import inspect
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import traceback
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+FLOWS_DIR = BENCH_DIR / "flows"
+README = BENCH_DIR / "README.md"
+DEFAULT_OUT = BENCH_DIR / "RESULTS.md"
+
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # an uninstalled checkout: `import flowc` from the work tree
+
+import baselines  # noqa: E402
+import engines  # noqa: E402
+import flowgen  # noqa: E402
+import steps  # noqa: E402
+
+# ================================================================ configuration
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool
+    rounds: int  # timed batches per variant (paired across variants)
+    batch_seconds: float  # wall time one batch aims at
+    warmup_seconds: float  # per variant, before calibrating
+    sleep_rounds: int  # repetitions of each sleeping measurement
+    map_sleep_items: int
+    big_map_items: int  # the large scheduling-cost map
+    small_map_items: int  # the same map ten times smaller, to show memory does not grow
+    semaphore_map_items: int  # the one-task-per-item baseline gets slow and large beyond this
+    compile_sizes: tuple[int, ...]
+    compile_budget_seconds: float  # skip a compile size predicted to take longer than this
+
+    @staticmethod
+    def make(quick: bool) -> Config:
+        if quick:
+            return Config(
+                quick=True,
+                rounds=5,
+                batch_seconds=0.004,
+                warmup_seconds=0.01,
+                sleep_rounds=2,
+                map_sleep_items=2000,
+                big_map_items=100_000,
+                small_map_items=10_000,
+                semaphore_map_items=10_000,
+                compile_sizes=(100, 1000),
+                compile_budget_seconds=5.0,
+            )
+        return Config(
+            quick=False,
+            rounds=21,
+            batch_seconds=0.025,
+            warmup_seconds=0.05,
+            sleep_rounds=7,
+            map_sleep_items=2000,
+            big_map_items=1_000_000,
+            small_map_items=100_000,
+            semaphore_map_items=100_000,
+            compile_sizes=(100, 1000, 10_000),
+            compile_budget_seconds=60.0,
+        )
+
+
+# ================================================================ report model
+
+
+@dataclass
+class Check:
+    """One figure with a target, for the summary."""
+
+    figure: str
+    measured: str
+    target: str
+    met: bool | None  # None: not measured
+
+
+@dataclass
+class Section:
+    title: str
+    intro: str = ""
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra_tables: list[tuple[list[str], list[list[str]]]] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        out = [f"## {self.title}", ""]
+        if self.intro:
+            out += [self.intro, ""]
+        if self.columns:
+            out += _table(self.columns, self.rows) + [""]
+        for columns, rows in self.extra_tables:
+            out += _table(columns, rows) + [""]
+        out += [f"- {note}" for note in self.notes]
+        if self.notes:
+            out.append("")
+        return "\n".join(out)
+
+
+def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+@dataclass
+class Report:
+    config: Config
+    machine: dict[str, str]
+    status: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+
+    def add(self, section: Section) -> None:
+        self.sections.append(section)
+        print(section.markdown(), flush=True)
+
+    def check(self, figure: str, measured: str, target: str, met: bool | None) -> str:
+        if measured.startswith("not measured (") and len(measured) > 60:
+            measured = "not measured (see below)"
+        self.checks.append(Check(figure, measured, target, met))
+        return _verdict(met)
+
+    def summary(self) -> str:
+        rows = [[c.figure, c.measured, c.target, _verdict(c.met)] for c in self.checks]
+        return "\n".join(_table(["figure", "measured", "target", "met"], rows))
+
+    def machine_lines(self) -> list[str]:
+        return [f"- {key}: {value}" for key, value in self.machine.items()]
+
+    def markdown(self) -> str:
+        out = ["# flowc benchmark results", ""]
+        out += self.machine_lines() + [""]
+        out += [f"- {line}" for line in self.status]
+        out += ["", "## Summary: figures against their targets", "", self.summary(), ""]
+        out += [section.markdown() for section in self.sections]
+        return "\n".join(out).rstrip() + "\n"
+
+
+def _verdict(met: bool | None) -> str:
+    return "–" if met is None else ("yes" if met else "**NO**")
+
+
+# ================================================================ machine info
+
+
+def machine_info(config: Config, argv: Sequence[str]) -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    try:
+        import flowc
+
+        flowc_version = getattr(flowc, "__version__", "?")
+    except Exception as error:  # noqa: BLE001 - the report says what went wrong
+        flowc_version = f"not importable ({type(error).__name__}: {error})"
+    return {
+        "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "CPU": f"{cpu} ({os.cpu_count()} logical cores)",
+        "Python": f"{platform.python_implementation()} {platform.python_version()} on {platform.system()} {platform.machine()}",
+        "flowc": flowc_version,
+        "Mode": "quick (smoke run, few repetitions, small maps)" if config.quick else "full",
+        "Command": "python bench/run.py " + " ".join(argv),
+    }
+
+
+# ================================================================ the compiler, if there is one
+
+
+@dataclass
+class Compiler:
+    """`flowc.compile_source`, and `compile_timed` when flowc offers a phase split."""
+
+    compile_source: Callable[[str, str], str]
+    compile_timed: Callable[[str, str], tuple[str, dict[str, float]]] | None
+
+
+def load_compiler() -> tuple[Compiler | None, str]:
+    try:
+        import flowc
+    except Exception as error:  # noqa: BLE001
+        return None, f"`import flowc` failed: {type(error).__name__}: {error}"
+    compile_source = getattr(flowc, "compile_source", None)
+    if not callable(compile_source):
+        return None, "`flowc.compile_source` does not exist yet"
+    timed = getattr(flowc, "compile_timed", None)
+    if not callable(timed):
+        try:
+            pipeline = importlib.import_module("flowc.pipeline")
+            timed = getattr(pipeline, "compile_timed", None)
+        except ImportError:
+            timed = None
+    return Compiler(compile_source, timed if callable(timed) else None), "available"
+
+
+def describe_error(error: BaseException, limit: int = 3) -> str:
+    """A compile error in a line or three: its diagnostics if it carries them."""
+    diagnostics = getattr(error, "diagnostics", None)
+    if diagnostics:
+        shown = []
+        for diagnostic in list(diagnostics)[:limit]:
+            concise = getattr(diagnostic, "concise", None)
+            shown.append(concise() if callable(concise) else str(diagnostic))
+        more = f" (+{len(diagnostics) - limit} more)" if len(diagnostics) > limit else ""
+        return "; ".join(shown) + more
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+class Generated:
+    """The bench flows compiled into a temporary directory and imported."""
+
+    def __init__(self, compiler: Compiler | None, workdir: Path) -> None:
+        self.modules: dict[str, ModuleType] = {}
+        self.errors: dict[str, str] = {}
+        self.workdir = workdir
+        if compiler is None:
+            return
+        if str(workdir) not in sys.path:
+            sys.path.insert(0, str(workdir))
+        for path in sorted(FLOWS_DIR.glob("*.flow")):
+            name = path.stem
+            filename = path.relative_to(ROOT).as_posix()
+            try:
+                code = compiler.compile_source(path.read_text(encoding="utf-8"), filename)
+            except Exception as error:  # noqa: BLE001 - reported, the baselines still run
+                self.errors[name] = f"compile failed: {describe_error(error)}"
+                continue
+            target = workdir / f"{name}.py"
+            target.write_text(code, encoding="utf-8")
+            module_name = f"_flowbench_{name}"
+            try:
+                spec = importlib.util.spec_from_file_location(module_name, target)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+            except Exception as error:  # noqa: BLE001
+                self.errors[name] = f"import failed: {type(error).__name__}: {error}"
+                continue
+            self.modules[name] = module
+
+    def flow(self, module: str, name: str) -> tuple[Callable[..., Awaitable[Any]] | None, str]:
+        """The generated `async def` for one flow, or None and why not."""
+        if module in self.errors:
+            return None, self.errors[module]
+        if module not in self.modules:
+            return None, "no compiler"
+        fn = getattr(self.modules[module], name, None)
+        if fn is None or not inspect.iscoroutinefunction(fn):
+            return None, f"`{module}.py` has no `async def {name}`"
+        return fn, ""
+
+
+# ================================================================ timing machinery
+
+
+@dataclass
+class Variant:
+    """One way of running the same thing: a zero-argument callable, async or plain."""
+
+    name: str
+    fn: Callable[[], Any]
+    is_async: bool = True
+
+
+@dataclass
+class Timing:
+    name: str
+    per_call: list[float]  # seconds per call, one entry per round
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.per_call)
+
+
+@dataclass
+class Ratio:
+    median: float
+    low: float  # 25th percentile of the per-round ratios
+    high: float  # 75th percentile
+
+    def text(self) -> str:
+        return f"{self.median:.2f}× [{self.low:.2f}–{self.high:.2f}]"
+
+
+def paired_ratio(a: Timing, b: Timing) -> Ratio:
+    """a / b, computed round by round (the rounds interleave the variants), then summarised."""
+    ratios = sorted(x / y for x, y in zip(a.per_call, b.per_call, strict=True))
+    if len(ratios) >= 4:
+        q = statistics.quantiles(ratios, n=4)
+        return Ratio(statistics.median(ratios), q[0], q[2])
+    return Ratio(statistics.median(ratios), ratios[0], ratios[-1])
+
+
+async def _batch(variant: Variant, n: int) -> float:
+    fn = variant.fn
+    if variant.is_async:
+        start = time.perf_counter()
+        for _ in range(n):
+            await fn()
+        return time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return time.perf_counter() - start
+
+
+async def compare(variants: Sequence[Variant], config: Config) -> dict[str, Timing]:
+    """Time every variant in interleaved rounds; each round times one batch of each variant,
+    the batch size calibrated so that a batch takes about `config.batch_seconds`."""
+    sizes: dict[str, int] = {}
+    for variant in variants:
+        calls, spent = 0, 0.0
+        while spent < config.warmup_seconds or calls < 3:
+            spent += await _batch(variant, 1)
+            calls += 1
+        per_call = spent / calls
+        sizes[variant.name] = max(1, round(config.batch_seconds / max(per_call, 1e-9)))
+    timings = {variant.name: Timing(variant.name, []) for variant in variants}
+    for round_index in range(config.rounds):
+        # Rotate the order so that no variant always runs right after a given other one.
+        shift = round_index % len(variants)
+        for variant in [*variants[shift:], *variants[:shift]]:
+            gc.collect()
+            n = sizes[variant.name]
+            timings[variant.name].per_call.append(await _batch(variant, n) / n)
+    return timings
+
+
+async def makespans(variants: Sequence[Variant], rounds: int) -> dict[str, list[float]]:
+    """Wall time of single calls (for measurements that sleep), interleaved, after a warm-up."""
+    for variant in variants:
+        await variant.fn()
+    result: dict[str, list[float]] = {variant.name: [] for variant in variants}
+    for _ in range(rounds):
+        for variant in variants:
+            gc.collect()
+            start = time.perf_counter()
+            await variant.fn()
+            result[variant.name].append(time.perf_counter() - start)
+    return result
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_bytes(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(size) < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError
+
+
+class NoopObserver:
+    """An observer that does nothing: what the hook costs when someone listens but does no work."""
+
+    def node_started(self, node: Any, index: Any, attempt: Any) -> None:
+        pass
+
+    def node_finished(self, node: Any, index: Any, attempt: Any, duration: Any) -> None:
+        pass
+
+    def node_retrying(self, node: Any, index: Any, attempt: Any, error: Any, delay: Any) -> None:
+        pass
+
+    def node_failed(self, node: Any, index: Any, attempt: Any, error: Any, duration: Any) -> None:
+        pass
+
+    def node_skipped(self, node: Any) -> None:
+        pass
+
+
+# ================================================================ 1. DAG run time
+
+
+@dataclass(frozen=True)
+class DagCase:
+    title: str
+    module: str
+    flow: str
+    tasks: Callable[[int], Awaitable[int]]
+    gather: Callable[[int], Awaitable[int]]
+    sync: Callable[[int], int]
+    gather_label: str
+    target_ref: str  # the baseline the target is against: "tasks" or "gather"
+    target: float
+
+
+DAG_CASES = (
+    DagCase(
+        "Diamond: `START >> prepare >> [a, b] >> merge >> END`",
+        "diamond", "diamond",
+        baselines.diamond_tasks, baselines.diamond_gather, baselines.diamond_sync,
+        "direct awaits + gather", "tasks", 0.8,
+    ),
+    DagCase(
+        f"Fan-out/fan-in, {flowgen.FANOUT_WIDTH} wide: `START >> src >> [n0..n{flowgen.FANOUT_WIDTH - 1}] >> join >> END`",
+        "fanout", "fanout",
+        baselines.fanout_tasks, baselines.fanout_gather, baselines.fanout_sync,
+        "direct awaits + gather", "tasks", 0.8,
+    ),
+    DagCase(
+        f"Chain of {flowgen.CHAIN_LENGTH} nodes",
+        "chain", "chain",
+        baselines.chain_tasks, baselines.chain_gather, baselines.chain_sync,
+        "direct awaits", "gather", 2.0,
+    ),
+)
+
+
+async def dag_case(case: DagCase, generated: Generated, config: Config, report: Report) -> Section:
+    gen, why = generated.flow(case.module, case.flow)
+    expected = case.sync(1)
+    variants = [
+        Variant("one task per node", lambda: case.tasks(1)),
+        Variant(case.gather_label, lambda: case.gather(1)),
+        Variant("plain sync calls (floor)", lambda: case.sync(1), is_async=False),
+    ]
+    notes: list[str] = []
+    for variant in variants[:2]:
+        got = await variant.fn()
+        assert got == expected, f"{case.module}: baseline {variant.name} returned {got}, expected {expected}"
+    if gen is not None:
+        got = await gen(1)
+        if got != expected:
+            notes.append(f"generated `{case.flow}(1)` returned {got!r}, expected {expected!r}: not timed")
+            gen, why = None, "wrong result"
+        else:
+            variants.insert(0, Variant("generated", lambda: gen(1)))
+    timings = await compare(variants, config)
+    tasks, gather, floor = timings["one task per node"], timings[case.gather_label], timings["plain sync calls (floor)"]
+    ref_name = "one task per node" if case.target_ref == "tasks" else case.gather_label
+    rows = []
+    for name, timing in timings.items():
+        rows.append([
+            name,
+            fmt_time(timing.median),
+            paired_ratio(timing, tasks).text(),
+            paired_ratio(timing, gather).text(),
+            f"{timing.median / floor.median:.1f}×",
+        ])
+    target_text = f"≤ {case.target:g}× {ref_name}"
+    if "generated" in timings:
+        ratio = paired_ratio(timings["generated"], timings[ref_name])
+        met = report.check(f"{case.module}: generated / {ref_name}", f"{ratio.median:.2f}×", target_text,
+                           ratio.median <= case.target)
+        notes.insert(0, f"Target: generated {target_text}: **{ratio.median:.2f}×** ({met}).")
+    else:
+        report.check(f"{case.module}: generated / {ref_name}", f"not measured ({why})", target_text, None)
+        notes.insert(0, f"Generated code not measured: {why}. Target: generated {target_text}.")
+    return Section(
+        title=f"1. {case.title}",
+        columns=["variant", "per call (median)", "vs one task per node", f"vs {case.gather_label}", "vs sync floor"],
+        rows=rows,
+        notes=notes,
+    )
+
+
+# ---------------------------------------------------------------- skewed DAGs with sleeps
+
+# Mirrors bench/flows/skewed.flow: node -> (milliseconds, predecessors).
+SKEW_SHAPES: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {
+    "skew_n": {
+        "a": (50, ()), "b": (10, ()), "c": (10, ("a", "b")), "d": (60, ("b",)), "out": (0, ("c", "d")),
+    },
+    "skew_w": {
+        "p": (10, ()), "q": (40, ()), "r": (10, ()),
+        "u": (60, ("p",)), "v": (10, ("p", "q")), "w": (10, ("q", "r")), "z": (60, ("r",)),
+        "out": (0, ("u", "v", "w", "z")),
+    },
+}
+
+
+def critical_path(shape: dict[str, tuple[int, tuple[str, ...]]]) -> float:
+    finish: dict[str, float] = {}
+    for node, (ms, deps) in shape.items():  # listed in topological order
+        finish[node] = ms + max((finish[d] for d in deps), default=0)
+    return max(finish.values()) / 1000
+
+
+async def skewed(generated: Generated, config: Config, report: Report) -> Section:
+    rows = []
+    notes = [
+        "Makespan = wall time of one run; critical path = the longest chain of sleeps. "
+        "Target for the generated code: 1.00×. The level-by-level gather version is what a careful "
+        "hand-written `gather` gives on a DAG that is not series-parallel.",
+    ]
+    cases = (
+        ("skew_n", "N: a→c, b→c, b→d (a=50, b=10, c=10, d=60 ms)", baselines.skew_n_tasks, baselines.skew_n_gather),
+        ("skew_w", "W: p→u, p→v, q→v, q→w, r→w, r→z (p=10, q=40, r=10, u=60, v=10, w=10, z=60 ms)",
+         baselines.skew_w_tasks, baselines.skew_w_gather),
+    )
+    for flow, label, tasks, gather in cases:
+        cp = critical_path(SKEW_SHAPES[flow])
+        variants = [Variant("one task per node", lambda t=tasks: t(1)), Variant("level-by-level gather", lambda g=gather: g(1))]
+        expected = await tasks(1)
+        gen, why = generated.flow("skewed", flow)
+        if gen is not None:
+            got = await gen(1)
+            if got == expected:
+                variants.insert(0, Variant("generated", lambda g=gen: g(1)))
+            else:
+                why = f"returned {got!r}, expected {expected!r}"
+                notes.append(f"generated `{flow}` {why}: not timed")
+        spans = await makespans(variants, config.sleep_rounds)
+        for name, values in spans.items():
+            median = statistics.median(values)
+            rows.append([label, name, fmt_time(median), fmt_time(cp), f"{median / cp:.2f}×"])
+        target = "1.00× (≤ 1.05× allowing timer slack)"
+        if "generated" in spans:
+            ratio = statistics.median(spans["generated"]) / cp
+            report.check(f"{flow}: makespan / critical path", f"{ratio:.2f}×", target, ratio <= 1.05)
+        else:
+            report.check(f"{flow}: makespan / critical path", f"not measured ({why})", target, None)
+    return Section(
+        title="1. Skewed DAGs with sleeps (not series-parallel)",
+        columns=["DAG", "variant", "makespan (median)", "critical path", "ratio"],
+        rows=rows,
+        notes=notes,
+    )
+
+
+# ---------------------------------------------------------------- maps
+
+
+async def map_sleep(generated: Generated, config: Config, report: Report) -> Section:
+    n, limit = config.map_sleep_items, 50
+    ideal = n / limit * 0.005
+    items = list(range(n))
+    expected = [x + 1 for x in items]
+    variants = [
+        Variant("Semaphore + gather", lambda: baselines.map_semaphore(steps.item_5ms, items, limit)),
+        Variant("worker tasks", lambda: baselines.map_workers(steps.item_5ms, items, limit)),
+    ]
+    notes = []
+    gen, why = generated.flow("maps", "map_sleep")
+    if gen is not None:
+        got = await gen(items)
+        if list(got) == expected:
+            variants.insert(0, Variant("generated", lambda: gen(items)))
+        else:
+            why = "wrong result"
+            notes.append("generated `map_sleep` returned a wrong list: not timed")
+    rows = []
+    # One variant at a time so that the in-flight counter is that variant's alone.
+    for variant in variants:
+        await variant.fn()  # warm-up
+        spans, peaks, calls = [], [], []
+        for _ in range(config.sleep_rounds):
+            steps.IN_FLIGHT.reset()
+            gc.collect()
+            start = time.perf_counter()
+            await variant.fn()
+            spans.append(time.perf_counter() - start)
+            peaks.append(steps.IN_FLIGHT.peak)
+            calls.append(steps.IN_FLIGHT.calls)
+        median = statistics.median(spans)
+        rows.append([variant.name, fmt_time(median), f"{median / ideal:.3f}×", f"{max(peaks)} (min {min(peaks)})",
+                     str(calls[0])])
+        if variant.name == "generated":
+            report.check("map 2,000 × 5 ms at limit 50: makespan / ideal", f"{median / ideal:.3f}×", "≤ 1.10×",
+                         median / ideal <= 1.10)
+            report.check("map 2,000 × 5 ms at limit 50: peak in flight", f"{max(peaks)} (min {min(peaks)})",
+                         f"exactly {limit}", max(peaks) == limit and min(peaks) == limit)
+    if gen is None:
+        report.check("map 2,000 × 5 ms at limit 50: makespan / ideal", f"not measured ({why})", "≤ 1.10×", None)
+        report.check("map 2,000 × 5 ms at limit 50: peak in flight", f"not measured ({why})", f"exactly {limit}", None)
+    # The timer floor: the same number of 5 ms waves as plain sequential sleeps.
+    waves = -(-n // limit)
+    floor = []
+    for _ in range(config.sleep_rounds):
+        start = time.perf_counter()
+        for _ in range(waves):
+            await asyncio.sleep(0.005)
+        floor.append(time.perf_counter() - start)
+    floor_median = statistics.median(floor)
+    rows.append([f"{waves} sequential 5 ms sleeps (timer floor)", fmt_time(floor_median),
+                 f"{floor_median / ideal:.3f}×", "1", str(waves)])
+    notes.insert(0, f"Ideal makespan: {n} / {limit} × 5 ms = {fmt_time(ideal)}. Peak in flight is counted by the step. "
+                 "The timer-floor row is what the event loop's timers alone allow for the same number of waves.")
+    return Section(
+        title=f"1. Map of {n:,} items at limit {limit}, each sleeping 5 ms",
+        columns=["variant", "makespan (median)", "vs ideal", "peak in flight", "calls"],
+        rows=rows,
+        notes=notes,
+    )
+
+
+async def _traced_peak(run: Callable[[], Awaitable[list[int]]]) -> tuple[int, int]:
+    """(tracemalloc peak minus the result list's own size, the result list's size)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        result = await run()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = sys.getsizeof(result)
+    del result
+    return peak - size, size
+
+
+async def map_big(generated: Generated, config: Config, report: Report) -> Section:
+    limit = 100
+    big, small, sem_n = config.big_map_items, config.small_map_items, config.semaphore_map_items
+    notes = [
+        "Each item's step returns its input object, so the result list's elements allocate nothing: "
+        "the memory figure is tracemalloc's peak during the call minus `sys.getsizeof(result)`, i.e. "
+        "what the scheduling itself holds at its worst.",
+        f"The Semaphore + gather baseline makes one task per item; it is measured at {sem_n:,} items only "
+        "(at 1,000,000 it takes about 15 s and 0.9 GB here).",
+        "The worker-task baseline never yields on a step that does not suspend, so one worker runs every "
+        "item: it is the floor for this figure, not a fair concurrency comparison.",
+    ]
+    gen, why = generated.flow("maps", "map_big")
+    runners: list[tuple[str, Callable[[list[int]], Awaitable[list[int]]], tuple[int, ...]]] = []
+    if gen is not None:
+        probe = list(range(1000))
+        got = await gen(probe)
+        if list(got) == probe:
+            runners.append(("generated", lambda xs: gen(xs), (small, big)))
+        else:
+            why = "wrong result"
+            notes.append("generated `map_big` returned a wrong list: not measured")
+    runners.append(("worker tasks", lambda xs: baselines.map_workers(steps.ident, xs, limit), (small, big)))
+    runners.append(("Semaphore + gather", lambda xs: baselines.map_semaphore(steps.ident, xs, limit),
+                    tuple(sorted({sem_n // 10, sem_n}))))
+    rows = []
+    memory: dict[tuple[str, int], int] = {}
+    times: dict[tuple[str, int], float] = {}
+    for name, run, sizes in runners:
+        await run(list(range(1000)))  # warm-up
+        for n in sizes:
+            items = list(range(n))
+            # Time first (tracemalloc slows everything), skipping a size that would blow the budget.
+            rounds = 1 if (config.quick or n >= 1_000_000) else 3
+            spans = []
+            for _ in range(rounds):
+                gc.collect()
+                start = time.perf_counter()
+                result = await run(items)
+                spans.append(time.perf_counter() - start)
+                del result
+            elapsed = statistics.median(spans)
+            times[(name, n)] = elapsed
+            scheduling, result_size = await _traced_peak(lambda: run(items))
+            memory[(name, n)] = scheduling
+            rows.append([name, f"{n:,}", fmt_time(elapsed), f"{elapsed / n * 1e6:.2f} µs",
+                         fmt_bytes(scheduling), fmt_bytes(result_size)])
+            del items
+            if n == small and elapsed * (big / small) > 60 and big in sizes:
+                notes.append(f"{name}: {big:,} items skipped (predicted {elapsed * big / small:.0f} s)")
+                break
+    target = f"the same at {small:,} and {big:,} items (within 2× and 1 MiB)"
+    if ("generated", small) in memory and ("generated", big) in memory:
+        m_small, m_big = memory[("generated", small)], memory[("generated", big)]
+        independent = m_big <= max(2 * m_small, m_small + 1024 * 1024)
+        report.check(f"map {big:,} trivial items at limit 100: scheduling memory",
+                     f"{fmt_bytes(m_small)} → {fmt_bytes(m_big)}", target, independent)
+        report.check(f"map {big:,} trivial items at limit 100: time", fmt_time(times[("generated", big)]),
+                     "(reported)", None)
+    else:
+        report.check(f"map {big:,} trivial items at limit 100: scheduling memory",
+                     f"not measured ({why})", target, None)
+    return Section(
+        title=f"1. Map of {big:,} trivial items at limit {limit}: the cost of scheduling",
+        columns=["variant", "items", "time", "per item", "scheduling memory (peak − result)", "result list"],
+        rows=rows,
+        notes=notes,
+    )
+
+
+# ================================================================ 2. the observer hook
+
+
+async def observer_cost(generated: Generated, config: Config, report: Report) -> Section:
+    rows = []
+    notes = [
+        "`with no-op observer` passes an object whose five methods do nothing; `generated` passes none. "
+        "The hand-written baseline (direct awaits / gather) has no hook at all, so generated ÷ baseline "
+        "bounds what the unused hook can cost.",
+    ]
+    observer = NoopObserver()
+    cases = (
+        ("chain", "chain", baselines.chain_gather, "direct awaits"),
+        ("fanout", "fanout", baselines.fanout_gather, "direct awaits + gather"),
+    )
+    for module, flow, baseline, label in cases:
+        gen, why = generated.flow(module, flow)
+        expected = await baseline(1)
+        if gen is not None:
+            try:
+                ok = await gen(1) == expected and await gen(1, observer=observer) == expected
+            except TypeError as error:
+                ok, why = False, f"no `observer=` argument ({error})"
+            if not ok:
+                why = why or "wrong result"
+                gen = None
+        if gen is None:
+            rows.append([module, f"not measured ({why})", "", ""])
+            report.check(f"{module}: no-op observer / no observer", f"not measured ({why})", "(reported)", None)
+            report.check(f"{module}: generated (no observer) / {label}", f"not measured ({why})", "≈ 1×", None)
+            continue
+        timings = await compare(
+            [
+                Variant("generated", lambda g=gen: g(1)),
+                Variant("with no-op observer", lambda g=gen: g(1, observer=observer)),
+                Variant(label, lambda b=baseline: b(1)),
+            ],
+            config,
+        )
+        plain, observed, base = timings["generated"], timings["with no-op observer"], timings[label]
+        hook = paired_ratio(observed, plain)
+        unused = paired_ratio(plain, base)
+        rows.append([module, fmt_time(plain.median), fmt_time(observed.median), hook.text(),
+                     fmt_time(base.median), unused.text()])
+        report.check(f"{module}: no-op observer / no observer", f"{hook.median:.2f}×", "(reported)", None)
+        report.check(f"{module}: generated (no observer) / {label}", f"{unused.median:.2f}×",
+                     "≤ 1.05× on the chain (reported on the fan-out)",
+                     unused.median <= 1.05 if module == "chain" else None)
+    return Section(
+        title="2. The observer hook",
+        columns=["flow", "generated, no observer", "with no-op observer", "observer / none",
+                 "hand-written", "generated / hand-written"],
+        rows=rows,
+        notes=notes,
+    )
+
+
+# ================================================================ 3. the compiler
+
+
+async def compiler_timing(compiler: Compiler | None, config: Config, report: Report) -> Section:
+    section = Section(
+        title="3. The compiler",
+        intro="Generated flows (`bench/flowgen.py` `big_flow`): chains with timeout/retry/fallback/pool clauses, "
+        "six-wide fan-outs with a `when` branch and a joining list, maps with `limit`, sub-flow, `sync` "
+        "and `thread` calls.",
+    )
+    if compiler is None:
+        section.notes.append("Not measured: no compiler.")
+        report.check("compile 10,000 nodes", "not measured", "< 10 s", None)
+        report.check("compile growth per 10× nodes", "not measured", "≤ 12×", None)
+        return section
+    phases_known = compiler.compile_timed is not None
+    if not phases_known:
+        section.notes.append("flowc offers no `compile_timed(text, filename) -> (code, {phase: seconds})`: total time only.")
+
+    def one(text: str, filename: str) -> tuple[float, dict[str, float], str]:
+        start = time.perf_counter()
+        if compiler.compile_timed is not None:
+            code, phases = compiler.compile_timed(text, filename)
+        else:
+            code, phases = compiler.compile_source(text, filename), {}
+        return time.perf_counter() - start, dict(phases), code
+
+    # Warm up: parser tables, templates, black's first-use costs.
+    try:
+        one((FLOWS_DIR / "diamond.flow").read_text(encoding="utf-8"), "bench/flows/diamond.flow")
+    except Exception as error:  # noqa: BLE001
+        section.notes.append(f"warm-up compile failed: {describe_error(error)}")
+    totals: dict[int, float] = {}
+    phase_names: list[str] = []
+    phase_rows: dict[int, dict[str, float]] = {}
+    rows = []
+    for n in config.compile_sizes:
+        if totals:
+            last_n, last_t = max(totals.items())
+            predicted = last_t * (n / last_n) ** 1.2
+            if predicted > config.compile_budget_seconds:
+                section.notes.append(f"{n:,} nodes skipped: predicted {predicted:.0f} s from {last_n:,} nodes.")
+                continue
+        text = flowgen.big_flow(n)
+        filename = f"bench/generated/big_{n}.flow"
+        reps = 1 if n >= 10_000 else (3 if n >= 1000 or config.quick else 5)
+        runs = []
+        try:
+            for _ in range(reps):
+                gc.collect()
+                runs.append(one(text, filename))
+        except Exception as error:  # noqa: BLE001
+            section.notes.append(f"{n:,} nodes: {describe_error(error)}")
+            rows.append([f"{n:,}", f"{len(text.splitlines()):,}", "failed", "", ""])
+            continue
+        total = statistics.median(r[0] for r in runs)
+        totals[n] = total
+        phases: dict[str, float] = {}
+        for name in {key for r in runs for key in r[1]}:
+            phases[name] = statistics.median(r[1].get(name, 0.0) for r in runs)
+            if name not in phase_names:
+                phase_names.append(name)
+        phase_rows[n] = phases
+        code = runs[0][2]
+        rows.append([f"{n:,}", f"{len(text.splitlines()):,}", fmt_time(total), f"{total / n * 1e3:.2f} ms",
+                     f"{len(code.splitlines()):,}"])
+    section.columns = ["nodes", ".flow lines", "compile (median)", "per node", "output lines"]
+    section.rows = rows
+    if phase_rows:
+        order = [p for p in ("parse", "check", "emit", "black") if p in phase_names]
+        order += [p for p in phase_names if p not in order]
+        if order:
+            section.extra_tables.append((
+                ["nodes", *order, "sum of phases"],
+                [[f"{n:,}", *(fmt_time(ph.get(p, 0.0)) for p in order), fmt_time(sum(ph.values()))]
+                 for n, ph in phase_rows.items()],
+            ))
+    sizes = sorted(totals)
+    growths = []
+    for a, b in zip(sizes, sizes[1:]):
+        if b == 10 * a:
+            growth = totals[b] / totals[a]
+            growths.append(growth)
+            section.notes.append(f"{a:,} → {b:,} nodes: {growth:.1f}× the time (target ≤ 12×).")
+    if growths:
+        report.check("compile growth per 10× nodes", " / ".join(f"{g:.1f}×" for g in growths), "≤ 12×",
+                     all(g <= 12 for g in growths))
+    else:
+        report.check("compile growth per 10× nodes", "not measured", "≤ 12×", None)
+    if 10_000 in totals:
+        report.check("compile 10,000 nodes", fmt_time(totals[10_000]), "< 10 s", totals[10_000] < 10)
+    else:
+        report.check("compile 10,000 nodes", "not measured" + (" (quick)" if config.quick else ""), "< 10 s", None)
+    return section
+
+
+# ================================================================ 4. workflow engines (optional)
+
+
+async def engine_timing(generated: Generated, config: Config, report: Report) -> Section | None:
+    available = engines.available_engines()
+    if not available:
+        return None
+    rows = []
+    notes = ["The same steps in each engine's own idiom (see `bench/engines.py`); ratios are engine ÷ generated "
+             "and engine ÷ one-task-per-node, in one process run."]
+    for module, flow, tasks, build_name, width in (
+        ("diamond", "diamond", baselines.diamond_tasks, "build_diamond", None),
+        ("fanout", "fanout", baselines.fanout_tasks, "build_fanout", flowgen.FANOUT_WIDTH),
+    ):
+        expected = await tasks(1)
+        gen, _ = generated.flow(module, flow)
+        variants = [Variant("one task per node", lambda t=tasks: t(1))]
+        if gen is not None and await gen(1) == expected:
+            variants.insert(0, Variant("generated", lambda g=gen: g(1)))
+        for engine in available:
+            try:
+                build = getattr(engine, build_name)
+                run = await (build() if width is None else build(width))
+                got = await run(1)
+                if got != expected:
+                    notes.append(f"{engine.name} {module}: returned {got!r}, expected {expected!r}")
+                    continue
+            except Exception as error:  # noqa: BLE001 - one engine's trouble skips only that engine
+                notes.append(f"{engine.name} {module}: {type(error).__name__}: {error}")
+                continue
+            variants.append(Variant(f"{engine.name} {engine.version()}", lambda r=run: r(1)))
+        timings = await compare(variants, config)
+        tasks_t = timings["one task per node"]
+        for name, timing in timings.items():
+            rows.append([
+                module, name, fmt_time(timing.median),
+                paired_ratio(timing, timings["generated"]).text() if "generated" in timings else "–",
+                paired_ratio(timing, tasks_t).text(),
+            ])
+    return Section(
+        title="4. Workflow engines",
+        columns=["DAG", "runner", "per call (median)", "÷ generated", "÷ one task per node"],
+        rows=rows,
+        notes=notes,
+    )
+
+
+# ================================================================ driver
+
+
+@contextmanager
+def timed_stage(name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    print(f"[bench] {name} …", file=sys.stderr, flush=True)
+    try:
+        yield
+    finally:
+        print(f"[bench] {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+
+
+def run_section(report: Report, name: str, make: Callable[[], Awaitable[Section | None]]) -> None:
+    """One section in its own event loop (loop start-up is not inside any timing)."""
+    with timed_stage(name):
+        try:
+            section = asyncio.run(make())
+        except Exception:  # noqa: BLE001 - a broken section must not hide the others
+            section = Section(title=name, notes=["failed:", "```", traceback.format_exc().rstrip(), "```"])
+        if section is not None:
+            report.add(section)
+
+
+def update_readme(report: Report, out: Path) -> None:
+    begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+    if not README.exists():
+        return
+    text = README.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        return
+    link = os.path.relpath(out, README.parent)
+    body = "\n".join([
+        begin,
+        "",
+        f"From `python bench/run.py --out {out.relative_to(ROOT).as_posix() if out.is_relative_to(ROOT) else out}` "
+        f"({'quick' if report.config.quick else 'full'} run); every table is in [{link}]({link}).",
+        "",
+        *report.machine_lines()[:3],
+        "",
+        report.summary(),
+        "",
+        end,
+    ])
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    README.write_text(head + body + tail, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run: few repetitions, small maps")
+    parser.add_argument("--out", type=Path, help="write the results as Markdown to this file (e.g. bench/RESULTS.md)")
+    parser.add_argument("--no-engines", action="store_true", help="skip the optional workflow-engine comparison")
+    parser.add_argument("--only", action="append", choices=["dag", "skewed", "maps", "observer", "compiler", "engines"],
+                        help="run only these parts (repeatable)")
+    args = parser.parse_args(argv)
+    raw_argv = list(sys.argv[1:] if argv is None else argv)
+    config = Config.make(args.quick)
+    report = Report(config, machine_info(config, raw_argv))
+    wanted = set(args.only or ["dag", "skewed", "maps", "observer", "compiler", "engines"])
+    started = time.perf_counter()
+
+    print("# flowc benchmark\n", flush=True)
+    print("\n".join(report.machine_lines()) + "\n", flush=True)
+    compiler, compiler_status = load_compiler()
+    with tempfile.TemporaryDirectory(prefix="flowbench-") as tmp:
+        with timed_stage("compile bench flows"):
+            generated = Generated(compiler, Path(tmp))
+        if compiler is None:
+            report.status.append(f"**Generated code not measured: {compiler_status}.** Baselines only.")
+        else:
+            compiled = ", ".join(sorted(generated.modules)) or "none"
+            report.status.append(f"flowc.compile_source: available; compiled: {compiled}.")
+            if compiler.compile_timed is None:
+                report.status.append("No `compile_timed` phase split: compiler figures are totals.")
+        for name, problem in sorted(generated.errors.items()):
+            report.status.append(f"`{name}.flow`: {problem}")
+        for line in report.status:
+            print(f"- {line}", flush=True)
+        print(flush=True)
+
+        if "dag" in wanted:
+            for case in DAG_CASES:
+                run_section(report, case.module, lambda c=case: dag_case(c, generated, config, report))
+        if "skewed" in wanted:
+            run_section(report, "skewed", lambda: skewed(generated, config, report))
+        if "maps" in wanted:
+            run_section(report, "map_sleep", lambda: map_sleep(generated, config, report))
+            run_section(report, "map_big", lambda: map_big(generated, config, report))
+        if "observer" in wanted:
+            run_section(report, "observer", lambda: observer_cost(generated, config, report))
+        if "compiler" in wanted:
+            run_section(report, "compiler", lambda: compiler_timing(compiler, config, report))
+        if "engines" in wanted and not args.no_engines:
+            run_section(report, "engines", lambda: engine_timing(generated, config, report))
+
+    report.status.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
+    print("## Summary: figures against their targets\n", flush=True)
+    print(report.summary(), flush=True)
+    print(f"\n({report.status[-1]})", flush=True)
+    if args.out is not None:
+        out = args.out.resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report.markdown(), encoding="utf-8")
+        print(f"[bench] wrote {out}", file=sys.stderr)
+        if out == DEFAULT_OUT:
+            update_readme(report, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
