@@ -1,15 +1,23 @@
-"""Parse tree to syntax tree. Builds structure only; literal values that Python cannot
-represent are reported here, everything else is judged by `resolve` and `check`."""
+"""Parse results to syntax tree. Builds structure only; literal values that Python cannot
+represent are reported here, everything else is judged by `resolve` and `check`.
+
+The builder runs inside the parser (lark calls one method per rule as it reduces), so no
+parse tree is built and nothing recurses, however deeply the input nests. The parser keeps
+every token, so each method sees its rule's punctuation and keywords too, and a span runs
+from the first token or child of a rule to its last.
+"""
 
 from __future__ import annotations
 
 import ast
+import contextvars
 import math
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Transformer, Tree, v_args
-from lark.tree import Meta
+from lark import Token, Transformer
 
 from . import codes
 from . import syntax as s
@@ -18,57 +26,143 @@ from .source import Span
 
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
+# The collector of the parse in progress: the parser (and this builder) is built once per
+# process and shared, so the file-specific part travels in a context variable.
+current_errors: contextvars.ContextVar[Collector] = contextvars.ContextVar("current_errors")
 
-def span_of(item: Meta | Token) -> Span:
-    if isinstance(item, Token):
+
+def span_of(item: Any) -> Span:
+    """The span of a token or of anything built here (which all carry `.span`)."""
+    if type(item) is Token:
         return Span(item.line or 1, item.column or 1, item.end_line or 1, item.end_column or 1)
-    return Span(item.line, item.column, item.end_line, item.end_column)
-
-
-def cover(first: Span, last: Span) -> Span:
-    return Span(first.line, first.column, last.end_line, last.end_column)
-
-
-def expr_span(expr: Any) -> Span:
-    span: Span = expr.span
+    span: Span = item.span
     return span
 
 
-@v_args(meta=True)
-class Builder(Transformer[Token, s.Module]):
+def cover(first: Any, last: Any) -> Span:
+    """From the start of `first` to the end of `last` (tokens or built objects); the
+    parser's hottest helper, hence the plain code."""
+    if type(first) is not Token:
+        first = first.span
+    if type(last) is not Token:
+        last = last.span
+    return Span(first.line, first.column, last.end_line, last.end_column)
+
+
+def whole(children: Sequence[Any]) -> Span:
+    return cover(children[0], children[-1])
+
+
+def values(children: Sequence[Any]) -> list[Any]:
+    """The children that are not punctuation or keyword tokens."""
+    return [c for c in children if not isinstance(c, Token)]
+
+
+def tokens(children: Sequence[Any], kind: str) -> list[Token]:
+    return [c for c in children if isinstance(c, Token) and c.type == kind]
+
+
+# ---------------------------------------------------------------- builder-only parts
+
+
+@dataclass(frozen=True, slots=True)
+class CallSuffix:
+    """`(args)` after a name, before it is known to be a call."""
+
+    args: tuple[s.Arg, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    delay: s.Duration
+    cap: s.Duration | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOn:
+    names: tuple[s.TypeName, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOption:
+    kind: str
+    value: s.Number | s.Duration
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    items: tuple[s.Output, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ImportName:
+    name: Token
+    alias: Token | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Imports:
+    items: tuple[s.Import, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    count: s.Number
+    per: s.Duration
+    span: Span
+
+
+class Builder(Transformer[Token, Any]):
     """One method per grammar rule; each returns the syntax-tree object for its rule."""
 
-    def __init__(self, errors: Collector) -> None:
-        super().__init__()
-        self.errors = errors
+    @property
+    def errors(self) -> Collector:
+        return current_errors.get()
 
     # ---------------------------------------------------------------- literals
 
-    def number(self, meta: Meta, children: list[Token]) -> s.Literal:
-        return s.Literal(value=self.number_value(children[0]), span=span_of(children[0]))
+    def number(self, children: list[Token]) -> s.Literal:
+        value, _ = self.number_value(children[0])
+        return s.Literal(value=value, span=span_of(children[0]))
 
-    def number_value(self, token: Token) -> int | float:
+    def number_value(self, token: Token) -> tuple[int | float, bool]:
+        """The number's value, and whether it is valid (an error is reported if not)."""
         text = str(token)
         try:
             value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
         except ValueError:
-            value = 0
-            self.errors.error(codes.INVALID_LITERAL, "this number has too many digits", span_of(token))
+            self.errors.error(
+                codes.INVALID_LITERAL, "this number has too many digits", span_of(token), help="write at most 4300 digits"
+            )
+            return 0, False
         if isinstance(value, float) and not math.isfinite(value):
-            self.errors.error(codes.INVALID_LITERAL, "this number is too large for a float", span_of(token))
-            value = 0.0
-        return value
+            self.errors.error(
+                codes.INVALID_LITERAL, "this number is too large for a float", span_of(token), help="the largest is about 1.8e308"
+            )
+            return 0.0, False
+        return value, True
 
-    def string(self, meta: Meta, children: list[Token]) -> s.Literal:
+    def string(self, children: list[Token]) -> s.Literal:
         return s.Literal(value=self.string_value(children[0]), span=span_of(children[0]))
 
     def string_value(self, token: Token) -> str:
+        text = str(token)
+        if "\\" not in text:
+            return text[1:-1]
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
-                value = ast.literal_eval(str(token))
+                value = ast.literal_eval(text)
             except (SyntaxError, ValueError, Warning) as error:
-                message = str(error.args[0] if error.args else error).split(" (", 1)[0]
+                message = str(error.args[0] if error.args else error)
+                message = message.rsplit(": ", 1)[-1] if "(unicode error)" in message else message.split(" (", 1)[0]
                 self.errors.error(
                     codes.INVALID_LITERAL,
                     f"invalid string literal: {message}",
@@ -79,316 +173,322 @@ class Builder(Transformer[Token, s.Module]):
         assert isinstance(value, str)
         return value
 
-    def true(self, meta: Meta, children: list[Token]) -> s.Literal:
+    def true(self, children: list[Token]) -> s.Literal:
         return s.Literal(value=True, span=span_of(children[0]))
 
-    def false(self, meta: Meta, children: list[Token]) -> s.Literal:
+    def false(self, children: list[Token]) -> s.Literal:
         return s.Literal(value=False, span=span_of(children[0]))
 
-    def none(self, meta: Meta, children: list[Token]) -> s.Literal:
+    def none(self, children: list[Token]) -> s.Literal:
         return s.Literal(value=None, span=span_of(children[0]))
 
-    def literal_list(self, meta: Meta, children: list[Any]) -> s.ListExpr:
-        return s.ListExpr(items=tuple(c for c in children if c is not None), span=span_of(meta))
+    def list_expr(self, children: list[Any]) -> s.ListExpr:
+        return s.ListExpr(items=tuple(values(children)), span=whole(children))
 
-    list = literal_list
+    literal_list = list_expr
 
-    def literal_item(self, meta: Meta, children: list[Any]) -> tuple[s.Literal, s.Expr]:
-        return self.string(meta, [children[0]]), children[1]
+    def dict_item(self, children: list[Any]) -> tuple[s.Literal, s.Expr]:
+        return self.string([children[0]]), children[2]
 
-    dict_item = literal_item
+    literal_item = dict_item
 
-    def literal_dict(self, meta: Meta, children: list[Any]) -> s.DictExpr:
-        return s.DictExpr(items=tuple(c for c in children if c is not None), span=span_of(meta))
+    def dict_expr(self, children: list[Any]) -> s.DictExpr:
+        return s.DictExpr(items=tuple(values(children)), span=whole(children))
 
-    dict = literal_dict
+    literal_dict = dict_expr
 
     # ---------------------------------------------------------------- expressions
 
-    def attr(self, meta: Meta, children: list[Token]) -> s.Attr:
-        return s.Attr(name=str(children[0]), span=span_of(meta))
+    def attr(self, children: list[Token]) -> s.Attr:
+        return s.Attr(name=str(children[1]), span=span_of(children[1]))
 
-    def index(self, meta: Meta, children: list[Any]) -> s.Index:
-        return s.Index(key=children[1], span=span_of(meta))
+    def index(self, children: list[Any]) -> s.Index:
+        return s.Index(key=children[1], span=whole(children))
 
-    def call(self, meta: Meta, children: list[Any]) -> tuple[str, tuple[s.Arg, ...], Span]:
-        args: tuple[s.Arg, ...] = children[0] or ()
-        return ("call", args, span_of(meta))
+    def call(self, children: list[Any]) -> CallSuffix:
+        args = values(children)
+        return CallSuffix(args=args[0] if args else (), span=whole(children))
 
-    def args(self, meta: Meta, children: list[Any]) -> tuple[s.Arg, ...]:
-        return tuple(
-            c if isinstance(c, s.Arg) else s.Arg(name=None, value=c, span=expr_span(c)) for c in children if c is not None
-        )
+    def args(self, children: list[Any]) -> tuple[s.Arg, ...]:
+        return tuple(c if isinstance(c, s.Arg) else s.Arg(name=None, value=c, span=c.span) for c in values(children))
 
-    def keyword(self, meta: Meta, children: list[Any]) -> s.Arg:
-        return s.Arg(name=str(children[0]), value=children[1], span=span_of(meta))
+    def keyword(self, children: list[Any]) -> s.Arg:
+        return s.Arg(name=str(children[0]), value=children[2], span=whole(children))
 
-    def ref(self, meta: Meta, children: list[Any]) -> s.Ref:
+    def ref(self, children: list[Any]) -> s.Ref:
         name = children[0]
-        return s.Ref(name=str(name), steps=tuple(children[1:]), span=span_of(meta), name_span=span_of(name))
+        return s.Ref(name=str(name), steps=tuple(children[1:]), span=whole(children), name_span=span_of(name))
 
-    def postfix(self, meta: Meta, children: list[Any]) -> s.Expr:
-        """`a.b.c(args)` is a call; `a.b[0]` a reference; anything else is reported later as
+    def postfix(self, children: list[Any]) -> s.Expr:
+        """`a.b.c(args)` is a call; `a.b[0]` a reference; anything else is reported here as
         an invalid call (kept as a Call with the steps that could not belong to it)."""
-        name, steps = children[0], children[1:]
-        calls = [i for i, step in enumerate(steps) if isinstance(step, tuple)]
+        name = children[0]
+        if len(children) == 1:
+            return s.Ref(name=str(name), steps=(), span=span_of(name), name_span=span_of(name))
+        steps = children[1:]
+        calls = [i for i, step in enumerate(steps) if isinstance(step, CallSuffix)]
         if not calls:
-            return s.Ref(name=str(name), steps=tuple(steps), span=span_of(meta), name_span=span_of(name))
+            return s.Ref(name=str(name), steps=tuple(steps), span=whole(children), name_span=span_of(name))
         first = calls[0]
         callee = (str(name), *(step.name for step in steps[:first] if isinstance(step, s.Attr)))
-        valid = all(isinstance(step, s.Attr) for step in steps[:first]) and first == len(steps) - 1
-        _, args, call_span = steps[first]
-        if not valid:
+        if not all(isinstance(step, s.Attr) for step in steps[:first]) or first != len(steps) - 1:
             self.errors.error(
                 codes.INVALID_CALL,
                 "only a name or a dotted name can be called, and a call cannot be indexed or called again",
-                span_of(meta),
+                whole(children),
             )
         return s.Call(
             callee=callee,
-            callee_span=cover(span_of(name), steps[first - 1].span if first else span_of(name)),
-            args=args,
-            span=span_of(meta),
+            callee_span=cover(name, steps[first - 1] if first else name),
+            args=steps[first].args,
+            span=whole(children),
         )
 
-    def each(self, meta: Meta, children: list[Any]) -> s.Each:
-        return s.Each(ref=children[0], span=span_of(meta))
+    def each(self, children: list[Any]) -> s.Each:
+        return s.Each(ref=children[1], span=whole(children))
 
-    def first(self, meta: Meta, children: list[Any]) -> s.First:
-        return s.First(items=tuple(c for c in children if c is not None), span=span_of(meta))
+    def first(self, children: list[Any]) -> s.First:
+        return s.First(items=tuple(values(children)), span=whole(children))
 
     # ---------------------------------------------------------------- conditions
 
-    def compare(self, meta: Meta, children: list[Any]) -> s.Compare:
-        return s.Compare(op=str(children[1]), left=children[0], right=children[2], span=span_of(meta))
+    def compare(self, children: list[Any]) -> s.Compare:
+        return s.Compare(op=str(children[1]), left=children[0], right=children[2], span=whole(children))
 
-    def is_in(self, meta: Meta, children: list[Any]) -> s.Compare:
-        return s.Compare(op="in", left=children[0], right=children[1], span=span_of(meta))
+    def is_in(self, children: list[Any]) -> s.Compare:
+        return s.Compare(op="in", left=children[0], right=children[2], span=whole(children))
 
-    def not_in(self, meta: Meta, children: list[Any]) -> s.Compare:
-        return s.Compare(op="not in", left=children[0], right=children[1], span=span_of(meta))
+    def not_in(self, children: list[Any]) -> s.Compare:
+        return s.Compare(op="not in", left=children[0], right=children[3], span=whole(children))
 
-    def bool_op(self, op: str, meta: Meta, children: list[Any]) -> s.Cond:
-        items = tuple(self.as_cond(c) for c in children)
-        return items[0] if len(items) == 1 else s.BoolOp(op=op, items=items, span=span_of(meta))
+    def parens(self, children: list[Any]) -> s.Cond:
+        return self.as_cond(children[1])
 
-    def or_(self, meta: Meta, children: list[Any]) -> s.Cond:
-        return self.bool_op("or", meta, children)
+    def bool_op(self, op: str, children: list[Any]) -> s.Cond:
+        items = tuple(self.as_cond(c) for c in values(children))
+        return items[0] if len(items) == 1 else s.BoolOp(op=op, items=items, span=whole(children))
 
-    def and_(self, meta: Meta, children: list[Any]) -> s.Cond:
-        return self.bool_op("and", meta, children)
+    def or_(self, children: list[Any]) -> s.Cond:
+        return self.bool_op("or", children)
 
-    def not_(self, meta: Meta, children: list[Any]) -> s.Not:
-        return s.Not(item=self.as_cond(children[0]), span=span_of(meta))
+    def and_(self, children: list[Any]) -> s.Cond:
+        return self.bool_op("and", children)
+
+    def not_(self, children: list[Any]) -> s.Not:
+        return s.Not(item=self.as_cond(children[1]), span=whole(children))
 
     @staticmethod
     def as_cond(item: Any) -> s.Cond:
         if isinstance(item, (s.Compare, s.BoolOp, s.Not, s.Truthy)):
             return item
-        return s.Truthy(value=item, span=expr_span(item))
+        return s.Truthy(value=item, span=item.span)
 
     # ---------------------------------------------------------------- types
 
-    def dotted(self, meta: Meta, children: list[Token]) -> s.TypeName:
-        return s.TypeName(parts=tuple(str(c) for c in children), span=span_of(meta))
+    def dotted(self, children: list[Token]) -> s.TypeName:
+        return s.TypeName(parts=tuple(str(c) for c in tokens(children, "NAME")), span=whole(children))
 
-    def type_name(self, meta: Meta, children: list[Any]) -> s.TypeName:
+    def type_name(self, children: list[Any]) -> s.TypeName:
         name: s.TypeName = children[0]
         return name
 
-    def type_subscript(self, meta: Meta, children: list[Any]) -> s.TypeSubscript:
-        return s.TypeSubscript(base=children[0], args=tuple(c for c in children[1:] if c is not None), span=span_of(meta))
+    def type_subscript(self, children: list[Any]) -> s.TypeSubscript:
+        base, *args = values(children)
+        return s.TypeSubscript(base=base, args=tuple(args), span=whole(children))
 
-    def type_union(self, meta: Meta, children: list[Any]) -> s.TypeExpr:
-        if len(children) == 1:
-            only: s.TypeExpr = children[0]
+    def type_union(self, children: list[Any]) -> s.TypeExpr:
+        items = values(children)
+        if len(items) == 1:
+            only: s.TypeExpr = items[0]
             return only
-        return s.TypeUnion(items=tuple(children), span=span_of(meta))
+        return s.TypeUnion(items=tuple(items), span=whole(children))
 
-    def type_list(self, meta: Meta, children: list[Any]) -> s.TypeList:
-        return s.TypeList(items=tuple(c for c in children if c is not None), span=span_of(meta))
+    def type_list(self, children: list[Any]) -> s.TypeList:
+        return s.TypeList(items=tuple(values(children)), span=whole(children))
 
-    def type_none(self, meta: Meta, children: list[Token]) -> s.TypeConst:
+    def type_none(self, children: list[Token]) -> s.TypeConst:
         return s.TypeConst(value=None, text="None", span=span_of(children[0]))
 
-    def type_ellipsis(self, meta: Meta, children: list[Token]) -> s.TypeConst:
+    def type_ellipsis(self, children: list[Token]) -> s.TypeConst:
         return s.TypeConst(value=None, text="...", span=span_of(children[0]))
 
-    def type_string(self, meta: Meta, children: list[Token]) -> s.TypeConst:
+    def type_string(self, children: list[Token]) -> s.TypeConst:
         value = self.string_value(children[0])
         return s.TypeConst(value=value, text=repr(value), span=span_of(children[0]))
 
-    def type_number(self, meta: Meta, children: list[Token]) -> s.TypeConst:
-        value = self.number_value(children[0])
+    def type_bool(self, children: list[Token]) -> s.TypeConst:
+        return s.TypeConst(value=str(children[0]) == "True", text=str(children[0]), span=span_of(children[0]))
+
+    def type_number(self, children: list[Token]) -> s.TypeConst:
+        value, _ = self.number_value(children[0])
         return s.TypeConst(value=value, text=repr(value), span=span_of(children[0]))
 
     # ---------------------------------------------------------------- clauses
 
     def count(self, token: Token) -> s.Number:
-        return s.Number(value=self.number_value(token), span=span_of(token))
+        value, valid = self.number_value(token)
+        return s.Number(value=value, span=span_of(token), valid=valid)
 
     def duration(self, token: Token) -> s.Duration:
         text = str(token)
         unit = text.lstrip("0123456789.")
-        return s.Duration(seconds=float(text[: -len(unit)]) * UNIT_SECONDS[unit], text=text, span=span_of(token))
+        seconds = float(text[: -len(unit)]) * UNIT_SECONDS[unit]
+        if not math.isfinite(seconds):
+            self.errors.error(codes.INVALID_LITERAL, "this duration is too long", span_of(token))
+            seconds = 1.0
+        return s.Duration(seconds=seconds, text=text, span=span_of(token))
 
-    def timeout(self, meta: Meta, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="timeout", span=span_of(meta), duration=self.duration(children[0]))
+    def timeout(self, children: list[Token]) -> s.Clause:
+        return s.Clause(kind="timeout", span=span_of(children[0]), duration=self.duration(children[1]))
 
-    def backoff(self, meta: Meta, children: list[Token | None]) -> tuple[s.Duration, s.Duration | None]:
-        first, cap = children
-        assert first is not None
-        return self.duration(first), self.duration(cap) if cap is not None else None
+    def backoff(self, children: list[Token]) -> Backoff:
+        durations = tokens(children, "DURATION")
+        cap = self.duration(durations[1]) if len(durations) > 1 else None
+        return Backoff(delay=self.duration(durations[0]), cap=cap, span=whole(children))
 
-    def retry_on(self, meta: Meta, children: list[s.TypeName]) -> tuple[s.TypeName, ...]:
-        return tuple(children)
+    def retry_on(self, children: list[Any]) -> RetryOn:
+        return RetryOn(names=tuple(values(children)), span=whole(children))
 
-    def retry(self, meta: Meta, children: list[Any]) -> s.Clause:
-        count, backoff, jitter, retry_on = children
+    def retry(self, children: list[Any]) -> s.Clause:
+        backoff = next((c for c in children if isinstance(c, Backoff)), None)
+        retry_on = next((c for c in children if isinstance(c, RetryOn)), None)
         return s.Clause(
             kind="retry",
-            span=span_of(meta),
-            number=self.count(count),
-            backoff=backoff[0] if backoff else None,
-            max_delay=backoff[1] if backoff else None,
-            jitter=jitter is not None,
-            retry_on=retry_on or (),
+            span=span_of(children[0]),
+            number=self.count(children[1]),
+            backoff=backoff.delay if backoff else None,
+            max_delay=backoff.cap if backoff else None,
+            jitter=bool(tokens(children, "JITTER")),
+            retry_on=retry_on.names if retry_on else (),
         )
 
-    def fallback(self, meta: Meta, children: list[Any]) -> s.Clause:
-        return s.Clause(kind="fallback", span=span_of(meta), value=children[0])
+    def fallback(self, children: list[Any]) -> s.Clause:
+        return s.Clause(kind="fallback", span=span_of(children[0]), value=children[1])
 
-    def when(self, meta: Meta, children: list[Any]) -> s.Clause:
-        return s.Clause(kind="when", span=span_of(meta), cond=self.as_cond(children[0]))
+    def when(self, children: list[Any]) -> s.Clause:
+        return s.Clause(kind="when", span=span_of(children[0]), cond=self.as_cond(children[1]))
 
-    def limit(self, meta: Meta, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="limit", span=span_of(meta), number=self.count(children[0]))
+    def limit(self, children: list[Token]) -> s.Clause:
+        return s.Clause(kind="limit", span=span_of(children[0]), number=self.count(children[1]))
 
-    def pool_clause(self, meta: Meta, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="pool", span=span_of(meta), name=str(children[0]), name_span=span_of(children[0]))
+    def pool_clause(self, children: list[Token]) -> s.Clause:
+        return s.Clause(kind="pool", span=span_of(children[0]), name=str(children[1]), name_span=span_of(children[1]))
 
-    def collect(self, meta: Meta, children: list[Token]) -> s.Clause:
+    def collect(self, children: list[Token]) -> s.Clause:
         return s.Clause(kind="collect", span=span_of(children[0]))
 
-    def sync(self, meta: Meta, children: list[Token]) -> s.Clause:
+    def sync(self, children: list[Token]) -> s.Clause:
         return s.Clause(kind="sync", span=span_of(children[0]))
 
-    def thread(self, meta: Meta, children: list[Token]) -> s.Clause:
+    def thread(self, children: list[Token]) -> s.Clause:
         return s.Clause(kind="thread", span=span_of(children[0]))
 
     # ---------------------------------------------------------------- statements
 
-    def node(self, meta: Meta, children: list[Any]) -> s.Node:
-        name, is_map, call, *clauses = children
+    def node(self, children: list[Any]) -> s.Node:
+        call, *clauses = values(children)
         return s.Node(
-            name=str(name),
-            name_span=span_of(name),
-            is_map=is_map is not None,
+            name=str(children[1]),
+            name_span=span_of(children[1]),
+            is_map=bool(tokens(children[:4], "MAP")),
             call=call,
             clauses=tuple(clauses),
-            span=span_of(meta),
+            span=whole(children),
         )
 
-    def edge_term(self, meta: Meta, children: list[Token | None]) -> s.EdgeTerm:
-        return s.EdgeTerm(names=tuple((str(c), span_of(c)) for c in children if c is not None), span=span_of(meta))
+    def edge_term(self, children: list[Token]) -> s.EdgeTerm:
+        names = [c for c in children if c.type in ("NAME", "START", "END")]
+        return s.EdgeTerm(names=tuple((str(c), span_of(c)) for c in names), span=whole(children))
 
-    def edges(self, meta: Meta, children: list[s.EdgeTerm]) -> s.Edges:
-        return s.Edges(terms=tuple(children), span=span_of(meta))
+    def edges(self, children: list[Any]) -> s.Edges:
+        return s.Edges(terms=tuple(values(children)), span=whole(children))
 
-    def return_value(self, meta: Meta, children: list[Any]) -> s.Return:
-        return s.Return(value=children[0], outputs=(), span=span_of(meta))
+    def return_value(self, children: list[Any]) -> s.Return:
+        return s.Return(value=children[1], outputs=(), span=whole(children))
 
-    def return_outputs(self, meta: Meta, children: list[Any]) -> s.Return:
-        pairs = zip(children[::2], children[1::2])
-        outputs = tuple(s.Arg(name=str(n), value=v, span=cover(span_of(n), expr_span(v))) for n, v in pairs)
-        return s.Return(value=None, outputs=outputs, span=span_of(meta))
+    def return_outputs(self, children: list[Any]) -> s.Return:
+        names = children[1::4]
+        exprs = children[3::4]
+        outputs = tuple(s.Arg(name=str(n), value=v, span=cover(n, v)) for n, v in zip(names, exprs))
+        return s.Return(value=None, outputs=outputs, span=whole(children))
 
     # ---------------------------------------------------------------- module level
 
-    def param(self, meta: Meta, children: list[Any]) -> s.Param:
-        name, type_, default = children
-        return s.Param(name=str(name), type=type_, default=default, span=span_of(meta))
+    def param(self, children: list[Any]) -> s.Param:
+        default = children[4] if len(children) > 3 else None
+        return s.Param(name=str(children[0]), type=children[2], default=default, span=whole(children))
 
-    def output(self, meta: Meta, children: list[Any]) -> s.Output:
-        return s.Output(name=str(children[0]), type=children[1], span=span_of(meta))
+    def output(self, children: list[Any]) -> s.Output:
+        return s.Output(name=str(children[0]), type=children[2], span=whole(children))
 
-    def outputs(self, meta: Meta, children: list[Any]) -> tuple[s.Output, ...]:
-        return tuple(c for c in children if c is not None)
+    def outputs(self, children: list[Any]) -> Outputs:
+        return Outputs(items=tuple(values(children)), span=whole(children))
 
-    def flow_limit(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
-        return ("limit", self.count(children[0]), span_of(meta))
+    def flow_limit(self, children: list[Token]) -> FlowOption:
+        return FlowOption(kind="limit", value=self.count(children[1]), span=span_of(children[0]))
 
-    def flow_timeout(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
-        return ("timeout", self.duration(children[0]), span_of(meta))
+    def flow_timeout(self, children: list[Token]) -> FlowOption:
+        return FlowOption(kind="timeout", value=self.duration(children[1]), span=span_of(children[0]))
 
-    def flow(self, meta: Meta, children: list[Any]) -> s.Flow:
-        name = children[0]
-        params = tuple(c for c in children if isinstance(c, s.Param))
-        rest = [c for c in children[1:] if c is not None and not isinstance(c, s.Param)]
-        returns = rest[0]
-        options = [c for c in rest[1:] if isinstance(c, tuple) and len(c) == 3 and isinstance(c[0], str)]
-        limits = [o[1] for o in options if o[0] == "limit"]
-        timeouts = [o[1] for o in options if o[0] == "timeout"]
+    def flow(self, children: list[Any]) -> s.Flow:
+        parts = values(children)
+        params = tuple(c for c in parts if isinstance(c, s.Param))
+        returns = parts[len(params)]
+        options = [c for c in parts if isinstance(c, FlowOption)]
+        limits = [o.value for o in options if o.kind == "limit" and isinstance(o.value, s.Number)]
+        timeouts = [o.value for o in options if o.kind == "timeout" and isinstance(o.value, s.Duration)]
         return s.Flow(
-            name=str(name),
-            name_span=span_of(name),
+            name=str(children[1]),
+            name_span=span_of(children[1]),
             params=params,
-            returns=returns,
+            returns=returns.items if isinstance(returns, Outputs) else returns,
             limit=limits[0] if limits else None,
             timeout=timeouts[0] if timeouts else None,
-            options=tuple((o[0], o[2]) for o in options),
-            nodes=tuple(c for c in rest if isinstance(c, s.Node)),
-            edges=tuple(c for c in rest if isinstance(c, s.Edges)),
-            returns_stmt=tuple(c for c in rest if isinstance(c, s.Return)),
-            span=span_of(meta),
+            options=tuple((o.kind, o.span) for o in options),
+            nodes=tuple(c for c in parts if isinstance(c, s.Node)),
+            edges=tuple(c for c in parts if isinstance(c, s.Edges)),
+            returns_stmt=tuple(c for c in parts if isinstance(c, s.Return)),
+            span=whole(children),
         )
 
-    def import_name(self, meta: Meta, children: list[Token | None]) -> tuple[Token, Token | None]:
-        name, alias = children
-        assert name is not None
-        return name, alias
+    def import_name(self, children: list[Token]) -> ImportName:
+        return ImportName(name=children[0], alias=children[2] if len(children) > 1 else None, span=whole(children))
 
-    def from_import(self, meta: Meta, children: list[Any]) -> list[s.Import]:
-        module: s.TypeName = children[0]
-        names = [c for c in children[1:] if c is not None]
-        return [
-            s.Import(
-                module=module.parts,
-                name=str(name),
-                alias=str(alias or name),
-                span=cover(span_of(name), span_of(alias or name)),
-            )
-            for name, alias in names
-        ]
+    def from_import(self, children: list[Any]) -> Imports:
+        module: s.TypeName = children[1]
+        names = [c for c in children if isinstance(c, ImportName)]
+        items = tuple(
+            s.Import(module=module.parts, name=str(n.name), alias=str(n.alias or n.name), span=n.span) for n in names
+        )
+        return Imports(items=items, span=whole(children))
 
-    def module_import(self, meta: Meta, children: list[Any]) -> list[s.Import]:
-        module: s.TypeName = children[0]
-        alias = children[1]
-        return [s.Import(module=module.parts, name=None, alias=str(alias or module.parts[0]), span=span_of(meta))]
+    def module_import(self, children: list[Any]) -> Imports:
+        module: s.TypeName = children[1]
+        alias = children[3] if len(children) > 2 else None
+        item = s.Import(module=module.parts, name=None, alias=str(alias or module.parts[0]), span=cover(module, children[-1]))
+        return Imports(items=(item,), span=whole(children))
 
-    def pool(self, meta: Meta, children: list[Any]) -> s.Pool:
-        name, limit, rate = children
+    def pool(self, children: list[Any]) -> s.Pool:
+        rate = children[4] if len(children) > 4 else None
         return s.Pool(
-            name=str(name),
-            limit=self.count(limit),
-            rate=rate[0] if rate else None,
-            per=rate[1] if rate else None,
-            span=span_of(meta),
-            name_span=span_of(name),
+            name=str(children[1]),
+            limit=self.count(children[3]),
+            rate=rate.count if rate else None,
+            per=rate.per if rate else None,
+            span=whole(children),
+            name_span=span_of(children[1]),
         )
 
-    def pool_rate(self, meta: Meta, children: list[Token]) -> tuple[s.Number, s.Duration]:
-        return self.count(children[0]), self.duration(children[1])
+    def pool_rate(self, children: list[Token]) -> Rate:
+        return Rate(count=self.count(children[1]), per=self.duration(children[3]), span=whole(children))
 
-    def start(self, meta: Meta, children: list[Any]) -> s.Module:
-        imports = tuple(i for c in children if isinstance(c, list) for i in c)
+    def start(self, children: list[Any]) -> s.Module:
         return s.Module(
-            imports=imports,
+            imports=tuple(i for c in children if isinstance(c, Imports) for i in c.items),
             pools=tuple(c for c in children if isinstance(c, s.Pool)),
             flows=tuple(c for c in children if isinstance(c, s.Flow)),
         )
 
-
-def build(tree: Tree[Token], errors: Collector) -> s.Module:
-    """The syntax tree of a parsed file."""
-    return Builder(errors).transform(tree)
+    def resume_body(self, children: list[Any]) -> None:
+        """Only parsed to find more syntax errors; the result is not used."""
+        return None

@@ -1,7 +1,9 @@
 """The rules that need a whole flow or the whole file: edges, graph shape, unbound inputs,
-returns, sub-flow calls, recursion and pool deadlocks. One function per rule."""
+recursion and pool deadlocks. One function per rule."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from . import codes
 from . import ir
@@ -18,82 +20,129 @@ class Edges:
 
     def __init__(self, flow: s.Flow, errors: Collector) -> None:
         self.nodes = [n.name for n in flow.nodes]
-        known = set(self.nodes)
-        params = {p.name for p in flow.params}
         self.preds: dict[str, list[str]] = {name: [] for name in self.nodes + [END]}
         self.succs: dict[str, list[str]] = {name: [] for name in self.nodes + [START]}
         self.spans: dict[tuple[str, str], Span] = {}
+        self.touched: set[str] = set()
+        known = set(self.nodes)
+        sources, targets = known | {START}, known | {END}
+        params = {p.name for p in flow.params}
         for statement in flow.edges:
+            for term in statement.terms:
+                self.check_names(term, known, params, flow.name, errors)
             for left, right in zip(statement.terms, statement.terms[1:]):
-                for name, span in left.names + right.names:
-                    if name in (START, END) or name in known:
-                        continue
-                    what = f"`{name}` is a parameter, not a node" if name in params else f"no node named `{name}`"
-                    errors.error(
-                        codes.UNDEFINED_NODE,
-                        f"{what} in flow `{flow.name}`",
-                        span,
-                        help=did_you_mean(name, known) if name not in params else "edges connect nodes only",
-                    )
-                for name, span in right.names:
-                    if name == START:
-                        errors.error(codes.INVALID_EDGE, "nothing can come before `START`", span)
-                for name, span in left.names:
-                    if name == END:
-                        errors.error(codes.INVALID_EDGE, "nothing can come after `END`", span)
+                self.check_ends(left, right, errors)
                 for a, a_span in left.names:
                     for b, b_span in right.names:
-                        if a in known | {START} and b in known | {END} and (a, b) not in self.spans:
-                            self.spans[(a, b)] = Span(a_span.line, a_span.column, b_span.end_line, b_span.end_column)
-                            self.succs[a].append(b)
-                            self.preds[b].append(a)
+                        if a in sources and b in targets:
+                            self.add(a, b, Span(a_span.line, a_span.column, b_span.end_line, b_span.end_column))
+
+    def add(self, a: str, b: str, span: Span) -> None:
+        self.touched.update((a, b))
+        if (a, b) not in self.spans:
+            self.spans[(a, b)] = span
+            self.succs[a].append(b)
+            self.preds[b].append(a)
+
+    @staticmethod
+    def check_names(term: s.EdgeTerm, known: set[str], params: set[str], flow: str, errors: Collector) -> None:
+        for name, span in term.names:
+            if name in (START, END) or name in known:
+                continue
+            if name in params:
+                errors.error(
+                    codes.UNDEFINED_NODE,
+                    f"`{name}` is a parameter, not a node, in flow `{flow}`",
+                    span,
+                    help="edges connect nodes; a parameter is available to every node from the start",
+                )
+            else:
+                errors.error(codes.UNDEFINED_NODE, f"no node named `{name}` in flow `{flow}`", span, help=did_you_mean(name, known))
+
+    @staticmethod
+    def check_ends(left: s.EdgeTerm, right: s.EdgeTerm, errors: Collector) -> None:
+        for name, span in right.names:
+            if name == START:
+                errors.error(codes.INVALID_EDGE, "nothing can come before `START`", span, help="START begins an edge statement")
+        for name, span in left.names:
+            if name == END:
+                errors.error(codes.INVALID_EDGE, "nothing can come after `END`", span, help="END ends an edge statement")
 
 
 def check_graph(flow: s.Flow, edges: Edges, errors: Collector) -> list[str] | None:
-    """Cycles, reachability; returns a topological order, or None if the graph has a cycle."""
+    """Cycles and reachability; returns a topological order, or None if there is a cycle."""
     spans = {n.name: n.name_span for n in flow.nodes}
     cycle = find_cycle(edges.nodes, edges.succs)
     if cycle:
         errors.error(
             codes.CYCLE,
             f"these edges form a cycle: {' >> '.join(cycle)}",
-            edges.spans.get((cycle[0], cycle[1]), spans[cycle[0]]),
-            help="remove one of the edges of the cycle",
+            edges.spans.get((cycle[-2], cycle[-1]), spans[cycle[0]]),
+            help=f"remove one of these edges, such as the one that closes the cycle: `{cycle[-2]} >> {cycle[-1]}`",
         )
     from_start = reachable([START], edges.succs)
     to_end = reachable([END], edges.preds)
     for name in edges.nodes:
+        if name not in edges.touched:
+            errors.error(
+                codes.UNREACHABLE,
+                f"node `{name}` is not connected by any edge",
+                spans[name],
+                help=f"add it to the edges, for example `START >> {name} >> END`",
+            )
+            continue
         if name not in from_start:
             errors.error(
                 codes.UNREACHABLE,
                 f"node `{name}` cannot be reached from START",
                 spans[name],
-                help=f"add an edge to it, for example `START >> {name}`",
+                help=f"add an edge into it, for example `START >> {name}`",
             )
         if name not in to_end:
             errors.error(
                 codes.DEAD_END,
                 f"node `{name}` never reaches END",
                 spans[name],
-                help=f"add an edge from it, for example `{name} >> END`",
+                help=f"add an edge out of it, for example `{name} >> END`",
             )
-    if cycle:
-        return None
-    return topological(edges.nodes, edges.preds)
+    return None if cycle else topological(edges.nodes, edges.preds)
 
 
-def check_unbound(flow: ir.Flow, topo: list[str], return_spans: dict[str, Span], errors: Collector) -> None:
+def check_unbound(
+    flow: ir.Flow,
+    topo: list[str],
+    read_spans: Mapping[tuple[str, str], Span],
+    return_spans: Mapping[str, Span],
+    errors: Collector,
+) -> None:
     """Every node, condition and return may read only nodes upstream of it."""
     preds = {node.name: node.preds for node in flow.nodes} | {END: flow.end_preds}
     upstream = ancestors(topo + [END], preds)
     index = {name: i for i, name in enumerate(topo)}
     for node in flow.nodes:
         for name in node.reads:
-            if not (upstream[node.name] >> index[name]) & 1:
+            if (upstream[node.name] >> index[name]) & 1:
+                continue
+            span = read_spans.get((node.name, name), node.span)
+            if name == node.name:
+                errors.error(
+                    codes.UNBOUND_INPUT,
+                    f"node `{name}` reads its own value",
+                    span,
+                    help="a node's value exists only after it has run; read another node or a parameter",
+                )
+            elif (upstream[name] >> index[node.name]) & 1:
+                errors.error(
+                    codes.UNBOUND_INPUT,
+                    f"node `{node.name}` reads `{name}`, which runs after it",
+                    span,
+                    help=f"the edges make `{name}` wait for `{node.name}`; reorder them so that `{name} >> {node.name}`",
+                )
+            else:
                 errors.error(
                     codes.UNBOUND_INPUT,
                     f"node `{node.name}` reads `{name}`, which is not upstream of it",
-                    node.span,
+                    span,
                     help=f"add the edge `{name} >> {node.name}`",
                 )
     for name, span in return_spans.items():
@@ -106,74 +155,44 @@ def check_unbound(flow: ir.Flow, topo: list[str], return_spans: dict[str, Span],
             )
 
 
-def check_subflow_calls(module: ir.Module, flows: dict[str, s.Flow], errors: Collector, spans: dict[tuple[str, str], Span]) -> None:
-    """A sub-flow call passes every required parameter once and nothing else."""
-    for flow in module.flows:
-        for node in flow.nodes:
-            target = flows.get(node.callee.flow or "")
-            if target is None:
-                continue
-            span = spans[(flow.name, node.name)]
-            names = [p.name for p in target.params]
-            given: list[str] = []
-            positional = [a for a in node.args if a[0] is None]
-            if len(positional) > len(names):
-                errors.error(
-                    codes.SUBFLOW_ARGUMENTS,
-                    f"flow `{target.name}` takes {len(names)} parameters but {len(positional)} positional arguments are given",
-                    span,
-                )
-            given += names[: len(positional)]
-            for name, _ in node.args:
-                if name is None:
-                    continue
-                if name not in names:
-                    errors.error(
-                        codes.SUBFLOW_ARGUMENTS,
-                        f"flow `{target.name}` has no parameter `{name}`",
-                        span,
-                        help=did_you_mean(name, names),
-                    )
-                elif name in given:
-                    errors.error(codes.SUBFLOW_ARGUMENTS, f"parameter `{name}` of `{target.name}` is given twice", span)
-                given.append(name)
-            missing = [p.name for p in target.params if p.default is None and p.name not in given]
-            if missing:
-                errors.error(
-                    codes.SUBFLOW_ARGUMENTS,
-                    f"the call of flow `{target.name}` misses {', '.join(f'`{m}`' for m in missing)}",
-                    span,
-                    help="pass " + ", ".join(f"{m}=..." for m in missing),
-                )
+def flow_calls(flow: ir.Flow) -> list[tuple[str, str]]:
+    """(node, flow) for every call of a flow of this file, fallback calls included."""
+    calls = [(n.name, n.callee.flow) for n in flow.nodes if n.callee.flow]
+    calls += [(n.name, n.fallback_callee.flow) for n in flow.nodes if n.fallback_callee and n.fallback_callee.flow]
+    return calls
 
 
-def check_recursion(module: ir.Module, errors: Collector, spans: dict[tuple[str, str], Span]) -> None:
-    """No flow may call itself, directly or through other flows."""
-    calls = {f.name: sorted({n.callee.flow for n in f.nodes if n.callee.flow}) for f in module.flows}
-    cycle = find_cycle([f.name for f in module.flows], calls)
-    if cycle:
+def check_recursion(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> None:
+    """No flow may call itself, directly or through other flows; each cycle is reported once."""
+    calls = {f.name: sorted({callee for _, callee in flow_calls(f)}) for f in module.flows}
+    order = [f.name for f in module.flows]
+    while cycle := find_cycle(order, calls):
         caller, callee = cycle[0], cycle[1]
-        node = next(n for f in module.flows if f.name == caller for n in f.nodes if n.callee.flow == callee)
+        node = next(n for f in module.flows if f.name == caller for n, c in flow_calls(f) if c == callee)
+        what = "calls itself" if len(cycle) == 2 else "calls itself through other flows"
         errors.error(
             codes.RECURSION,
-            f"flows cannot be recursive: {' -> '.join(cycle)}",
-            spans[(caller, node.name)],
-            help="a flow's call graph must be acyclic; unroll the recursion or move it into a step",
+            f"flow `{caller}` {what}: {' -> '.join(cycle)}",
+            spans[(caller, node)],
+            help="flows cannot be recursive; unroll the recursion or move it into a step",
         )
+        on_cycle = set(cycle)
+        order = [name for name in order if name not in on_cycle]
+        calls = {name: [c for c in callees if c not in on_cycle] for name, callees in calls.items() if name not in on_cycle}
 
 
 def pools_used(module: ir.Module) -> dict[str, set[str]]:
     """Every pool a flow may hold, through its nodes and its sub-flows."""
     direct = {f.name: {n.policy.pool for n in f.nodes if n.policy.pool} for f in module.flows}
-    calls = {f.name: {n.callee.flow for n in f.nodes if n.callee.flow} for f in module.flows}
+    calls = {f.name: sorted({callee for _, callee in flow_calls(f)}) for f in module.flows}
     used: dict[str, set[str]] = {}
     for name in direct:
-        flows = reachable([name], {k: sorted(v) for k, v in calls.items() if True})
+        flows = reachable([name], calls)
         used[name] = {p for f in flows for p in direct.get(f, set()) if p is not None}
     return used
 
 
-def check_pool_deadlock(module: ir.Module, errors: Collector, spans: dict[tuple[str, str], Span]) -> None:
+def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> None:
     """A node holding pool P must not call a sub-flow that needs P."""
     used = pools_used(module)
     for flow in module.flows:

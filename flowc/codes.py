@@ -5,8 +5,10 @@ from typing import Final
 ENCODING: Final = "encoding"
 EMPTY: Final = "empty"
 SYNTAX: Final = "syntax"
+TOO_DEEP: Final = "too-deep"
 INVALID_LITERAL: Final = "invalid-literal"
 RESERVED_NAME: Final = "reserved-name"
+PARAMETER_ORDER: Final = "parameter-order"
 DUPLICATE_NAME: Final = "duplicate-name"
 DUPLICATE_ARGUMENT: Final = "duplicate-argument"
 DUPLICATE_CLAUSE: Final = "duplicate-clause"
@@ -39,8 +41,10 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     ENCODING: "the file is not UTF-8 text",
     EMPTY: "the file declares no flow",
     SYNTAX: "the text does not follow the grammar of the flow language",
+    TOO_DEEP: "brackets or `not` nested more deeply than flowc accepts",
     INVALID_LITERAL: "a string escape or number that Python cannot represent",
     RESERVED_NAME: "a reserved word, Python keyword or `observer` used as a name",
+    PARAMETER_ORDER: "a parameter without a default after one with a default",
     DUPLICATE_NAME: "two things with the same name in one namespace",
     DUPLICATE_ARGUMENT: "the same keyword argument or output given twice",
     DUPLICATE_CLAUSE: "a clause given twice on one node",

@@ -35,19 +35,27 @@ class Diagnostic:
         """The full form: the concise line, the source line with a caret, then help and notes."""
         bold, red, blue, reset = ("\x1b[1m", "\x1b[31m", "\x1b[34m", "\x1b[0m") if color else ("",) * 4
         lines = [f"{bold}{self.location()}: {red}error:{reset}{bold} {self.message} [{self.code}]{reset}"]
-        text = source.line_text(self.span.line) if source is not None else ""
-        if text.strip():
+        if source is not None and source.has_line(self.span.line):
+            text = printable(source.line_text(self.span.line))
             gutter = str(self.span.line)
             pad = " " * len(gutter)
-            shown = text.expandtabs(1)
-            width = self.span.end_column - self.span.column if self.span.end_line == self.span.line else len(text) - self.span.column + 1
-            width = max(1, min(width, len(shown) - self.span.column + 1))
-            caret = " " * (self.span.column - 1) + "^" + "~" * (width - 1)
-            lines += [f"{blue}{pad} |{reset}", f"{blue}{gutter} |{reset} {shown}", f"{blue}{pad} |{reset} {red}{caret}{reset}"]
+            span = self.span
+            width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
+            width = max(1, min(width, len(text) - span.column + 1))
+            caret = " " * (span.column - 1) + "^" + "~" * (width - 1)
+            lines += [f"{blue}{pad} |{reset}", f"{blue}{gutter} |{reset} {text}", f"{blue}{pad} |{reset} {red}{caret}{reset}"]
         if self.help:
             lines.append(f"{blue}help:{reset} {self.help}")
         lines.extend(f"{blue}note:{reset} {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+def printable(text: str) -> str:
+    """A source line as it can be shown on a terminal, one character per column: a tab as
+    one space, other control characters (and lone surrogates) as U+FFFD."""
+    return "".join(
+        " " if c == "\t" else c if c.isprintable() and not "\ud800" <= c <= "\udfff" else "\ufffd" for c in text
+    )
 
 
 class CompileError(Exception):

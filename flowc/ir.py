@@ -84,6 +84,9 @@ class Node:
     when: Cond | None
     preds: tuple[str, ...]
     reads: tuple[str, ...]
+    fallback_callee: Callee | None = None
+    """What a `fallback g(...)` calls (its `flow` set for a flow of this file); None when the
+    fallback is a value or there is none."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,7 +114,12 @@ class Flow:
     @property
     def result_class(self) -> str:
         """`<FlowNameInCamelCase>Result`, the NamedTuple of named outputs."""
-        return "".join(part[:1].upper() + part[1:] for part in self.name.split("_")) + "Result"
+        return result_class_name(self.name)
+
+
+def result_class_name(flow: str) -> str:
+    """`<FlowNameInCamelCase>Result`: `fetch_all` gives `FetchAllResult`."""
+    return "".join(part[:1].upper() + part[1:] for part in flow.split("_")) + "Result"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,12 @@ BUILTIN_TYPES = frozenset(
 BUILTIN_EXCEPTIONS = frozenset(name for name in BUILTIN_TYPES if issubclass(getattr(builtins, name), BaseException))
 
 
+def rename_help(name: str) -> str:
+    """A `help:` text proposing a free name instead of a reserved one."""
+    stem = name.strip("_") or "name"
+    return f"rename it, e.g. `{stem}_`"
+
+
 def reserved_reason(name: str) -> str | None:
     """Why `name` cannot name a flow, parameter, node, pool or import alias (None if it can)."""
     if name in RESERVED:

@@ -1,115 +1,143 @@
-"""Text to parse tree: the cached LALR parser and syntax errors in words a user knows."""
+"""Text to syntax tree: the cached LALR parser, with recovery so that one run reports the
+syntax errors of several statements, not only the first."""
 
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterator
+from typing import Any
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import Lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.utils import TextSlice
 
 from . import codes
+from . import syntax as s
+from .build import Builder, current_errors
 from .diagnostics import Collector
+from .lalr import Driver
+from .lexer import NestingTooDeep
 from .resources import resource_text
 from .source import Span
+from .syntax_errors import report_syntax_error
 
 RESERVED = frozenset(
     "flow node map each pool from import as return START END timeout retry backoff max jitter on"
     " fallback collect limit rate per when and or not in sync thread first True False None".split()
 )
 
-# What the grammar's terminals are called in messages (string terminals show as `text`).
-TERMINAL_WORDS = {
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "STRING": "a string",
-    "DURATION": "a duration (like `250ms`, `1.5s`, `2m`, `1h`)",
-    "COMPARE": "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
-    "INDEX_OPEN": "`[`",
-    "$END": "the end of the file",
-}
+# Where parsing may resume after an error: a statement or declaration at the start of a line.
+RESUME_POINT = re.compile(r"^[ \t\f\r]*(node|return|START|flow|from|import|pool)\b", re.MULTILINE)
+BODY_STATEMENT = ("node", "return", "START")
+BRACES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[{}]")
+MAX_SYNTAX_ERRORS = 20
 
 
 @functools.cache
 def parser() -> Lark:
-    """The LALR parser for `.flow` files, built once per process."""
+    """The LALR parser for `.flow` files, built once per process; it builds the syntax tree
+    as it parses (see `flowc.build`)."""
+    from .lexer import FlowLexer
+
     return Lark(
         resource_text("grammar", "flow.lark"),
         parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
+        lexer=FlowLexer,
+        transformer=Builder(),
+        keep_all_tokens=True,
+        maybe_placeholders=False,
+        start=["start", "resume_body"],
         cache=False,
     )
 
 
-def parse(text: str, errors: Collector) -> Tree[Token] | None:
-    """Parse a whole file; on a syntax error report it and return None."""
+@functools.cache
+def driver() -> Driver:
+    return Driver(parser())
+
+
+def parse(text: str, errors: Collector) -> s.Module | None:
+    """Parse a whole file; on syntax errors report them (several, if parsing can resume
+    after the first) and return None."""
+    reset = current_errors.set(errors)
     try:
-        return parser().parse(text)
+        return parse_or_report(text, errors)
+    finally:
+        current_errors.reset(reset)
+
+
+def parse_or_report(text: str, errors: Collector) -> s.Module | None:
+    try:
+        module: Any = driver().parse(text, start="start")
+        assert isinstance(module, s.Module)
+        return module
+    except NestingTooDeep as error:
+        report_too_deep(error, errors)
     except UnexpectedInput as error:
-        report_syntax_error(error, errors)
-        return None
+        reported = report_syntax_error(error, errors)
+        recover(text, errors.source.offset(reported.line, reported.column), errors)
+    return None
 
 
-def describe_terminal(name: str) -> str:
-    if name in TERMINAL_WORDS:
-        return TERMINAL_WORDS[name]
-    try:
-        pattern = parser().get_terminal(name).pattern
-    except KeyError:
-        return name.lower()
-    if pattern.type == "str":
-        return f"`{pattern.value}`"
-    return name.lower().replace("_", " ")
+def report_too_deep(error: NestingTooDeep, errors: Collector) -> None:
+    token = error.token
+    errors.error(
+        codes.TOO_DEEP,
+        "this is nested too deeply for flowc",
+        Span.point(token.line or 1, token.column or 1, max(1, len(token))),
+        help="flatten the expression: split it over several nodes or parameters",
+    )
 
 
-def describe_expected(expected: set[str] | frozenset[str]) -> str:
-    words = sorted({describe_terminal(name) for name in expected})
-    if not words:
-        return "nothing more"
-    if len(words) > 8:
-        return "one of " + ", ".join(words[:8]) + ", …"
-    if len(words) == 1:
-        return words[0]
-    return "one of " + ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def describe_token(token: Token) -> str:
-    if token.type == "$END":
-        return "the end of the file"
-    text = str(token)
-    if len(text) > 30:
-        text = text[:27] + "…"
-    return f"`{text}`"
-
-
-def report_syntax_error(error: UnexpectedInput, errors: Collector) -> None:
-    source = errors.source
-    help_text = None
+def error_position(error: UnexpectedInput, text: str) -> int:
+    """The offset where an error happened (the end of the text for an unexpected end)."""
     if isinstance(error, UnexpectedToken):
-        token = error.token
-        if token.type == "$END":
-            span = source.end
-        else:
-            width = max(1, len(str(token).split("\n", 1)[0]))
-            span = Span.point(token.line or 1, token.column or 1, width)
-        expected = set(error.accepts or error.expected)
-        message = f"unexpected {describe_token(token)}; expected {describe_expected(expected)}"
-        if "NAME" in expected and str(token) in RESERVED:
-            message = f"`{token}` is a reserved word and cannot be used as a name"
-            help_text = f"choose another name, for example `{token}_`"
-    elif isinstance(error, UnexpectedCharacters):
-        char = source.text[error.pos_in_stream] if error.pos_in_stream < len(source.text) else ""
-        span = Span.point(error.line, error.column)
-        shown = repr(char)[1:-1] if char.isprintable() else f"U+{ord(char):04X}" if char else "end of file"
-        expected = set(error.allowed or ())
-        message = f"unexpected character `{shown}`; expected {describe_expected(expected)}"
-        if "DURATION" in expected and char.isdigit():
-            help_text = "a duration needs a unit right after the number: `ms`, `s`, `m` or `h`"
-    elif isinstance(error, UnexpectedEOF):
-        span = source.end
-        message = f"unexpected end of file; expected {describe_expected(set(error.expected))}"
-    else:  # pragma: no cover - lark raises only the kinds above
-        span = Span.point(1, 1)
-        message = "syntax error"
-    errors.error(codes.SYNTAX, message, span, help=help_text)
+        return len(text) if error.token.type == "$END" else error.token.start_pos or 0
+    if isinstance(error, UnexpectedCharacters):
+        return error.pos_in_stream or 0
+    return len(text)  # pragma: no cover - LALR raises only the kinds above
+
+
+def recover(text: str, position: int, errors: Collector) -> None:
+    """Resume parsing at statements after `position`, reporting each further error.
+
+    A resume point is a line starting with a statement or declaration keyword. Parsing from
+    it as a flow-body statement or as a top-level item is tried in the order that the braces
+    before it suggest; a resumption that fails at once was a wrong guess and is not reported.
+    """
+    reported = 1
+    for start, depth in resume_points(text):
+        if reported >= MAX_SYNTAX_ERRORS:
+            return
+        if start < position:
+            continue
+        keyword = text[start : start + 6]
+        in_body = depth > 0 and keyword.startswith(BODY_STATEMENT)
+        for rule in ("resume_body", "start") if in_body else ("start", "resume_body"):
+            try:
+                driver().parse(TextSlice(text, start, len(text)), start=rule)
+                return
+            except NestingTooDeep as error:
+                report_too_deep(error, errors)
+                return
+            except UnexpectedInput as error:
+                if error_position(error, text) <= start:
+                    continue
+                span = report_syntax_error(error, errors)
+                reported += 1
+                position = max(start + 1, errors.source.offset(span.line, span.column))
+                break
+        if position >= len(text):
+            return
+
+
+def resume_points(text: str) -> Iterator[tuple[int, int]]:
+    """Offsets of the keywords that start a line, each with the brace depth before it."""
+    braces = BRACES.finditer(text)
+    depth, brace = 0, next(braces, None)
+    for match in RESUME_POINT.finditer(text):
+        while brace is not None and brace.start() < match.start(1):
+            depth += {"{": 1, "}": -1}.get(brace.group(), 0)
+            brace = next(braces, None)
+        yield match.start(1), depth

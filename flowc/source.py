@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
+
+NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +33,7 @@ class Source:
 
     def __post_init__(self) -> None:
         starts = [0]
-        starts.extend(i + 1 for i, char in enumerate(self.text) if char == "\n")
+        starts.extend(match.end() for match in NEWLINE.finditer(self.text))
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     @property
@@ -45,6 +48,16 @@ class Source:
         start = self._line_starts[line - 1]
         end = self.text.find("\n", start)
         return self.text[start : end if end >= 0 else len(self.text)].rstrip("\r")
+
+    def has_line(self, line: int) -> bool:
+        """Whether the file has this 1-based line (an empty file has line 1)."""
+        return 1 <= line <= len(self._line_starts)
+
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 1-based (line, column), clamped to the text."""
+        if not self.has_line(line):
+            return len(self.text)
+        return min(self._line_starts[line - 1] + column - 1, len(self.text))
 
     def position(self, offset: int) -> tuple[int, int]:
         """The 1-based (line, column) of a character offset."""

@@ -163,9 +163,9 @@ class TypeList:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TypeConst:
-    """`None`, `...`, or a string or number literal (only inside `Literal[...]`)."""
+    """`None`, `...`, or a string, number or bool literal (only inside `Literal[...]`)."""
 
-    value: str | int | float | None
+    value: str | int | float | bool | None
     text: str
     span: Span
 
@@ -177,10 +177,12 @@ TypeExpr: TypeAlias = TypeName | TypeSubscript | TypeUnion | TypeList | TypeCons
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Number:
-    """A number written where a count is expected (validated by the checker)."""
+    """A number written where a count is expected (validated by the checker); `valid` is
+    False when the text could not be read as a number (already reported)."""
 
     value: int | float
     span: Span
+    valid: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

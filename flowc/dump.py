@@ -1,0 +1,122 @@
+"""A readable, deterministic text form of the IR, for golden tests and for debugging.
+
+Expressions and conditions are printed in the flow language's own syntax, fully
+parenthesised, so that the dump shows how the front end grouped them.
+"""
+
+from __future__ import annotations
+
+from . import ir
+from . import syntax as s
+
+
+def dump(module: ir.Module) -> str:
+    """The whole module, one fact per line; the same IR always gives the same text."""
+    lines = [f"module {module.name}"]
+    for item in module.imports:
+        lines.append(f"import {item.module}" + (f" name {item.name}" if item.name else "") + f" as {item.alias}")
+    for pool in module.pools:
+        rate = f" rate {pool.rate} per {seconds(pool.per)}" if pool.rate is not None else ""
+        lines.append(f"pool {pool.name} limit {pool.limit}{rate}")
+    for flow in module.flows:
+        lines += dump_flow(flow)
+    return "\n".join(lines) + "\n"
+
+
+def dump_flow(flow: ir.Flow) -> list[str]:
+    lines = ["", f"flow {flow.name} (line {flow.line})"]
+    for param in flow.params:
+        default = f" = {expr(param.default)}" if param.default is not None else ""
+        lines.append(f"  param {param.name}: {param.type}{default}")
+    if flow.outputs:
+        lines.append(f"  outputs {flow.result_class}(" + ", ".join(f"{n}: {t}" for n, t in flow.outputs) + ")")
+    else:
+        lines.append(f"  result {flow.result or 'None'}")
+    if flow.limit is not None:
+        lines.append(f"  limit {flow.limit}")
+    if flow.timeout is not None:
+        lines.append(f"  timeout {seconds(flow.timeout)}")
+    for node in flow.nodes:
+        lines += dump_node(node)
+    lines.append(f"  end after [{', '.join(flow.end_preds)}]")
+    for name, value in flow.returns:
+        lines.append(f"  return {name + '=' if name else ''}{expr(value)}")
+    return lines
+
+
+def dump_node(node: ir.Node) -> list[str]:
+    callee = node.callee.text + (" (flow)" if node.callee.flow else "")
+    lines = [f"  node {node.name} (line {node.line}, column {node.span.column})"]
+    lines.append(f"    call {'map ' if node.is_map else ''}{callee}({args(node.args)}) {node.mode}")
+    if node.map_limit is not None:
+        lines.append(f"    map limit {node.map_limit}")
+    if node.collect:
+        lines.append("    collect")
+    if not node.policy.plain:
+        lines.append(f"    policy {policy(node.policy)}")
+    if node.fallback is not None:
+        target = f" -> {node.fallback_callee.text}" + (" (flow)" if node.fallback_callee.flow else "") if node.fallback_callee else ""
+        lines.append(f"    fallback {expr(node.fallback)}{target}")
+    if node.when is not None:
+        lines.append(f"    when {cond(node.when)}")
+    lines.append(f"    after [{', '.join(node.preds)}] reads [{', '.join(node.reads)}]")
+    return lines
+
+
+def policy(p: ir.Policy) -> str:
+    parts = []
+    if p.timeout is not None:
+        parts.append(f"timeout {seconds(p.timeout)}")
+    if p.retries:
+        parts.append(f"retries {p.retries}")
+    if p.backoff is not None:
+        parts.append(f"backoff {seconds(p.backoff)}")
+    if p.max_delay is not None:
+        parts.append(f"max {seconds(p.max_delay)}")
+    if p.jitter:
+        parts.append("jitter")
+    if p.retry_on:
+        parts.append(f"on {', '.join(p.retry_on)}")
+    if p.pool is not None:
+        parts.append(f"pool {p.pool}")
+    return "; ".join(parts)
+
+
+def seconds(value: float | None) -> str:
+    return f"{value!r}s"
+
+
+def args(pairs: tuple[tuple[str | None, s.Expr], ...]) -> str:
+    return ", ".join(f"{name}={expr(value)}" if name else expr(value) for name, value in pairs)
+
+
+def expr(node: s.Expr) -> str:
+    match node:
+        case s.Literal(value=value):
+            return repr(value)
+        case s.Ref(name=name, steps=steps):
+            return name + "".join(f".{step.name}" if isinstance(step, s.Attr) else f"[{expr(step.key)}]" for step in steps)
+        case s.ListExpr(items=items):
+            return "[" + ", ".join(expr(i) for i in items) + "]"
+        case s.DictExpr(items=pairs):
+            return "{" + ", ".join(f"{expr(k)}: {expr(v)}" for k, v in pairs) + "}"
+        case s.First(items=items):
+            return "first(" + ", ".join(expr(i) for i in items) + ")"
+        case s.Each(ref=ref):
+            return f"each {expr(ref)}"
+        case s.Call(callee=callee, args=call_args):
+            return ".".join(callee) + "(" + args(tuple((a.name, a.value) for a in call_args)) + ")"
+    raise AssertionError(node)  # pragma: no cover
+
+
+def cond(node: s.Cond) -> str:
+    match node:
+        case s.Compare(op=op, left=left, right=right):
+            return f"({expr(left)} {op} {expr(right)})"
+        case s.BoolOp(op=op, items=items):
+            return "(" + f" {op} ".join(cond(i) for i in items) + ")"
+        case s.Not(item=item):
+            return f"(not {cond(item)})"
+        case s.Truthy(value=value):
+            return expr(value)
+    raise AssertionError(node)  # pragma: no cover

@@ -1,0 +1,169 @@
+"""The module namespace (imports, pools, flows) and the names that types may use."""
+
+from __future__ import annotations
+
+import keyword
+import typing
+
+from . import codes
+from . import syntax as s
+from .diagnostics import Collector, did_you_mean
+from .ir import result_class_name
+from .names import BUILTIN_TYPES, rename_help, reserved_reason
+from .source import Span
+
+
+class ModuleScope:
+    """The module namespace: imported names, pools and flows, each declared once."""
+
+    def __init__(self, module: s.Module, errors: Collector) -> None:
+        self.errors = errors
+        self.imports: dict[str, s.Import] = {}
+        self.all_imports: list[s.Import] = []
+        self.pools: dict[str, s.Pool] = {}
+        self.flows: dict[str, s.Flow] = {}
+        seen: dict[str, Span] = {}
+        for item in module.imports:
+            self.declare_import(item, seen)
+        for flow in module.flows:
+            self.declare(flow.name, flow.name_span, seen, "flow")
+            self.flows.setdefault(flow.name, flow)
+        pools_seen: dict[str, Span] = {}
+        for pool in module.pools:
+            self.declare(pool.name, pool.name_span, pools_seen, "pool")
+            self.pools.setdefault(pool.name, pool)
+        self.check_result_classes(module, seen)
+
+    def declare_import(self, item: s.Import, seen: dict[str, Span]) -> None:
+        self.python_names(item.module + ((item.name,) if item.name else ()), item.span)
+        first = self.imports.get(item.alias)
+        if first is not None and first.name is None and item.name is None and first.alias == first.module[0]:
+            # `import a.b` and `import a.c` both bind `a`, as in Python.
+            if item.alias == item.module[0]:
+                self.all_imports.append(item)
+                return
+        self.declare(item.alias, item.span, seen, "import", import_help(item))
+        self.imports.setdefault(item.alias, item)
+        self.all_imports.append(item)
+
+    def declare(self, name: str, span: Span, seen: dict[str, Span], kind: str, help: str | None = None) -> None:
+        reason = reserved_reason(name)
+        if reason:
+            self.errors.error(
+                codes.RESERVED_NAME, f"{reason} and cannot name {article(kind)}", span, help=help or rename_help(name)
+            )
+        if name in seen:
+            self.errors.error(
+                codes.DUPLICATE_NAME,
+                f"`{name}` is already defined at line {seen[name].line}",
+                span,
+                help="imports and flows share one namespace; rename one of them" if kind != "pool" else "rename one of them",
+            )
+        else:
+            seen[name] = span
+
+    def check_result_classes(self, module: s.Module, seen: dict[str, Span]) -> None:
+        """A flow with named outputs defines `<Name>Result`, which must not clash either."""
+        for flow in module.flows:
+            if not isinstance(flow.returns, tuple):
+                continue
+            name = result_class_name(flow.name)
+            if name in seen and seen[name] != flow.name_span:
+                self.errors.error(
+                    codes.DUPLICATE_NAME,
+                    f"flow `{flow.name}` returns its outputs as class `{name}`, which is already defined at line {seen[name].line}",
+                    flow.name_span,
+                    help="rename the flow or the other definition",
+                )
+            seen.setdefault(name, flow.name_span)
+
+    def python_names(self, parts: tuple[str, ...], span: Span) -> bool:
+        """Report a Python keyword in a dotted name that goes into the generated code."""
+        bad = [p for p in parts if keyword.iskeyword(p)]
+        for part in bad:
+            self.errors.error(codes.RESERVED_NAME, f"`{part}` is a Python keyword and cannot be part of a name", span)
+        return not bad
+
+    @property
+    def callables(self) -> set[str]:
+        return set(self.imports) | set(self.flows)
+
+    def is_literal(self, base: s.TypeName) -> bool:
+        """Whether a subscripted type is `typing.Literal`, under whatever name it was imported."""
+        if base.parts[-1] == "Literal":
+            return True
+        item = self.imports.get(base.parts[0])
+        return len(base.parts) == 1 and item is not None and item.name == "Literal"
+
+    def type_text(self, type_: s.TypeExpr, *, in_literal: bool = False, in_subscript: bool = False) -> str:
+        """The Python text of a type, reporting names that are not builtins or imported."""
+        match type_:
+            case s.TypeName(parts=parts, span=span):
+                self.type_name(parts, span)
+                return ".".join(parts)
+            case s.TypeSubscript(base=base, args=args):
+                literal = self.is_literal(base)
+                inner = ", ".join(self.type_text(a, in_literal=literal, in_subscript=True) for a in args)
+                return f"{self.type_text(base)}[{inner}]"
+            case s.TypeUnion(items=items):
+                return " | ".join(self.type_text(i, in_literal=in_literal) for i in items)
+            case s.TypeList(items=items, span=span):
+                if in_literal or not in_subscript:
+                    self.errors.error(
+                        codes.INVALID_TYPE,
+                        "a list of types is only allowed as an argument of a subscript, as in `Callable[[int], str]`",
+                        span,
+                    )
+                return "[" + ", ".join(self.type_text(i) for i in items) + "]"
+            case s.TypeConst(text=text, span=span):
+                self.type_const(text, span, in_literal=in_literal, in_subscript=in_subscript)
+                return text
+        raise AssertionError(type_)  # pragma: no cover
+
+    def type_name(self, parts: tuple[str, ...], span: Span) -> None:
+        if not self.python_names(parts, span):
+            return
+        if parts[0] in self.imports or (len(parts) == 1 and parts[0] in BUILTIN_TYPES):
+            return
+        self.errors.error(
+            codes.UNDEFINED_TYPE,
+            f"type `{'.'.join(parts)}` is neither a builtin nor imported",
+            span,
+            help=type_help(parts[0], self.imports),
+        )
+
+    def type_const(self, text: str, span: Span, *, in_literal: bool, in_subscript: bool) -> None:
+        if text == "...":
+            if in_literal:
+                self.errors.error(codes.INVALID_TYPE, "`...` cannot be a literal type", span)
+            elif not in_subscript:
+                self.errors.error(
+                    codes.INVALID_TYPE,
+                    "`...` is only allowed inside `[...]`, as in `tuple[int, ...]` or `Callable[..., int]`",
+                    span,
+                )
+        elif text != "None" and not in_literal:
+            self.errors.error(
+                codes.INVALID_TYPE,
+                f"the literal {text} is not a type",
+                span,
+                help=f"write `Literal[{text}]` (imported from `typing`)",
+            )
+
+
+def article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def import_help(item: s.Import) -> str:
+    module = ".".join(item.module)
+    if item.name is not None:
+        return f"import it under another name: `from {module} import {item.name} as {item.name}_`"
+    return f"import it under another name: `import {module} as {item.module[-1]}_`"
+
+
+def type_help(name: str, imports: typing.Iterable[str]) -> str:
+    if name in typing.__all__:
+        return f"import it: `from typing import {name}`"
+    close = did_you_mean(name, list(imports) + sorted(BUILTIN_TYPES))
+    return close or f"import it: `from MODULE import {name}`"

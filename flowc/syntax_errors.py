@@ -1,0 +1,311 @@
+"""Syntax errors in words a user knows: what was found, what was expected, and for the
+common mistakes (a missing `}`, `=` for `==`, a duration without its unit, a misspelt
+keyword, a reserved word as a name) what would fix it. No lark terminal name reaches a
+message: every terminal is described by `describe_terminal`."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from . import codes
+from .diagnostics import Collector
+from .source import Span
+
+# What the grammar's terminals are called in messages; string terminals show as `text`.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "DURATION": "a duration (like `250ms`, `1.5s`, `2m`, `1h`)",
+    "COMPARE": "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+    "INDEX_OPEN": "`[`",
+    "$END": "the end of the file",
+}
+# Value-like terminals come first in "expected …" lists, the end of the file last.
+FIRST_WORDS = ("NAME", "NUMBER", "STRING", "DURATION", "COMPARE")
+CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "INDEX_OPEN": "RSQB", "LBRACE": "RBRACE"}
+DECLARATIONS = ("FLOW", "FROM", "IMPORT", "POOL")
+KEYWORDS = (
+    "flow node map each pool from import as return timeout retry backoff max jitter on fallback"
+    " collect limit rate per when and or not in sync thread first"
+).split()
+RESERVED_WORDS = frozenset(KEYWORDS + ["START", "END", "True", "False", "None"])
+CHARACTER_HELP = {
+    "&": "write `and` to combine conditions",
+    "!": "write `not` to negate a condition, or `!=` to compare",
+    ";": "statements need no `;`: put each on its own line",
+    "@": "flow has no decorators; clauses follow the call, as in `node a = f(x) retry 3`",
+    "\\": "a line cannot be continued with `\\`; whitespace and newlines only separate tokens",
+    "`": "names are written without quotes",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    message: str
+    span: Span
+    help: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def report_syntax_error(error: UnexpectedInput, errors: Collector) -> Span:
+    """Describe a lark error in user words and report it; return where it was reported."""
+    if isinstance(error, UnexpectedToken):
+        found = explain_token(error, previous_token(error))
+    elif isinstance(error, UnexpectedCharacters):
+        found = explain_character(error, errors.source.text)
+    else:  # pragma: no cover - the LALR parser raises only the kinds above
+        found = Explanation("syntax error", Span.point(1, 1))
+    errors.error(codes.SYNTAX, found.message, found.span, help=found.help, notes=found.notes)
+    return found.span
+
+
+def previous_token(error: UnexpectedInput) -> Token | None:
+    """The token before the unexpected one (flowc's lexer keeps it in lark's `last_token`)."""
+    parser = getattr(error, "interactive_parser", None)
+    state = getattr(getattr(parser, "lexer_thread", None), "state", None)
+    token = getattr(state, "last_token", None)
+    return token if isinstance(token, Token) else None
+
+
+# ---------------------------------------------------------------- describing terminals
+
+
+def describe_terminal(name: str) -> str:
+    if name in TERMINAL_WORDS:
+        return TERMINAL_WORDS[name]
+    from .parse import parser
+
+    try:
+        pattern = parser().get_terminal(name).pattern
+    except KeyError:
+        return "something else"
+    if pattern.type == "str":
+        return f"`{pattern.value}`"
+    return "something else"  # pragma: no cover - every regular terminal is in TERMINAL_WORDS
+
+
+def describe_expected(expected: Iterable[str]) -> str:
+    names = set(expected)
+    if "LSQB" in names:
+        names.discard("INDEX_OPEN")
+    first = [n for n in FIRST_WORDS if n in names]
+    rest = sorted(names - set(first) - {"$END"}, key=describe_terminal)
+    words = list(dict.fromkeys(describe_terminal(n) for n in first + rest + (["$END"] if "$END" in names else [])))
+    if not words:
+        return "nothing more"
+    if len(words) > 8:
+        return "one of " + ", ".join(words[:7]) + ", …"
+    if len(words) <= 2:
+        return " or ".join(words)
+    return "one of " + ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    return f"`{shown(str(token))}`"
+
+
+def shown(text: str, limit: int = 30) -> str:
+    """Text as it can be quoted in a message: control characters escaped, long text cut."""
+    text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- unexpected tokens
+
+
+def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation:
+    token = error.token
+    expected = set(error.accepts or error.expected)
+    stack: Sequence[Any] = getattr(error.state, "value_stack", ())
+    if token.type == "$END":
+        span = Span.point(token.end_line, token.end_column) if token.end_line and token.end_column else Span.point(1, 1)
+        base = Explanation(f"unexpected end of file; expected {describe_expected(expected)}", span)
+    elif previous is not None and token.type not in DECLARATIONS and (token.line or 0) > (previous.end_line or 0):
+        # What is missing belongs to the end of the line before, not to the next statement.
+        span = Span.point(previous.end_line or 1, previous.end_column or 1)
+        base = Explanation(
+            f"expected {describe_expected(expected)} after {describe_token(previous)}, not {describe_token(token)}", span
+        )
+    else:
+        span = Span.point(token.line or 1, token.column or 1, max(1, len(str(token))))
+        base = Explanation(f"unexpected {describe_token(token)}; expected {describe_expected(expected)}", span)
+    opened = declaration_in_body(previous, stack)
+    if opened is not None:
+        return opened
+    hints = (reserved_word, equals_in_condition, duration_unit, edge_arrow, missing_node_keyword, call_in_type, literal_as_type, misspelt_keyword)
+    for hint in hints:
+        found = hint(token, expected, previous, base)
+        if found is not None:
+            return with_unclosed(found, token, expected, stack)
+    return with_unclosed(base, token, expected, stack)
+
+
+def reserved_word(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`f(first=1)`: the keyword was read as a keyword, and the `=` after it is unexpected."""
+    if token.type != "EQUAL" or previous is None or previous.type == "NAME" or str(previous) not in RESERVED_WORDS:
+        return None
+    return Explanation(
+        f"`{previous}` is a reserved word and cannot name an argument",
+        Span.point(previous.line or 1, previous.column or 1, len(previous)),
+        help="a step that takes this argument needs a wrapper with another parameter name",
+    )
+
+
+def equals_in_condition(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    if token.type != "EQUAL" or "COMPARE" not in expected:
+        return None
+    return Explanation("`=` cannot compare; a condition compares with `==`", base.span, help="write `==`")
+
+
+def duration_unit(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    if token.type != "NUMBER" or "DURATION" not in expected:
+        return None
+    return Explanation(
+        f"`{shown(str(token))}` is a number, but a duration is expected here",
+        base.span,
+        help="write the unit right after the number: `ms`, `s`, `m` or `h`, as in `250ms` or `1.5s`",
+    )
+
+
+def edge_arrow(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    if "`>>`" not in {describe_terminal(n) for n in expected}:
+        return None
+    if str(token) not in ("->", ">", "=>", "<<", "-"):
+        return None
+    return Explanation(base.message, base.span, help="an edge is written `a >> b`")
+
+
+def missing_node_keyword(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    words = {describe_terminal(n) for n in expected}
+    if token.type != "EQUAL" or previous is None or previous.type != "NAME" or "`>>`" not in words:
+        return None
+    return Explanation(
+        f"unexpected `=` after `{shown(str(previous))}`",
+        base.span,
+        help=f"declare a node with `node`: `node {shown(str(previous))} = CALLEE(ARGS)`",
+    )
+
+
+def literal_as_type(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    if token.type not in ("STRING", "NUMBER") or not {"NAME", "NONE"} <= expected or "STRING" in expected:
+        return None
+    return Explanation(base.message, base.span, help=f"a literal type is written `Literal[{shown(str(token))}]` (from `typing`)")
+
+
+def call_in_type(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    if token.type != "LPAR" or "VBAR" not in expected:
+        return None
+    return Explanation(
+        base.message, base.span, help="a type is a name, a subscript `X[...]` or a union `X | Y`; it cannot call anything"
+    )
+
+
+def misspelt_keyword(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`retyr 3`, `nod a = …`, `form m import f`: a name close to a keyword."""
+    for candidate in (token, previous):
+        if candidate is None or candidate.type != "NAME":
+            continue
+        if str(candidate) in RESERVED_WORDS:
+            continue
+        close = difflib.get_close_matches(str(candidate), KEYWORDS, n=1, cutoff=0.75)
+        if close and (candidate is previous or close[0] in {describe_terminal(n).strip("`") for n in expected}):
+            return Explanation(base.message, base.span, help=f"did you mean `{close[0]}` instead of `{shown(str(candidate))}`?")
+    return None
+
+
+def with_unclosed(found: Explanation, token: Token, expected: set[str], stack: Sequence[Any]) -> Explanation:
+    """At the end of the file, or at a new declaration, name the bracket left open."""
+    opener_at = next((i for i in range(len(stack) - 1, -1, -1) if is_opener(stack[i])), None)
+    if opener_at is None:
+        return found
+    opener: Token = stack[opener_at]
+    closer = describe_terminal(CLOSERS[opener.type])
+    where = f"line {opener.line}"
+    flow = flow_name(stack[:opener_at]) if opener.type == "LBRACE" else None
+    what = f"the body of flow `{flow}`" if flow else f"the `{opener}` at {where}, column {opener.column}"
+    if token.type == "$END":
+        return Explanation(
+            f"the file ends before {what} is closed", found.span, help=f"add the missing {closer}", notes=(f"it opens at {where}",)
+        )
+    if token.type in DECLARATIONS and CLOSERS[opener.type] in expected:
+        return Explanation(
+            f"unexpected {describe_token(token)}: {what} is not closed",
+            found.span,
+            help=f"add the missing {closer} before {describe_token(token)}",
+            notes=(f"it opens at {where}",),
+        )
+    if opener.type != "LBRACE" and (token.line or 0) > (opener.line or 0) and CLOSERS[opener.type] in expected:
+        return Explanation(found.message, found.span, found.help, (*found.notes, f"{what} is not closed"))
+    return found
+
+
+def declaration_in_body(previous: Token | None, stack: Sequence[Any]) -> Explanation | None:
+    """`flow g(...)` inside an unclosed body: there `flow` reads as a name (an edge could
+    start with one), so the error comes a token later; report it at `flow`."""
+    if previous is None or previous.type != "NAME" or str(previous) not in ("flow", "from", "import", "pool"):
+        return None
+    braces = [i for i, item in enumerate(stack) if isinstance(item, Token) and item.type == "LBRACE"]
+    flow = flow_name(stack[: braces[-1]]) if braces else None
+    if flow is None:
+        return None
+    opener: Token = stack[braces[-1]]
+    return Explanation(
+        f"unexpected `{previous}`: the body of flow `{flow}` is not closed",
+        Span.point(previous.line or 1, previous.column or 1, len(previous)),
+        help=f"add the missing `}}` before `{previous}`",
+        notes=(f"the body opens at line {opener.line}",),
+    )
+
+
+def is_opener(item: Any) -> bool:
+    return isinstance(item, Token) and item.type in CLOSERS
+
+
+def flow_name(stack: Sequence[Any]) -> str | None:
+    """The name of the flow whose header is on the parser's stack, if any."""
+    for i in range(len(stack) - 1, 0, -1):
+        item = stack[i - 1]
+        if isinstance(item, Token) and item.type == "FLOW":
+            return str(stack[i])
+    return None
+
+
+# ---------------------------------------------------------------- unexpected characters
+
+
+def explain_character(error: UnexpectedCharacters, text: str) -> Explanation:
+    pos = error.pos_in_stream or 0
+    char = text[pos] if pos < len(text) else ""
+    span = Span.point(error.line, error.column)
+    parser = getattr(error, "interactive_parser", None)
+    expected = describe_expected(parser.accepts() if parser is not None else error.allowed or ())
+    if char in "\"'":
+        return Explanation(
+            "this string is not closed on its line",
+            span,
+            help=f"end it with {char}; a string cannot span lines (write `\\n` for a line break)",
+        )
+    if char.isdigit():
+        word = text[pos:].split(None, 1)[0][:30]
+        return Explanation(
+            f"`{shown(word)}` is neither a number nor a duration",
+            span,
+            help="a duration is a number and a unit, `ms`, `s`, `m` or `h`, as in `250ms`; a name cannot start with a digit",
+        )
+    if char.isalpha():
+        return Explanation(
+            f"unexpected character `{shown(char)}`: names use ASCII letters, digits and `_`",
+            span,
+            help="rename it with ASCII characters only",
+        )
+    what = shown(char) if char.isprintable() else f"U+{ord(char):04X}"
+    return Explanation(f"unexpected character `{what}`; expected {expected}", span, help=CHARACTER_HELP.get(char))

@@ -1,0 +1,192 @@
+"""Files that must be rejected: `tests/cases/errors/*.flow`, with the expected errors written
+inline, plus a table of inputs that cannot be committed as text (bad bytes, empty files).
+
+Expectation syntax, in a comment on the line the error points at:
+
+    node a = f(x=y)   # E:18: undefined-ref        code `undefined-ref` at column 18
+    node b = g()      # E: dead-end                code `dead-end`, any column
+    x = 1             # E:3: syntax # E:9: syntax  several on one line
+
+and, on the first line of a file, `# E@EOF: CODE` for an error at the end of the input: just
+after its last character that is neither whitespace nor in a comment. Each file must produce
+exactly the errors it states: as many, on those lines, with those codes and columns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from flowc import codes
+from flowc.diagnostics import CompileError, Diagnostic, printable
+from flowc.frontend import analyze, decode
+from flowc.source import Source
+
+CASES = Path(__file__).parent / "cases" / "errors"
+INLINE = re.compile(r"#\s*E(?::(\d+))?:\s*([a-z][a-z-]*)")
+AT_EOF = re.compile(r"#\s*E@EOF:\s*([a-z][a-z-]*)")
+LARK_INTERNALS = ("__ANON", "RPAR", "LPAR", "LSQB", "RSQB", "LBRACE", "RBRACE", "$END", "Token(", "INDEX_OPEN", "COMMA")
+ALL_CODES = {value for name, value in vars(codes).items() if name.isupper() and isinstance(value, str)}
+
+
+@dataclass(frozen=True, order=True)
+class Expected:
+    line: int
+    column: int | None
+    code: str
+
+
+def case_files() -> list[Path]:
+    return sorted(CASES.glob("*.flow"))
+
+
+def expectations(text: str) -> list[Expected]:
+    found = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        found += [Expected(number, int(col) if col else None, code) for col, code in INLINE.findall(line)]
+    if lines and (match := AT_EOF.search(lines[0])):
+        line, column = end_of_code(lines)
+        found.append(Expected(line, column, match.group(1)))
+    return sorted(found, key=lambda e: (e.line, e.column or 0, e.code))
+
+
+def end_of_code(lines: list[str]) -> tuple[int, int]:
+    """Just after the last character outside comments (case files keep `#` out of strings)."""
+    for number in range(len(lines), 0, -1):
+        code = lines[number - 1].split("#", 1)[0].rstrip()
+        if code:
+            return number, len(code) + 1
+    return 1, 1
+
+
+def diagnostics_of(data: bytes, name: str) -> tuple[list[Diagnostic], Source | None]:
+    try:
+        analyze(decode(data, name))
+    except CompileError as error:
+        return error.diagnostics, error.source
+    return [], None
+
+
+def match(expected: list[Expected], actual: list[Diagnostic]) -> tuple[list[Expected], list[str]]:
+    """Pair each expectation with one diagnostic; return what is missing and what is extra."""
+    left = [(d.span.line, d.span.column, d.code, d.concise()) for d in actual]
+    missing = []
+    for want in sorted(expected, key=lambda e: e.column is None):
+        hit = next((d for d in left if d[0] == want.line and d[2] == want.code and want.column in (None, d[1])), None)
+        if hit is None:
+            missing.append(want)
+        else:
+            left.remove(hit)
+    return missing, [d[3] for d in left]
+
+
+@pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
+def test_error_case(path: Path) -> None:
+    data = path.read_bytes()
+    expected = expectations(data.decode("utf-8"))
+    assert expected, f"{path.name} states no expected error"
+    actual, source = diagnostics_of(data, path.name)
+    missing, extra = match(expected, actual)
+    assert not missing and not extra, (
+        f"{path.name}\n  missing: {missing}\n  unexpected: {extra}\n\n" + "\n\n".join(d.render(source) for d in actual)
+    )
+    for diagnostic in actual:
+        check_rendering(diagnostic, source)
+
+
+def test_case_columns_are_mostly_stated() -> None:
+    stated = [e for path in case_files() for e in expectations(path.read_text("utf-8"))]
+    assert sum(e.column is not None for e in stated) > 0.9 * len(stated)
+
+
+def check_rendering(diagnostic: Diagnostic, source: Source | None) -> None:
+    """`path:line:col: error: message [code]`, the source line, a caret under the column."""
+    text = diagnostic.render(source)
+    lines = text.split("\n")
+    span = diagnostic.span
+    assert span.line >= 1 and span.column >= 1
+    assert lines[0] == f"{diagnostic.path}:{span.line}:{span.column}: error: {diagnostic.message} [{diagnostic.code}]"
+    assert source is not None
+    gutter = f"{span.line} | "
+    assert lines[2].startswith(gutter), text
+    assert lines[2][len(gutter) :] == printable(source.line_text(span.line)), text
+    caret = lines[3]
+    assert caret.index("^") == len(gutter) + span.column - 1, text
+    words = " ".join([diagnostic.message, diagnostic.help or "", *diagnostic.notes])
+    for internal in LARK_INTERNALS:
+        assert internal not in words, f"lark internals in: {words}"
+    assert not diagnostic.message[:1].isupper(), "messages start in lowercase"
+    for line in lines[4:]:
+        assert line.startswith(("help: ", "note: ")), text
+
+
+# ---------------------------------------------------------------- inputs that are not text
+
+TABLE: list[tuple[str, bytes, list[tuple[int, int, str]]]] = [
+    ("not-utf8-first-byte", b"\xff\xfeflow", [(1, 1, codes.ENCODING)]),
+    ("not-utf8-later", b"flow f(x: int) -> int {\n    return x  # caf\xe9\n}\n", [(2, 20, codes.ENCODING)]),
+    ("encoded-surrogate", b"# \xed\xa0\x80\n", [(1, 3, codes.ENCODING)]),
+    ("binary-nul", b"flow\x00\x01\x02", [(1, 5, codes.ENCODING)]),
+    ("binary-nul-line-2", b"# x\nab\x00", [(2, 3, codes.ENCODING)]),
+    ("empty", b"", [(1, 1, codes.EMPTY)]),
+    ("whitespace-only", b"  \n\t\n\n", [(1, 1, codes.EMPTY)]),
+    ("bom-then-nothing", b"\xef\xbb\xbf", [(1, 1, codes.EMPTY)]),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "wanted"), TABLE, ids=[t[0] for t in TABLE])
+def test_bytes_case(name: str, data: bytes, wanted: list[tuple[int, int, str]]) -> None:
+    actual, source = diagnostics_of(data, f"{name}.flow")
+    assert [(d.span.line, d.span.column, d.code) for d in actual] == wanted
+    for diagnostic in actual:
+        check_rendering(diagnostic, source)
+
+
+def test_lone_surrogate_in_text() -> None:
+    source = Source("s.flow", 'flow f() -> str {\n    return "a\ud800"\n}\n')
+    with pytest.raises(CompileError) as caught:
+        analyze(source)
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.span.line, diagnostic.span.column, diagnostic.code) == (2, 14, codes.ENCODING)
+    check_rendering(diagnostic, caught.value.source)
+
+
+def test_a_bom_is_allowed() -> None:
+    source = decode(b"\xef\xbb\xbfflow f(x: int) -> int { return x }\n", "bom.flow")
+    assert [f.name for f in analyze(source).flows] == ["f"]
+
+
+# ---------------------------------------------------------------- codes
+
+
+def test_every_code_has_a_description() -> None:
+    assert set(codes.DESCRIPTIONS) == ALL_CODES
+
+
+def test_every_code_has_a_case() -> None:
+    covered = {e.code for path in case_files() for e in expectations(path.read_text("utf-8"))}
+    covered |= {code for _, _, wanted in TABLE for _, _, code in wanted}
+    assert covered == ALL_CODES, f"codes without a case: {sorted(ALL_CODES - covered)}"
+
+
+def test_every_case_code_exists() -> None:
+    for path in case_files():
+        for expected in expectations(path.read_text("utf-8")):
+            assert expected.code in ALL_CODES, f"{path.name}: unknown code {expected.code}"
+
+
+def test_codes_are_stable() -> None:
+    """Codes are a public interface (users search for them, tools filter on them): this list
+    changes only by adding."""
+    assert ALL_CODES >= {
+        "encoding", "empty", "syntax", "too-deep", "invalid-literal", "reserved-name", "parameter-order",
+        "duplicate-name", "duplicate-argument", "duplicate-clause", "undefined-ref", "undefined-node",
+        "undefined-callee", "undefined-type", "undefined-pool", "undefined-exception", "invalid-type",
+        "invalid-call", "invalid-expression", "invalid-edge", "not-positive", "cycle", "unbound-input",
+        "unreachable", "dead-end", "each-outside-map", "map-each", "map-only-clause", "fallback-collect",
+        "clause-conflict", "recursion", "subflow-arguments", "pool-deadlock", "return-mismatch",
+    }  # fmt: skip

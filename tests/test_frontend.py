@@ -1,0 +1,261 @@
+"""The front end on valid input: every construct of the grammar parses and resolves, and the
+IR it gives is pinned by golden dumps (`tests/cases/valid/NAME.ir`, rewritten by
+`pytest --update-golden`). Also: behaviours the language reference promises, the fast lexer
+against lark's own, and a 10,000-node flow."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from lark import Lark
+from lark.exceptions import UnexpectedInput
+
+from flowc import check_source, codes
+from flowc.diagnostics import CompileError
+from flowc.dump import dump
+from flowc.frontend import analyze, decode
+from flowc.ir import Module
+from flowc.diagnostics import Collector
+from flowc.parse import driver, parse, parser
+from flowc.resources import resource_text
+from flowc.source import Source
+
+ROOT = Path(__file__).parent.parent
+VALID = Path(__file__).parent / "cases" / "valid"
+ERRORS = Path(__file__).parent / "cases" / "errors"
+EXTRA_VALID = sorted((ROOT / "bench" / "flows").glob("*.flow")) + sorted((ROOT / "samples").glob("*.flow"))
+
+
+def valid_files() -> list[Path]:
+    return sorted(VALID.glob("*.flow"))
+
+
+def analyze_file(path: Path) -> Module:
+    return analyze(decode(path.read_bytes(), path.name))
+
+
+def analyze_text(text: str, name: str = "t.flow") -> Module:
+    return analyze(Source(name, text))
+
+
+def codes_of(text: str) -> list[str]:
+    with pytest.raises(CompileError) as caught:
+        analyze_text(text)
+    return [d.code for d in caught.value.diagnostics]
+
+
+# ---------------------------------------------------------------- golden IR
+
+
+@pytest.mark.parametrize("path", valid_files(), ids=lambda p: p.stem)
+def test_valid_case(path: Path, update_golden: bool) -> None:
+    text = dump(analyze_file(path))
+    golden = path.with_suffix(".ir")
+    if update_golden:
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden.name}: run `pytest --update-golden` and review it"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_dump_is_deterministic() -> None:
+    for path in valid_files():
+        assert dump(analyze_file(path)) == dump(analyze_file(path))
+
+
+def test_no_stale_golden_files() -> None:
+    assert {p.stem for p in VALID.glob("*.ir")} == {p.stem for p in valid_files()}
+
+
+@pytest.mark.parametrize("path", EXTRA_VALID, ids=lambda p: p.name)
+def test_other_flows_of_the_repository_are_valid(path: Path) -> None:
+    analyze_file(path)
+
+
+def test_grammar_constructs_are_all_covered() -> None:
+    """Every rule alias and keyword of the grammar occurs in some valid case."""
+    grammar = resource_text("grammar", "flow.lark")
+    words = set(re.findall(r'"([a-zA-Z]+)"', grammar)) | {"map", "collect", "sync", "thread", "jitter"}
+    text = "\n".join(p.read_text("utf-8") for p in valid_files())
+    missing = sorted(w for w in words if not re.search(rf"\b{w}\b", text))
+    assert not missing
+
+
+# ---------------------------------------------------------------- promised behaviours
+
+FLOW = """from m import g, h
+{body}
+"""
+
+
+def test_a_flow_without_nodes() -> None:
+    module = analyze_text("flow f(x: int) -> int { return x }")
+    assert module.flows[0].nodes == () and module.flows[0].returns[0][0] is None
+
+
+def test_start_to_end_and_duplicate_edges() -> None:
+    module = analyze_text(
+        FLOW.format(body="flow f(x: int) -> int {\n node a = g(x=x)\n START >> END\n START >> a >> END\n a >> END\n return a }")
+    )
+    assert module.flows[0].end_preds == ("a",)
+
+
+def test_keywords_as_keyword_arguments_and_attributes() -> None:
+    module = analyze_text(
+        FLOW.format(
+            body="flow f(x: int) -> int {\n node a = g(timeout=5, limit=x, retry=1, map=2, when=x)\n"
+            " node b = h(x=a.limit, y=a.map[0])\n START >> a >> b >> END\n return b.first }"
+        )
+    )
+    assert [name for name, _ in module.flows[0].nodes[0].args] == ["timeout", "limit", "retry", "map", "when"]
+
+
+@pytest.mark.parametrize("name", ["class", "limit", "map", "first", "None", "START", "observer", "__x"])
+def test_reserved_node_names_are_refused_with_a_friendly_message(name: str) -> None:
+    text = FLOW.format(body=f"flow f(x: int) -> int {{\n node {name} = g(x=x)\n START >> {name} >> END\n return x }}")
+    with pytest.raises(CompileError) as caught:
+        analyze_text(text)
+    first = caught.value.diagnostics[0]
+    assert first.code in (codes.RESERVED_NAME, codes.SYNTAX)
+    assert f"`{name}`" in first.message and (first.span.line, first.span.column) == (3, 7)
+
+
+def test_a_fallback_call_of_a_flow_is_resolved() -> None:
+    module = analyze_text(
+        FLOW.format(
+            body="flow f(x: int) -> int {\n node a = g(x=x) fallback b(y=x)\n START >> a >> END\n return a }\n"
+            "flow b(y: int) -> int { return y }"
+        )
+    )
+    node = module.flows[0].nodes[0]
+    assert node.fallback_callee is not None and node.fallback_callee.flow == "b"
+
+
+def test_plain_module_imports_may_share_their_head() -> None:
+    module = analyze_text("import a.b\nimport a.c\nflow f(x: int) -> int {\n node n = a.b.g(x=x)\n START >> n >> END\n return n }")
+    assert [(i.module, i.alias) for i in module.imports] == [("a.b", "a"), ("a.c", "a")]
+
+
+def test_every_error_of_a_file_in_one_run() -> None:
+    found = codes_of(
+        FLOW.format(
+            body="pool p limit 0\nflow f(x: int) -> int {\n node a = g(y=zz) retry 0\n node b = nope(x=a) pool q\n"
+            " START >> a >> b >> END\n return b }"
+        )
+    )
+    assert found == [codes.NOT_POSITIVE, codes.UNDEFINED_REF, codes.NOT_POSITIVE, codes.UNDEFINED_CALLEE, codes.UNDEFINED_POOL]
+
+
+def test_diagnostics_are_sorted_and_unique() -> None:
+    with pytest.raises(CompileError) as caught:
+        analyze_text(FLOW.format(body="flow f(x: int) -> int {\n node a = g(x=y, z=y, w=y)\n START >> a >> END\n return a }"))
+    keys = [(d.span.line, d.span.column, d.code, d.message) for d in caught.value.diagnostics]
+    assert keys == sorted(set(keys)) and len(keys) == 3
+
+
+def test_check_source_is_the_api_entry() -> None:
+    check_source("flow f(x: int) -> int { return x }", "api.flow")
+    with pytest.raises(CompileError) as caught:
+        check_source("flow f(x: int) -> int { return y }", "api.flow")
+    assert caught.value.render().startswith("api.flow:1:32: error: `y` is not a parameter")
+
+
+def test_positional_after_keyword() -> None:
+    assert codes_of(FLOW.format(body="flow f(x: int) -> int {\n node a = g(y=x, x)\n START >> a >> END\n return a }")) == [
+        codes.SYNTAX
+    ]
+
+
+def test_recovery_reports_errors_in_later_statements_only_once() -> None:
+    with pytest.raises(CompileError) as caught:
+        analyze_text("flow f(x: int) -> int {\n node a = g(x=x) retry\n node b = g(x=x) timeout 5\n node c = g(\n return c\n}")
+    assert [(d.span.line, d.code) for d in caught.value.diagnostics] == [(2, "syntax"), (3, "syntax"), (5, "syntax")]
+
+
+# ---------------------------------------------------------------- the lexer
+
+
+@pytest.fixture(scope="module")
+def lark_reference() -> Lark:
+    """The same grammar with lark's own contextual lexer, as the reference for flowc's."""
+    return Lark(resource_text("grammar", "flow.lark"), parser="lalr", lexer="contextual", start=["start", "resume_body"])
+
+
+def accepts_reference(reference: Lark, text: str) -> bool:
+    try:
+        reference.parse(text, start="start")
+    except UnexpectedInput:
+        return False
+    return True
+
+
+def accepts(text: str) -> bool:
+    errors = Collector(Source("t.flow", text))
+    parse(text, errors)
+    return codes.SYNTAX not in {d.code for d in errors.diagnostics}
+
+
+def corpus() -> list[str]:
+    paths = valid_files() + sorted(ERRORS.glob("*.flow")) + EXTRA_VALID
+    return [p.read_text("utf-8") for p in paths if "too_deep" not in p.name]
+
+
+def test_fast_lexer_agrees_with_larks_contextual_lexer(lark_reference: Lark) -> None:
+    for text in corpus():
+        assert accepts(text) == accepts_reference(lark_reference, text), text[:200]
+
+
+def test_lexer_keywords_come_from_the_grammar() -> None:
+    from flowc.lexer import FlowLexer
+
+    lexer = parser().parser.lexer
+    assert isinstance(lexer, FlowLexer)
+    assert {"flow", "node", "limit", "True", "START"} <= set(lexer.keywords)
+    assert {">>", "->", "==", "<", "..."} <= set(lexer.symbols)
+
+
+# ---------------------------------------------------------------- size
+
+
+def big_flow(nodes: int) -> str:
+    """A flow of `nodes` nodes: chains, fan-outs and joins, with clauses and references."""
+    lines = ["from m import step, join, fetch", "pool api limit 8", "", "flow big(x: int, items: list[int]) -> int {"]
+    edges, previous = [], "x"
+    for group in range(nodes // 10):
+        base = f"g{group}"
+        lines.append(f"    node {base}_a = step(x={previous}) retry 2 backoff 10ms")
+        lines.append(f"    node {base}_b = fetch(x={base}_a.value, k=[1, 2]) timeout 1s pool api")
+        fan = [f"{base}_f{i}" for i in range(6)]
+        lines += [f"    node {name} = step(x={base}_b[0]) when {base}_a > 0" for name in fan]
+        lines.append(f"    node {base}_m = map step(x=each items) limit 4")
+        lines.append(f"    node {base}_j = join(xs=[{', '.join(fan)}], m={base}_m, y=first({fan[0]}, {base}_a))")
+        edges.append(f"    {previous if group else 'START'} >> {base}_a >> {base}_b >> [{', '.join(fan)}] >> {base}_j")
+        edges.append(f"    START >> {base}_m >> {base}_j")
+        previous = f"{base}_j"
+    return "\n".join(lines + edges + [f"    {previous} >> END", f"    return {previous}", "}", ""])
+
+
+@pytest.mark.parametrize("kind", ["mixed", "chain", "fan-out"])
+def test_ten_thousand_nodes(kind: str) -> None:
+    """Correctness only: the timing is measured by bench/, not asserted here."""
+    if kind == "mixed":
+        text = big_flow(10_000)
+    elif kind == "chain":
+        names = [f"n{i}" for i in range(10_000)]
+        body = [f"    node n{i} = step(x={'x' if i == 0 else names[i - 1]})" for i in range(10_000)]
+        text = "from m import step\nflow c(x: int) -> int {\n" + "\n".join(body) + "\n    START >> " + " >> ".join(names)
+        text += " >> END\n    return n9999\n}\n"
+    else:
+        names = [f"n{i}" for i in range(10_000)]
+        body = [f"    node {n} = step(x=x)" for n in names] + [f"    node j = step(xs=[{', '.join(names)}])"]
+        text = "from m import step\nflow w(x: int) -> int {\n" + "\n".join(body)
+        text += f"\n    START >> [{', '.join(names)}] >> j >> END\n    return j\n}}\n"
+    driver()  # built once per process, not part of the figure
+    started = time.perf_counter()
+    module = analyze_text(text, f"{kind}.flow")
+    elapsed = time.perf_counter() - started
+    nodes = module.flows[0].nodes
+    assert len(nodes) >= 10_000
+    print(f"\n{kind}: {len(nodes)} nodes analysed in {elapsed:.2f} s")
