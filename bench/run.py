@@ -216,6 +216,7 @@ class Compiler:
 
     compile_source: Callable[[str, str], str]
     compile_timed: Callable[[str, str], tuple[str, dict[str, float]]] | None
+    check_source: Callable[[str, str], object] | None = None  # the front end alone, if offered
 
 
 def load_compiler() -> tuple[Compiler | None, str]:
@@ -233,7 +234,11 @@ def load_compiler() -> tuple[Compiler | None, str]:
             timed = getattr(pipeline, "compile_timed", None)
         except ImportError:
             timed = None
-    return Compiler(compile_source, timed if callable(timed) else None), "available"
+    check = getattr(flowc, "check_source", None)
+    return (
+        Compiler(compile_source, timed if callable(timed) else None, check if callable(check) else None),
+        "available",
+    )
 
 
 def describe_error(error: BaseException, limit: int = 3) -> str:
@@ -830,7 +835,15 @@ async def compiler_timing(compiler: Compiler | None, config: Config, report: Rep
                 gc.collect()
                 runs.append(one(text, filename))
         except Exception as error:  # noqa: BLE001
-            section.notes.append(f"{n:,} nodes: {describe_error(error)}")
+            note = f"{n:,} nodes: compile failed: {describe_error(error)}"
+            if compiler.check_source is not None:
+                try:
+                    start = time.perf_counter()
+                    compiler.check_source(text, filename)
+                    note += f"; the front end alone (`flowc.check_source`) took {fmt_time(time.perf_counter() - start)}"
+                except Exception as check_error:  # noqa: BLE001
+                    note += f"; `flowc.check_source` failed too: {describe_error(check_error)}"
+            section.notes.append(note)
             rows.append([f"{n:,}", f"{len(text.splitlines()):,}", "failed", "", ""])
             continue
         total = statistics.median(r[0] for r in runs)
