@@ -9,22 +9,17 @@ from the first token or child of a rule to its last.
 
 from __future__ import annotations
 
-import ast
 import contextvars
-import math
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lark import Token, Transformer
 
-from . import codes
+from . import codes, literals
 from . import syntax as s
 from .diagnostics import Collector
+from .fragments import Backoff, CallSuffix, FlowOption, ImportName, Imports, Outputs, Rate, RetryOn
 from .source import Span
-
-UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 # The collector of the parse in progress: the parser (and this builder) is built once per
 # process and shared, so the file-specific part travels in a context variable.
@@ -62,63 +57,6 @@ def tokens(children: Sequence[Any], kind: str) -> list[Token]:
     return [c for c in children if isinstance(c, Token) and c.type == kind]
 
 
-# ---------------------------------------------------------------- builder-only parts
-
-
-@dataclass(frozen=True, slots=True)
-class CallSuffix:
-    """`(args)` after a name, before it is known to be a call."""
-
-    args: tuple[s.Arg, ...]
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    delay: s.Duration
-    cap: s.Duration | None
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class RetryOn:
-    names: tuple[s.TypeName, ...]
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class FlowOption:
-    kind: str
-    value: s.Number | s.Duration
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Outputs:
-    items: tuple[s.Output, ...]
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class ImportName:
-    name: Token
-    alias: Token | None
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Imports:
-    items: tuple[s.Import, ...]
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    count: s.Number
-    per: s.Duration
-    span: Span
-
-
 class Builder(Transformer[Token, Any]):
     """One method per grammar rule; each returns the syntax-tree object for its rule."""
 
@@ -133,45 +71,13 @@ class Builder(Transformer[Token, Any]):
         return s.Literal(value=value, span=span_of(children[0]))
 
     def number_value(self, token: Token) -> tuple[int | float, bool]:
-        """The number's value, and whether it is valid (an error is reported if not)."""
-        text = str(token)
-        try:
-            value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
-        except ValueError:
-            self.errors.error(
-                codes.INVALID_LITERAL, "this number has too many digits", span_of(token), help="write at most 4300 digits"
-            )
-            return 0, False
-        if isinstance(value, float) and not math.isfinite(value):
-            self.errors.error(
-                codes.INVALID_LITERAL, "this number is too large for a float", span_of(token), help="the largest is about 1.8e308"
-            )
-            return 0.0, False
-        return value, True
+        return literals.number_value(token, self.errors)
 
     def string(self, children: list[Token]) -> s.Literal:
         return s.Literal(value=self.string_value(children[0]), span=span_of(children[0]))
 
     def string_value(self, token: Token) -> str:
-        text = str(token)
-        if "\\" not in text:
-            return text[1:-1]
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            try:
-                value = ast.literal_eval(text)
-            except (SyntaxError, ValueError, Warning) as error:
-                message = str(error.args[0] if error.args else error)
-                message = message.rsplit(": ", 1)[-1] if "(unicode error)" in message else message.split(" (", 1)[0]
-                self.errors.error(
-                    codes.INVALID_LITERAL,
-                    f"invalid string literal: {message}",
-                    span_of(token),
-                    help="use Python escapes such as `\\n`, `\\t`, `\\\\`, `\\\"` or `\\u00e9`",
-                )
-                return ""
-        assert isinstance(value, str)
-        return value
+        return literals.string_value(token, self.errors)
 
     def true(self, children: list[Token]) -> s.Literal:
         return s.Literal(value=True, span=span_of(children[0]))
@@ -330,13 +236,7 @@ class Builder(Transformer[Token, Any]):
         return s.Number(value=value, span=span_of(token), valid=valid)
 
     def duration(self, token: Token) -> s.Duration:
-        text = str(token)
-        unit = text.lstrip("0123456789.")
-        seconds = float(text[: -len(unit)]) * UNIT_SECONDS[unit]
-        if not math.isfinite(seconds):
-            self.errors.error(codes.INVALID_LITERAL, "this duration is too long", span_of(token))
-            seconds = 1.0
-        return s.Duration(seconds=seconds, text=text, span=span_of(token))
+        return literals.duration(token, self.errors)
 
     def timeout(self, children: list[Token]) -> s.Clause:
         return s.Clause(kind="timeout", span=span_of(children[0]), duration=self.duration(children[1]))

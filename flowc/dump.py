@@ -45,9 +45,9 @@ def dump_flow(flow: ir.Flow) -> list[str]:
 
 
 def dump_node(node: ir.Node) -> list[str]:
-    callee = node.callee.text + (" (flow)" if node.callee.flow else "")
     lines = [f"  node {node.name} (line {node.line}, column {node.span.column})"]
-    lines.append(f"    call {'map ' if node.is_map else ''}{callee}({args(node.args)}) {node.mode}")
+    flow = " (a flow)" if node.callee.flow else ""
+    lines.append(f"    call {'map ' if node.is_map else ''}{node.callee.text}({args(node.args)}) {node.mode}{flow}")
     if node.map_limit is not None:
         lines.append(f"    map limit {node.map_limit}")
     if node.collect:
@@ -55,8 +55,8 @@ def dump_node(node: ir.Node) -> list[str]:
     if not node.policy.plain:
         lines.append(f"    policy {policy(node.policy)}")
     if node.fallback is not None:
-        target = f" -> {node.fallback_callee.text}" + (" (flow)" if node.fallback_callee.flow else "") if node.fallback_callee else ""
-        lines.append(f"    fallback {expr(node.fallback)}{target}")
+        flow = " (a flow)" if node.fallback_callee and node.fallback_callee.flow else ""
+        lines.append(f"    fallback {expr(node.fallback)}{flow}")
     if node.when is not None:
         lines.append(f"    when {cond(node.when)}")
     lines.append(f"    after [{', '.join(node.preds)}] reads [{', '.join(node.reads)}]")

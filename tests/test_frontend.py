@@ -174,6 +174,44 @@ def test_recovery_reports_errors_in_later_statements_only_once() -> None:
     assert [(d.span.line, d.code) for d in caught.value.diagnostics] == [(2, "syntax"), (3, "syntax"), (5, "syntax")]
 
 
+def diagnostics_of(path: Path) -> list[tuple[str, str]]:
+    with pytest.raises(CompileError) as caught:
+        analyze_file(path)
+    return [(d.message, d.help or "") for d in caught.value.diagnostics]
+
+
+def test_a_cycle_is_printed_as_a_path() -> None:
+    [(message, help)] = diagnostics_of(ERRORS / "cycle.flow")
+    assert message == "these edges form a cycle: a >> b >> c >> a" and "`c >> a`" in help
+
+
+def test_an_unbound_input_names_the_edge_that_fixes_it() -> None:
+    found = diagnostics_of(ERRORS / "unbound_input.flow")
+    assert found[0] == ("node `c` reads `b`, which is not upstream of it", "add the edge `b >> c`")
+
+
+@pytest.mark.parametrize(
+    ("case", "suggestion"),
+    [
+        ("undefined_ref", "`count`"),
+        ("undefined_node", "`prepare`"),
+        ("undefined_callee", "`double`"),
+        ("undefined_type", "`str`"),
+        ("undefined_pool", "`search`"),
+        ("undefined_exception", "`RateLimited`"),
+    ],
+)
+def test_undefined_names_come_with_did_you_mean(case: str, suggestion: str) -> None:
+    helps = [help for _, help in diagnostics_of(ERRORS / f"{case}.flow")]
+    assert any(h.startswith("did you mean") and suggestion in h for h in helps), helps
+
+
+def test_syntax_errors_say_what_was_expected() -> None:
+    for path in sorted(ERRORS.glob("syntax_*.flow")):
+        for message, help in diagnostics_of(path):
+            assert "expected" in message or help, f"{path.name}: {message}"
+
+
 # ---------------------------------------------------------------- the lexer
 
 

@@ -1,0 +1,64 @@
+"""Pieces of grammar rules that the builder assembles into syntax-tree objects and that
+never appear in the tree themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lark import Token
+
+from . import syntax as s
+from .source import Span
+
+@dataclass(frozen=True, slots=True)
+class CallSuffix:
+    """`(args)` after a name, before it is known to be a call."""
+
+    args: tuple[s.Arg, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    delay: s.Duration
+    cap: s.Duration | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOn:
+    names: tuple[s.TypeName, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOption:
+    kind: str
+    value: s.Number | s.Duration
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    items: tuple[s.Output, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ImportName:
+    name: Token
+    alias: Token | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Imports:
+    items: tuple[s.Import, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    count: s.Number
+    per: s.Duration
+    span: Span
