@@ -753,7 +753,7 @@ async def observer_cost(generated: Generated, config: Config, report: Report) ->
                 why = why or "wrong result"
                 gen = None
         if gen is None:
-            rows.append([module, f"not measured ({why})", "", ""])
+            rows.append([module, f"not measured ({why})", "", "", "", ""])
             report.check(f"{module}: no-op observer / no observer", f"not measured ({why})", "(reported)", None)
             report.check(f"{module}: generated (no observer) / {label}", f"not measured ({why})", "≈ 1×", None)
             continue
