@@ -117,6 +117,9 @@ def check_unbound(
 ) -> None:
     """Every node, condition and return may read only nodes upstream of it."""
     preds = {node.name: node.preds for node in flow.nodes} | {END: flow.end_preds}
+    returned = {name for name in return_spans if name in preds and name != END}
+    if all(set(node.reads) <= set(node.preds) for node in flow.nodes) and returned <= set(flow.end_preds):
+        return  # the common case, decided without the ancestor sets (quadratic in a long chain)
     upstream = ancestors(topo + [END], preds)
     index = {name: i for i, name in enumerate(topo)}
     for node in flow.nodes:

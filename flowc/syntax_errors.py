@@ -141,7 +141,18 @@ def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation
     opened = declaration_in_body(previous, stack)
     if opened is not None:
         return opened
-    hints = (reserved_word, equals_in_condition, duration_unit, edge_arrow, missing_node_keyword, call_in_type, literal_as_type, misspelt_keyword)
+    hints = (
+        reserved_word,
+        equals_in_condition,
+        duration_unit,
+        edge_arrow,
+        missing_node_keyword,
+        missing_arrow,
+        empty_return,
+        call_in_type,
+        literal_as_type,
+        misspelt_keyword,
+    )
     for hint in hints:
         found = hint(token, expected, previous, base)
         if found is not None:
@@ -201,6 +212,20 @@ def literal_as_type(token: Token, expected: set[str], previous: Token | None, ba
     return Explanation(base.message, base.span, help=f"a literal type is written `Literal[{shown(str(token))}]` (from `typing`)")
 
 
+def missing_arrow(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    if {describe_terminal(n) for n in expected} != {"`->`"}:
+        return None
+    return Explanation(base.message, base.span, help="a flow declares its result after `->`: `-> int`, or `-> None`")
+
+
+def empty_return(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    if previous is None or previous.type != "RETURN":
+        return None
+    return Explanation(
+        base.message, base.span, help="write what the flow returns, as in `return NODE`; a `-> None` flow needs no `return`"
+    )
+
+
 def call_in_type(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
     if token.type != "LPAR" or "VBAR" not in expected:
         return None
@@ -232,16 +257,15 @@ def with_unclosed(found: Explanation, token: Token, expected: set[str], stack: S
     where = f"line {opener.line}"
     flow = flow_name(stack[:opener_at]) if opener.type == "LBRACE" else None
     what = f"the body of flow `{flow}`" if flow else f"the `{opener}` at {where}, column {opener.column}"
+    notes = (f"the body opens at {where}",) if flow else ()
     if token.type == "$END":
-        return Explanation(
-            f"the file ends before {what} is closed", found.span, help=f"add the missing {closer}", notes=(f"it opens at {where}",)
-        )
+        return Explanation(f"the file ends before {what} is closed", found.span, help=f"add the missing {closer}", notes=notes)
     if token.type in DECLARATIONS and CLOSERS[opener.type] in expected:
         return Explanation(
             f"unexpected {describe_token(token)}: {what} is not closed",
             found.span,
             help=f"add the missing {closer} before {describe_token(token)}",
-            notes=(f"it opens at {where}",),
+            notes=notes,
         )
     if opener.type != "LBRACE" and (token.line or 0) > (opener.line or 0) and CLOSERS[opener.type] in expected:
         return Explanation(found.message, found.span, found.help, (*found.notes, f"{what} is not closed"))
