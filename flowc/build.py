@@ -365,7 +365,9 @@ class Builder(Transformer[Token, Any]):
     def module_import(self, children: list[Any]) -> Imports:
         module: s.TypeName = children[1]
         alias = children[3] if len(children) > 2 else None
-        item = s.Import(module=module.parts, name=None, alias=str(alias or module.parts[0]), span=cover(module, children[-1]))
+        item = s.Import(
+            module=module.parts, name=None, alias=str(alias or module.parts[0]), span=cover(module, children[-1])
+        )
         return Imports(items=(item,), span=whole(children))
 
     def pool(self, children: list[Any]) -> s.Pool:

@@ -57,16 +57,25 @@ class Edges:
                     help="edges connect nodes; a parameter is available to every node from the start",
                 )
             else:
-                errors.error(codes.UNDEFINED_NODE, f"no node named `{name}` in flow `{flow}`", span, help=did_you_mean(name, known))
+                errors.error(
+                    codes.UNDEFINED_NODE,
+                    f"no node named `{name}` in flow `{flow}`",
+                    span,
+                    help=did_you_mean(name, known),
+                )
 
     @staticmethod
     def check_ends(left: s.EdgeTerm, right: s.EdgeTerm, errors: Collector) -> None:
         for name, span in right.names:
             if name == START:
-                errors.error(codes.INVALID_EDGE, "nothing can come before `START`", span, help="START begins an edge statement")
+                errors.error(
+                    codes.INVALID_EDGE, "nothing can come before `START`", span, help="START begins an edge statement"
+                )
         for name, span in left.names:
             if name == END:
-                errors.error(codes.INVALID_EDGE, "nothing can come after `END`", span, help="END ends an edge statement")
+                errors.error(
+                    codes.INVALID_EDGE, "nothing can come after `END`", span, help="END ends an edge statement"
+                )
 
 
 def check_graph(flow: s.Flow, edges: Edges, errors: Collector) -> list[str] | None:
@@ -181,7 +190,9 @@ def check_recursion(module: ir.Module, errors: Collector, spans: Mapping[tuple[s
         )
         on_cycle = set(cycle)
         order = [name for name in order if name not in on_cycle]
-        calls = {name: [c for c in callees if c not in on_cycle] for name, callees in calls.items() if name not in on_cycle}
+        calls = {
+            name: [c for c in callees if c not in on_cycle] for name, callees in calls.items() if name not in on_cycle
+        }
 
 
 def pools_used(module: ir.Module) -> dict[str, set[str]]:

@@ -43,7 +43,11 @@ class Diagnostic:
             width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
             width = max(1, min(width, len(text) - span.column + 1))
             caret = " " * (span.column - 1) + "^" + "~" * (width - 1)
-            lines += [f"{blue}{pad} |{reset}", f"{blue}{gutter} |{reset} {text}", f"{blue}{pad} |{reset} {red}{caret}{reset}"]
+            lines += [
+                f"{blue}{pad} |{reset}",
+                f"{blue}{gutter} |{reset} {text}",
+                f"{blue}{pad} |{reset} {red}{caret}{reset}",
+            ]
         if self.help:
             lines.append(f"{blue}help:{reset} {self.help}")
         lines.extend(f"{blue}note:{reset} {note}" for note in self.notes)

@@ -95,7 +95,9 @@ def expr(node: s.Expr) -> str:
         case s.Literal(value=value):
             return repr(value)
         case s.Ref(name=name, steps=steps):
-            return name + "".join(f".{step.name}" if isinstance(step, s.Attr) else f"[{expr(step.key)}]" for step in steps)
+            return name + "".join(
+                f".{step.name}" if isinstance(step, s.Attr) else f"[{expr(step.key)}]" for step in steps
+            )
         case s.ListExpr(items=items):
             return "[" + ", ".join(expr(i) for i in items) + "]"
         case s.DictExpr(items=pairs):

@@ -102,7 +102,7 @@ class ExprRules:
                     codes.RESERVED_NAME,
                     f"`{step.name}` is a Python keyword and cannot be an attribute name",
                     step.span,
-                    help=f"read it with `getattr` in a step of your own, or index it: `{ref.name}[\"{step.name}\"]`",
+                    help=f'read it with `getattr` in a step of your own, or index it: `{ref.name}["{step.name}"]`',
                 )
 
     def args(self, args: tuple[s.Arg, ...], *, is_map: bool) -> None:

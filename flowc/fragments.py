@@ -10,6 +10,7 @@ from lark import Token
 from . import syntax as s
 from .source import Span
 
+
 @dataclass(frozen=True, slots=True)
 class CallSuffix:
     """`(args)` after a name, before it is known to be a call."""

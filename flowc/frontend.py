@@ -32,7 +32,11 @@ def decode(data: bytes, path: str) -> Source:
         return Source(path, data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         head = Source(path, data[: error.start].decode("utf-8", "replace"))
-        fail(head, f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be decoded", "save the file as UTF-8")
+        fail(
+            head,
+            f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be decoded",
+            "save the file as UTF-8",
+        )
 
 
 def fail(head: Source, message: str, help: str | None) -> NoReturn:
@@ -78,7 +82,9 @@ def analyze_into(source: Source, errors: Collector) -> ir.Module | None:
         return None
     if not module.flows:
         what = "is empty" if not (module.imports or module.pools) else "declares no flow"
-        errors.error(codes.EMPTY, f"the file {what}", Span.point(1, 1), help="declare one: `flow NAME(x: int) -> int { ... }`")
+        errors.error(
+            codes.EMPTY, f"the file {what}", Span.point(1, 1), help="declare one: `flow NAME(x: int) -> int { ... }`"
+        )
     scope = ModuleScope(module, errors)
     for pool in module.pools:
         check_positive(errors, pool.limit, "a pool limit", integer=True)
@@ -115,7 +121,7 @@ def encodable(source: Source, errors: Collector) -> bool:
             codes.ENCODING,
             f"the text contains U+{ord(char):04X}, a lone surrogate, which UTF-8 cannot encode",
             Span.point(*source.position(error.start)),
-            help="remove it, or write it as an escape inside a string: `\"\\ud800\"`",
+            help='remove it, or write it as an escape inside a string: `"\\ud800"`',
         )
         return False
 
@@ -167,7 +173,10 @@ def flow_options(flow: s.Flow, errors: Collector) -> None:
     for option, span in flow.options:
         if option in seen:
             errors.error(
-                codes.DUPLICATE_CLAUSE, f"`{option}` is given twice on flow `{flow.name}`", span, help=f"keep one `{option}`"
+                codes.DUPLICATE_CLAUSE,
+                f"`{option}` is given twice on flow `{flow.name}`",
+                span,
+                help=f"keep one `{option}`",
             )
         seen.add(option)
     check_positive(errors, flow.limit, "a flow limit", integer=True)

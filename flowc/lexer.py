@@ -80,7 +80,12 @@ class FlowLexer(Lexer):
             found = match(text, pos, end)
             if found is None:
                 raise UnexpectedCharacters(  # type: ignore[no-untyped-call]
-                    text, pos, line, pos - line_start + 1, allowed=set(states[parser_state.position]), state=parser_state
+                    text,
+                    pos,
+                    line,
+                    pos - line_start + 1,
+                    allowed=set(states[parser_state.position]),
+                    state=parser_state,
                 )
             kind = found.lastgroup or ""
             value = found.group()

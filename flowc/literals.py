@@ -27,11 +27,19 @@ def number_value(token: Token, errors: Collector) -> tuple[int | float, bool]:
     try:
         value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
     except ValueError:
-        errors.error(codes.INVALID_LITERAL, "this number has too many digits", token_span(token), help="write at most 4300 digits")
+        errors.error(
+            codes.INVALID_LITERAL,
+            "this number has too many digits",
+            token_span(token),
+            help="write at most 4300 digits",
+        )
         return 0, False
     if isinstance(value, float) and not math.isfinite(value):
         errors.error(
-            codes.INVALID_LITERAL, "this number is too large for a float", token_span(token), help="the largest is about 1.8e308"
+            codes.INVALID_LITERAL,
+            "this number is too large for a float",
+            token_span(token),
+            help="the largest is about 1.8e308",
         )
         return 0.0, False
     return value, True
@@ -53,7 +61,7 @@ def string_value(token: Token, errors: Collector) -> str:
                 codes.INVALID_LITERAL,
                 f"invalid string literal: {message}",
                 token_span(token),
-                help="use Python escapes such as `\\n`, `\\t`, `\\\\`, `\\\"` or `\\u00e9`",
+                help='use Python escapes such as `\\n`, `\\t`, `\\\\`, `\\"` or `\\u00e9`',
             )
             return ""
     assert isinstance(value, str)

@@ -79,7 +79,10 @@ class FlowResolver:
         else:
             help = did_you_mean(ref.name, self.locals) or f"declare it: `node {ref.name} = CALLEE(ARGS)`"
         self.errors.error(
-            codes.UNDEFINED_REF, f"`{ref.name}` is not a parameter or node of flow `{self.flow.name}`", ref.name_span, help=help
+            codes.UNDEFINED_REF,
+            f"`{ref.name}` is not a parameter or node of flow `{self.flow.name}`",
+            ref.name_span,
+            help=help,
         )
 
     def callee(self, call: s.Call) -> ir.Callee | None:
@@ -139,7 +142,10 @@ class FlowResolver:
             )
         if "sync" in found and "thread" in found:
             self.errors.error(
-                codes.CLAUSE_CONFLICT, "a node is either `sync` or `thread`, not both", found["thread"].span, help="keep one"
+                codes.CLAUSE_CONFLICT,
+                "a node is either `sync` or `thread`, not both",
+                found["thread"].span,
+                help="keep one",
             )
         if "sync" in found and "timeout" in found:
             self.errors.error(
@@ -240,7 +246,9 @@ class FlowResolver:
             args=tuple((a.name, a.value) for a in call.args),
             mode=mode,
             is_map=node.is_map,
-            map_limit=int(limit.number.value) if limit and limit.number and node.is_map and limit.number.valid else None,
+            map_limit=(
+                int(limit.number.value) if limit and limit.number and node.is_map and limit.number.valid else None
+            ),
             collect="collect" in found,
             policy=policy,
             fallback=fallback,

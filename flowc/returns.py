@@ -42,7 +42,9 @@ def check_output_name(output: s.Output, errors: Collector) -> None:
     elif reason:
         reason += " and cannot name an output"
     if reason:
-        errors.error(codes.RESERVED_NAME, reason, output.span, help=f"rename the output, e.g. `{output.name.strip('_')}_value`")
+        errors.error(
+            codes.RESERVED_NAME, reason, output.span, help=f"rename the output, e.g. `{output.name.strip('_')}_value`"
+        )
 
 
 def flow_returns(
@@ -52,7 +54,10 @@ def flow_returns(
     statements = flow.returns_stmt
     for extra in statements[1:]:
         errors.error(
-            codes.RETURN_MISMATCH, f"flow `{flow.name}` has more than one `return`", extra.span, help="keep one `return`"
+            codes.RETURN_MISMATCH,
+            f"flow `{flow.name}` has more than one `return`",
+            extra.span,
+            help="keep one `return`",
         )
     if not statements:
         if result is not None or outputs:
@@ -60,7 +65,11 @@ def flow_returns(
                 codes.RETURN_MISMATCH,
                 f"flow `{flow.name}` declares a result but has no `return`",
                 flow.name_span,
-                help="end the flow with `return NODE`" if result is not None else "end the flow with `return a=..., b=...`",
+                help=(
+                    "end the flow with `return NODE`"
+                    if result is not None
+                    else "end the flow with `return a=..., b=...`"
+                ),
             )
         return (), {}
     statement = statements[0]

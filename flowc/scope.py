@@ -57,7 +57,11 @@ class ModuleScope:
                 codes.DUPLICATE_NAME,
                 f"`{name}` is already defined at line {seen[name].line}",
                 span,
-                help="imports and flows share one namespace; rename one of them" if kind != "pool" else "rename one of them",
+                help=(
+                    "imports and flows share one namespace; rename one of them"
+                    if kind != "pool"
+                    else "rename one of them"
+                ),
             )
         else:
             seen[name] = span

@@ -133,7 +133,8 @@ def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation
         # What is missing belongs to the end of the line before, not to the next statement.
         span = Span.point(previous.end_line or 1, previous.end_column or 1)
         base = Explanation(
-            f"expected {describe_expected(expected)} after {describe_token(previous)}, not {describe_token(token)}", span
+            f"expected {describe_expected(expected)} after {describe_token(previous)}, not {describe_token(token)}",
+            span,
         )
     else:
         span = Span.point(token.line or 1, token.column or 1, max(1, len(str(token))))
@@ -171,7 +172,9 @@ def reserved_word(token: Token, expected: set[str], previous: Token | None, base
     )
 
 
-def equals_in_condition(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+def equals_in_condition(
+    token: Token, expected: set[str], previous: Token | None, base: Explanation
+) -> Explanation | None:
     if token.type != "EQUAL" or "COMPARE" not in expected:
         return None
     return Explanation("`=` cannot compare; a condition compares with `==`", base.span, help="write `==`")
@@ -195,7 +198,9 @@ def edge_arrow(token: Token, expected: set[str], previous: Token | None, base: E
     return Explanation(base.message, base.span, help="an edge is written `a >> b`")
 
 
-def missing_node_keyword(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+def missing_node_keyword(
+    token: Token, expected: set[str], previous: Token | None, base: Explanation
+) -> Explanation | None:
     words = {describe_terminal(n) for n in expected}
     if token.type != "EQUAL" or previous is None or previous.type != "NAME" or "`>>`" not in words:
         return None
@@ -209,7 +214,9 @@ def missing_node_keyword(token: Token, expected: set[str], previous: Token | Non
 def literal_as_type(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
     if token.type not in ("STRING", "NUMBER") or not {"NAME", "NONE"} <= expected or "STRING" in expected:
         return None
-    return Explanation(base.message, base.span, help=f"a literal type is written `Literal[{shown(str(token))}]` (from `typing`)")
+    return Explanation(
+        base.message, base.span, help=f"a literal type is written `Literal[{shown(str(token))}]` (from `typing`)"
+    )
 
 
 def missing_arrow(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
@@ -222,7 +229,9 @@ def empty_return(token: Token, expected: set[str], previous: Token | None, base:
     if previous is None or previous.type != "RETURN":
         return None
     return Explanation(
-        base.message, base.span, help="write what the flow returns, as in `return NODE`; a `-> None` flow needs no `return`"
+        base.message,
+        base.span,
+        help="write what the flow returns, as in `return NODE`; a `-> None` flow needs no `return`",
     )
 
 
@@ -230,7 +239,9 @@ def call_in_type(token: Token, expected: set[str], previous: Token | None, base:
     if token.type != "LPAR" or "VBAR" not in expected:
         return None
     return Explanation(
-        base.message, base.span, help="a type is a name, a subscript `X[...]` or a union `X | Y`; it cannot call anything"
+        base.message,
+        base.span,
+        help="a type is a name, a subscript `X[...]` or a union `X | Y`; it cannot call anything",
     )
 
 
@@ -243,7 +254,9 @@ def misspelt_keyword(token: Token, expected: set[str], previous: Token | None, b
             continue
         close = difflib.get_close_matches(str(candidate), KEYWORDS, n=1, cutoff=0.75)
         if close and (candidate is previous or close[0] in {describe_terminal(n).strip("`") for n in expected}):
-            return Explanation(base.message, base.span, help=f"did you mean `{close[0]}` instead of `{shown(str(candidate))}`?")
+            return Explanation(
+                base.message, base.span, help=f"did you mean `{close[0]}` instead of `{shown(str(candidate))}`?"
+            )
     return None
 
 
@@ -259,7 +272,9 @@ def with_unclosed(found: Explanation, token: Token, expected: set[str], stack: S
     what = f"the body of flow `{flow}`" if flow else f"the `{opener}` at {where}, column {opener.column}"
     notes = (f"the body opens at {where}",) if flow else ()
     if token.type == "$END":
-        return Explanation(f"the file ends before {what} is closed", found.span, help=f"add the missing {closer}", notes=notes)
+        return Explanation(
+            f"the file ends before {what} is closed", found.span, help=f"add the missing {closer}", notes=notes
+        )
     if token.type in DECLARATIONS and CLOSERS[opener.type] in expected:
         return Explanation(
             f"unexpected {describe_token(token)}: {what} is not closed",

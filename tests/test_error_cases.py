@@ -91,8 +91,8 @@ def test_error_case(path: Path) -> None:
     assert expected, f"{path.name} states no expected error"
     actual, source = diagnostics_of(data, path.name)
     missing, extra = match(expected, actual)
-    assert not missing and not extra, (
-        f"{path.name}\n  missing: {missing}\n  unexpected: {extra}\n\n" + "\n\n".join(d.render(source) for d in actual)
+    assert not missing and not extra, f"{path.name}\n  missing: {missing}\n  unexpected: {extra}\n\n" + "\n\n".join(
+        d.render(source) for d in actual
     )
     for diagnostic in actual:
         check_rendering(diagnostic, source)

@@ -14,11 +14,10 @@ from lark import Lark
 from lark.exceptions import UnexpectedInput
 
 from flowc import check_source, codes
-from flowc.diagnostics import CompileError
+from flowc.diagnostics import Collector, CompileError
 from flowc.dump import dump
 from flowc.frontend import analyze, decode
 from flowc.ir import Module
-from flowc.diagnostics import Collector
 from flowc.parse import driver, parse, parser
 from flowc.resources import resource_text
 from flowc.source import Source
@@ -97,7 +96,9 @@ def test_a_flow_without_nodes() -> None:
 
 def test_start_to_end_and_duplicate_edges() -> None:
     module = analyze_text(
-        FLOW.format(body="flow f(x: int) -> int {\n node a = g(x=x)\n START >> END\n START >> a >> END\n a >> END\n return a }")
+        FLOW.format(
+            body="flow f(x: int) -> int {\n node a = g(x=x)\n START >> END\n START >> a >> END\n a >> END\n return a }"
+        )
     )
     assert module.flows[0].end_preds == ("a",)
 
@@ -134,7 +135,9 @@ def test_a_fallback_call_of_a_flow_is_resolved() -> None:
 
 
 def test_plain_module_imports_may_share_their_head() -> None:
-    module = analyze_text("import a.b\nimport a.c\nflow f(x: int) -> int {\n node n = a.b.g(x=x)\n START >> n >> END\n return n }")
+    module = analyze_text(
+        "import a.b\nimport a.c\nflow f(x: int) -> int {\n node n = a.b.g(x=x)\n START >> n >> END\n return n }"
+    )
     assert [(i.module, i.alias) for i in module.imports] == [("a.b", "a"), ("a.c", "a")]
 
 
@@ -145,12 +148,20 @@ def test_every_error_of_a_file_in_one_run() -> None:
             " START >> a >> b >> END\n return b }"
         )
     )
-    assert found == [codes.NOT_POSITIVE, codes.UNDEFINED_REF, codes.NOT_POSITIVE, codes.UNDEFINED_CALLEE, codes.UNDEFINED_POOL]
+    assert found == [
+        codes.NOT_POSITIVE,
+        codes.UNDEFINED_REF,
+        codes.NOT_POSITIVE,
+        codes.UNDEFINED_CALLEE,
+        codes.UNDEFINED_POOL,
+    ]
 
 
 def test_diagnostics_are_sorted_and_unique() -> None:
     with pytest.raises(CompileError) as caught:
-        analyze_text(FLOW.format(body="flow f(x: int) -> int {\n node a = g(x=y, z=y, w=y)\n START >> a >> END\n return a }"))
+        analyze_text(
+            FLOW.format(body="flow f(x: int) -> int {\n node a = g(x=y, z=y, w=y)\n START >> a >> END\n return a }")
+        )
     keys = [(d.span.line, d.span.column, d.code, d.message) for d in caught.value.diagnostics]
     assert keys == sorted(set(keys)) and len(keys) == 3
 
@@ -163,14 +174,16 @@ def test_check_source_is_the_api_entry() -> None:
 
 
 def test_positional_after_keyword() -> None:
-    assert codes_of(FLOW.format(body="flow f(x: int) -> int {\n node a = g(y=x, x)\n START >> a >> END\n return a }")) == [
-        codes.SYNTAX
-    ]
+    assert codes_of(
+        FLOW.format(body="flow f(x: int) -> int {\n node a = g(y=x, x)\n START >> a >> END\n return a }")
+    ) == [codes.SYNTAX]
 
 
 def test_recovery_reports_errors_in_later_statements_only_once() -> None:
     with pytest.raises(CompileError) as caught:
-        analyze_text("flow f(x: int) -> int {\n node a = g(x=x) retry\n node b = g(x=x) timeout 5\n node c = g(\n return c\n}")
+        analyze_text(
+            "flow f(x: int) -> int {\n node a = g(x=x) retry\n node b = g(x=x) timeout 5\n node c = g(\n return c\n}"
+        )
     assert [(d.span.line, d.code) for d in caught.value.diagnostics] == [(2, "syntax"), (3, "syntax"), (5, "syntax")]
 
 
@@ -218,7 +231,9 @@ def test_syntax_errors_say_what_was_expected() -> None:
 @pytest.fixture(scope="module")
 def lark_reference() -> Lark:
     """The same grammar with lark's own contextual lexer, as the reference for flowc's."""
-    return Lark(resource_text("grammar", "flow.lark"), parser="lalr", lexer="contextual", start=["start", "resume_body"])
+    return Lark(
+        resource_text("grammar", "flow.lark"), parser="lalr", lexer="contextual", start=["start", "resume_body"]
+    )
 
 
 def accepts_reference(reference: Lark, text: str) -> bool:
@@ -283,7 +298,9 @@ def test_ten_thousand_nodes(kind: str) -> None:
     elif kind == "chain":
         names = [f"n{i}" for i in range(10_000)]
         body = [f"    node n{i} = step(x={'x' if i == 0 else names[i - 1]})" for i in range(10_000)]
-        text = "from m import step\nflow c(x: int) -> int {\n" + "\n".join(body) + "\n    START >> " + " >> ".join(names)
+        text = (
+            "from m import step\nflow c(x: int) -> int {\n" + "\n".join(body) + "\n    START >> " + " >> ".join(names)
+        )
         text += " >> END\n    return n9999\n}\n"
     else:
         names = [f"n{i}" for i in range(10_000)]

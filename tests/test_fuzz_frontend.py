@@ -51,7 +51,23 @@ def vocabulary() -> list[str]:
     lexer = parser().parser.lexer
     assert isinstance(lexer, FlowLexer)
     words = sorted(lexer.keywords) + sorted(lexer.symbols)
-    return words + ["x", "a", "node_1", "0", "-1", "1.5", "1e9", "250ms", '"s"', "'t'", "# c\n", "\n", "\t", "\r\n", " "]
+    return words + [
+        "x",
+        "a",
+        "node_1",
+        "0",
+        "-1",
+        "1.5",
+        "1e9",
+        "250ms",
+        '"s"',
+        "'t'",
+        "# c\n",
+        "\n",
+        "\t",
+        "\r\n",
+        " ",
+    ]
 
 
 VOCABULARY = vocabulary()
@@ -198,15 +214,34 @@ def conditions(draw: st.DrawFn) -> str:
     return f"{left} {op} {right}" + (joiner + draw(NAMES) if draw(st.booleans()) else "")
 
 
-CLAUSES = ["timeout 1s", "timeout 0s", "retry 2", "retry 0", "retry 1 backoff 1s max 2s jitter on ValueError, E",
-           "limit 2", "limit 0", "collect", "sync", "thread", "pool p", "pool q", "fallback 0"]
+CLAUSES = [
+    "timeout 1s",
+    "timeout 0s",
+    "retry 2",
+    "retry 0",
+    "retry 1 backoff 1s max 2s jitter on ValueError, E",
+    "limit 2",
+    "limit 0",
+    "collect",
+    "sync",
+    "thread",
+    "pool p",
+    "pool q",
+    "fallback 0",
+]
 
 
 @st.composite
 def nodes(draw: st.DrawFn) -> str:
     args = ", ".join(f"{draw(NAMES)}={draw(expressions())}" for _ in range(draw(st.integers(0, 3))))
-    clauses = draw(st.lists(st.one_of(st.sampled_from(CLAUSES), conditions().map("when ".__add__),
-                                      expressions().map("fallback ".__add__)), max_size=3))
+    clauses = draw(
+        st.lists(
+            st.one_of(
+                st.sampled_from(CLAUSES), conditions().map("when ".__add__), expressions().map("fallback ".__add__)
+            ),
+            max_size=3,
+        )
+    )
     mapped = "map " if draw(st.booleans()) else ""
     return f"    node {draw(NAMES)} = {mapped}{draw(NAMES)}({args}) {' '.join(clauses)}"
 
@@ -220,9 +255,18 @@ def programs(draw: st.DrawFn) -> str:
         lines.append(f"flow {draw(NAMES)}({params}) -> {result} {{")
         lines += draw(st.lists(nodes(), max_size=6))
         for _ in range(draw(st.integers(0, 4))):
-            terms = draw(st.lists(st.one_of(NAMES, st.just("START"), st.just("END"),
-                                            st.lists(NAMES, min_size=1, max_size=3).map(lambda n: f"[{', '.join(n)}]")),
-                                  min_size=2, max_size=5))
+            terms = draw(
+                st.lists(
+                    st.one_of(
+                        NAMES,
+                        st.just("START"),
+                        st.just("END"),
+                        st.lists(NAMES, min_size=1, max_size=3).map(lambda n: f"[{', '.join(n)}]"),
+                    ),
+                    min_size=2,
+                    max_size=5,
+                )
+            )
             lines.append("    " + " >> ".join(terms))
         if draw(st.booleans()):
             lines.append(f"    return {draw(expressions())}")
@@ -299,7 +343,23 @@ def test_ten_to_the_five_thousand() -> None:
 
 
 UNUSUAL = st.sampled_from(
-    ["\ud800", "\udfff", "\x00", "\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x85", "\ufeff", "\u200d", "é", "😀", "\u202e", "\r"]
+    [
+        "\ud800",
+        "\udfff",
+        "\x00",
+        "\u2028",
+        "\u2029",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        "\x85",
+        "\ufeff",
+        "\u200d",
+        "é",
+        "😀",
+        "\u202e",
+        "\r",
+    ]
 )
 
 
