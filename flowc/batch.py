@@ -1,0 +1,330 @@
+"""Compiling many `.flow` files at once: which files, where their outputs go, and what
+`compile`, `compile --check`, `compile --diff` and `check` do with each."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shlex
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from . import files
+from .diagnostics import CompileError
+from .errors import UsageError
+from .frontend import analyze, decode
+from .output import IO_ERROR, MISSING_OUTPUT, ORPHANED_OUTPUT, STALE_OUTPUT, Problem, Reporter
+from .pipeline import compile_timed
+from .source import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One `.flow` file and the module it compiles to."""
+
+    source: Path
+    display: str
+    """The source as shown in messages and written in the header: relative, never absolute."""
+    output: Path
+    output_display: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A folder given as a PATH: its outputs mirror its sources under `output_root`."""
+
+    source_root: Path
+    output_root: Path
+
+
+@dataclass(slots=True)
+class Plan:
+    base: Path
+    """The folder that displayed paths are relative to."""
+    targets: list[Target] = field(default_factory=list)
+    trees: list[Tree] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    """PATH folders in which no `.flow` file was found."""
+
+
+def plan(
+    paths: Sequence[str],
+    *,
+    base: Path,
+    out_dir: Path | None,
+    exclude: files.Excluder,
+    roots: Sequence[Path] = (),
+) -> Plan:
+    """Every file named by `paths` (relative to `base`), with its output: `NAME.py` beside it
+    or under `out_dir`, mirrored relative to the folder given (for a file given by itself:
+    the deepest of `roots` holding it, else its own folder)."""
+    result = Plan(base)
+    seen: dict[Path, Target] = {}
+    outputs: dict[Path, Target] = {}
+    for raw in paths:
+        path = Path(os.path.normpath(base / raw))
+        if path.is_dir():
+            sources = [(f, path) for f in files.walk(path, ".flow", exclude)]
+            result.trees.append(Tree(path, out_dir or path))
+            if not sources:
+                result.empty.append(raw)
+        elif path.is_file():
+            sources = [(path, files.containing_root(path, roots) if out_dir else path.parent)]
+        else:
+            raise UsageError(f"no such file or folder: `{raw}`")
+        for source, root in sources:
+            if source in seen:
+                continue
+            output = files.output_for(source, root, out_dir)
+            target = Target(source, files.display(source, base), output, files.display(output, base))
+            if output in outputs:
+                other = outputs[output].display
+                raise UsageError(
+                    f"`{other}` and `{target.display}` would both be compiled to `{target.output_display}`"
+                )
+            seen[source] = outputs[output] = target
+            result.targets.append(target)
+    return result
+
+
+@dataclass(slots=True)
+class Counts:
+    written: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    io_errors: int = 0
+    stale: int = 0
+    missing: int = 0
+    orphaned: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mode:
+    """What `compile` does with each result."""
+
+    check: bool = False
+    diff: TextIO | None = None
+    diff_color: bool = False
+    fix_command: list[str] = field(default_factory=list)
+
+    @property
+    def writes(self) -> bool:
+        return not self.check and self.diff is None
+
+
+def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
+    """`flowc compile` over planned targets; the exit status."""
+    start = time.perf_counter()
+    counts = Counts()
+    for target in found.targets:
+        compile_one(target, reporter, mode, counts)
+    if mode.check:
+        for orphan in orphans(found):
+            counts.orphaned.append(orphan.output_display)
+            reporter.problem(
+                Problem(
+                    code=ORPHANED_OUTPUT,
+                    message=f"generated from `{orphan.display}`, which no longer exists",
+                    path=orphan.output_display,
+                    help=f"delete it: `rm {shlex.quote(orphan.output_display)}`",
+                )
+            )
+        outdated = counts.stale + counts.missing + len(counts.orphaned)
+        if outdated:
+            reporter.conclusion(
+                f"flowc: {outdated} {'output is' if outdated == 1 else 'outputs are'} out of date; "
+                f"fix with: {fix(mode.fix_command, counts)}"
+            )
+    reporter.info(summary(counts, mode, time.perf_counter() - start))
+    if counts.io_errors:
+        return 2
+    return 1 if counts.failed or counts.stale or counts.missing or counts.orphaned else 0
+
+
+def compile_one(target: Target, reporter: Reporter, mode: Mode, counts: Counts) -> None:
+    text = compile_file(target, reporter, counts)
+    if text is None:
+        return
+    data = text.encode("utf-8")
+    try:
+        existing = files.read_or_none(target.output)
+    except OSError as error:
+        io_problem(reporter, counts, target.output_display, "cannot read", error)
+        return
+    if existing == data:
+        counts.unchanged += 1
+        reporter.detail(f"unchanged {target.output_display}")
+        return
+    if mode.diff is not None:
+        print_diff(mode.diff, target.output_display, existing, text, mode.diff_color)
+    if mode.check:
+        report_outdated(target, reporter, counts, missing=existing is None, fix=mode.fix_command)
+    elif mode.writes:
+        try:
+            files.write_atomic(target.output, data)
+        except OSError as error:
+            io_problem(reporter, counts, target.output_display, "cannot write", error)
+            return
+        counts.written += 1
+        reporter.detail(f"wrote {target.output_display}")
+    else:
+        counts.written += 1
+        reporter.detail(f"would write {target.output_display}")
+
+
+def compile_file(target: Target, reporter: Reporter, counts: Counts) -> str | None:
+    """The generated module for one target, or None (the failure is reported)."""
+    try:
+        data = target.source.read_bytes()
+    except OSError as error:
+        io_problem(reporter, counts, target.display, "cannot read", error)
+        return None
+    try:
+        source = decode(data, target.display)
+        return compile_timed(source.text, target.display)[0]
+    except CompileError as error:
+        counts.failed += 1
+        reporter.compile_error(error)
+        return None
+
+
+def report_outdated(target: Target, reporter: Reporter, counts: Counts, *, missing: bool, fix: list[str]) -> None:
+    if missing:
+        counts.missing += 1
+        message = f"missing: `{target.display}` compiles to it"
+    else:
+        counts.stale += 1
+        message = f"out of date with `{target.display}`"
+    reporter.problem(
+        Problem(
+            code=MISSING_OUTPUT if missing else STALE_OUTPUT,
+            message=message,
+            path=target.output_display,
+            help=f"run `{shlex.join(fix)}`",
+        )
+    )
+
+
+def io_problem(reporter: Reporter, counts: Counts, path: str, what: str, error: OSError) -> None:
+    counts.io_errors += 1
+    reason = error.strerror or str(error)
+    reporter.problem(Problem(code=IO_ERROR, message=f"{what} the file: {reason}", path=path))
+
+
+@dataclass(frozen=True, slots=True)
+class Orphan:
+    output_display: str
+    display: str
+
+
+def orphans(found: Plan) -> list[Orphan]:
+    """Generated modules under a PATH folder's output root whose `.flow` source is gone."""
+    planned = {t.output for t in found.targets}
+    result: dict[Path, Orphan] = {}
+    for tree in found.trees:
+        if not tree.output_root.is_dir():
+            continue
+        for module in files.walk(tree.output_root, ".py", files.Excluder(tree.output_root)):
+            if module in planned or module in result or not files.is_generated(module):
+                continue
+            relative = module.relative_to(tree.output_root).with_suffix(".flow")
+            candidates = [t.source_root / relative for t in found.trees if t.output_root == tree.output_root]
+            if not any(c.exists() for c in candidates):
+                shown = files.display(module, found.base), files.display(candidates[0], found.base)
+                result[module] = Orphan(*shown)
+    return sorted(result.values(), key=lambda o: o.output_display)
+
+
+def fix(command: list[str], counts: Counts) -> str:
+    parts = []
+    if counts.stale or counts.missing:
+        parts.append(shlex.join(command))
+    if counts.orphaned:
+        parts.append(shlex.join(["rm", *counts.orphaned]))
+    return " && ".join(parts)
+
+
+def summary(counts: Counts, mode: Mode, seconds: float) -> str:
+    failed = f"{counts.failed} failed" + (f", {counts.io_errors} unreadable" if counts.io_errors else "")
+    if mode.check:
+        orphaned = len(counts.orphaned)
+        states = f"{counts.unchanged} up to date, {counts.stale} stale, {counts.missing} missing, {orphaned} orphaned"
+        return f"flowc: {states}, {failed} in {seconds:.2f}s"
+    if mode.diff is not None:
+        return f"flowc: {counts.written} would change, {counts.unchanged} unchanged, {failed} in {seconds:.2f}s"
+    return f"flowc: {counts.written} compiled, {counts.unchanged} unchanged, {failed} in {seconds:.2f}s"
+
+
+def print_diff(stream: TextIO, path: str, old: bytes | None, new: str, color: bool) -> None:
+    """A unified diff from what is on disk to what would be written."""
+    before = old.decode("utf-8", "replace").splitlines(keepends=True) if old is not None else []
+    lines = difflib.unified_diff(
+        before, new.splitlines(keepends=True), "/dev/null" if old is None else f"a/{path}", f"b/{path}"
+    )
+    for line in lines:
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        stream.write(paint_diff(line, color))
+    stream.flush()
+
+
+def paint_diff(line: str, color: bool) -> str:
+    if not color:
+        return line
+    if line.startswith(("+++", "---")):
+        code = "1"
+    elif line.startswith("@@"):
+        code = "36"
+    elif line.startswith("+"):
+        code = "32"
+    elif line.startswith("-"):
+        code = "31"
+    else:
+        return line
+    return f"\x1b[{code}m{line.rstrip(chr(10))}\x1b[0m\n"
+
+
+def check_all(found: Plan, reporter: Reporter) -> int:
+    """`flowc check`: validate every planned file, write nothing; the exit status."""
+    start = time.perf_counter()
+    counts = Counts()
+    for target in found.targets:
+        if check_file(target.source, target.display, reporter, counts):
+            reporter.detail(f"ok {target.display}")
+    total = len(found.targets)
+    reporter.info(
+        f"flowc: {total} {'file' if total == 1 else 'files'} checked, {counts.failed} with errors"
+        + (f", {counts.io_errors} unreadable" if counts.io_errors else "")
+        + f" in {time.perf_counter() - start:.2f}s"
+    )
+    if counts.io_errors:
+        return 2
+    return 1 if counts.failed else 0
+
+
+def check_file(path: Path, display: str, reporter: Reporter, counts: Counts) -> bool:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        io_problem(reporter, counts, display, "cannot read", error)
+        return False
+    return check_bytes(data, display, reporter, counts)
+
+
+def check_bytes(data: bytes, display: str, reporter: Reporter, counts: Counts) -> bool:
+    try:
+        analyze(decode(data, display))
+        return True
+    except CompileError as error:
+        counts.failed += 1
+        reporter.compile_error(error)
+        return False
+
+
+def compile_bytes(data: bytes, display: str) -> str:
+    """A module from bytes (stdin); raises `CompileError`."""
+    source: Source = decode(data, display)
+    return compile_timed(source.text, display)[0]

@@ -1,0 +1,317 @@
+"""The `flowc` command line: `compile`, `check`, `graph` and `run`.
+
+Every command reports through one `Reporter` (stderr) and returns an exit status; `main`
+turns anything unexpected into status 3 and a one-line message that asks for a bug report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__, batch, diagram, files, runner
+from .config import COLORS, OUTPUT_FORMATS, Config, discover
+from .diagnostics import CompileError
+from .errors import InputError, UsageError
+from .frontend import analyze, decode
+from .output import Reporter, use_color
+from .pipeline import compile_timed
+
+CRASH_VARIABLE = "FLOWC_TEST_CRASH"
+"""A testing aid: when set (non-empty), every command raises an unexpected exception, so
+that tests can see how flowc reports an internal error."""
+
+EPILOG = """\
+exit status:
+  0  success
+  1  errors in the input: a .flow file that does not compile, a flow that raised under
+     `run`, or outputs that are missing, stale or orphaned under `compile --check`
+  2  bad usage, configuration or I/O: an unknown flag, a missing path, an unreadable or
+     unwritable file, an invalid [tool.flowc] table
+  3  an internal error, a bug in flowc: rerun with --debug for the traceback
+
+configuration:
+  [tool.flowc] in pyproject.toml, found by searching upward from the working folder
+  (up to the folder holding .git): sources, output, output-format, color, exclude.
+  Flags override it; --isolated ignores it; --config FILE names the file to use.
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What every command works with."""
+
+    cwd: Path
+    config: Config
+    reporter: Reporter
+    stdout: TextIO
+    color_choice: str
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `flowc` with `argv` (default: the process's arguments); the exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser().parse_args(arguments)
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else 2
+    try:
+        return dispatch(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("flowc: interrupted\n")
+        return 130
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(
+            f"flowc: internal error: {type(error).__name__}: {error} — this is a bug in flowc; "
+            "rerun with --debug for the traceback\n"
+        )
+        return 3
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    stderr = sys.stderr
+    cwd = Path.cwd()
+    try:
+        config = discover(cwd, args.config, args.isolated)
+    except UsageError as error:
+        Reporter(stderr, color=use_color(args.color or "auto", stderr)).error(error.message, error.help)
+        return 2
+    color_choice = args.color or config.color or "auto"
+    verbosity = -1 if args.quiet else 1 if args.verbose else 0
+    fmt = args.output_format or config.output_format or "full"
+    reporter = Reporter(stderr, fmt, color=use_color(color_choice, stderr), verbosity=verbosity)
+    if config.path is not None:
+        reporter.detail(f"flowc: configuration from {files.display(config.path, cwd)}")
+    context = Context(cwd=cwd, config=config, reporter=reporter, stdout=sys.stdout, color_choice=color_choice)
+    try:
+        if os.environ.get(CRASH_VARIABLE):
+            raise RuntimeError(f"{CRASH_VARIABLE} is set, so flowc crashes on purpose")
+        command: Callable[[argparse.Namespace, Context], int] = args.handler
+        return command(args, context)
+    except UsageError as error:
+        reporter.error(error.message, error.help)
+        return 2
+    except InputError as error:
+        if args.debug and error.__cause__ is not None:
+            traceback.print_exception(error.__cause__)
+        reporter.error(str(error))
+        return 1
+    finally:
+        reporter.finish()
+
+
+# ---------------------------------------------------------------- compile and check
+
+
+def compile_command(args: argparse.Namespace, context: Context) -> int:
+    if "-" in args.paths:
+        if args.check or args.diff or args.output:
+            raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
+        return compile_stdin(args, context)
+    found = plan(args, context, use_output=True)
+    mode = batch.Mode(
+        check=args.check,
+        diff=context.stdout if args.diff else None,
+        diff_color=use_color(context.color_choice, context.stdout),
+        fix_command=fix_command(args),
+    )
+    return batch.compile_all(found, context.reporter, mode)
+
+
+def compile_stdin(args: argparse.Namespace, context: Context) -> int:
+    display = args.stdin_filename or "<stdin>"
+    try:
+        module = batch.compile_bytes(read_stdin(args.paths), display)
+    except CompileError as error:
+        context.reporter.compile_error(error)
+        return 1
+    context.stdout.write(module)
+    context.stdout.flush()
+    return 0
+
+
+def check_command(args: argparse.Namespace, context: Context) -> int:
+    if "-" in args.paths:
+        counts = batch.Counts()
+        ok = batch.check_bytes(read_stdin(args.paths), args.stdin_filename or "<stdin>", context.reporter, counts)
+        return 0 if ok else 1
+    return batch.check_all(plan(args, context, use_output=False), context.reporter)
+
+
+def read_stdin(paths: Sequence[str]) -> bytes:
+    if len(paths) > 1:
+        raise UsageError("`-` (read stdin) cannot be combined with other paths")
+    return sys.stdin.buffer.read()
+
+
+def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> batch.Plan:
+    """The files to compile: the PATHs given, else `sources` from the configuration."""
+    config = context.config
+    if args.paths:
+        paths, base = args.paths, context.cwd
+    elif config.sources:
+        paths, base = list(config.sources), config.root
+    else:
+        raise UsageError(
+            "no PATH given, and no `sources` in [tool.flowc]",
+            help=f"name the .flow files or folders: `flowc {args.command} flows/`",
+        )
+    out_dir: Path | None = None
+    if use_output and args.output:
+        out_dir = context.cwd / args.output
+    elif use_output and config.output:
+        out_dir = config.root / config.output
+    roots = [config.root / source for source in config.sources]
+    found = batch.plan(
+        paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots
+    )
+    for folder in found.empty:
+        context.reporter.info(f"flowc: warning: no .flow files in `{folder}`")
+    return found
+
+
+def fix_command(args: argparse.Namespace) -> list[str]:
+    """The command that brings the outputs up to date: this one, without `--check`."""
+    command = ["flowc", "compile", *args.paths]
+    if args.output:
+        command += ["-o", args.output]
+    if args.config:
+        command += ["--config", args.config]
+    if args.isolated:
+        command.append("--isolated")
+    return command
+
+
+# ---------------------------------------------------------------- graph and run
+
+
+def read_module(path_text: str, context: Context) -> tuple[bytes, str]:
+    """A `.flow` file's bytes and its displayed path."""
+    path = context.cwd / path_text
+    try:
+        return path.read_bytes(), files.display(path, context.cwd)
+    except IsADirectoryError:
+        raise UsageError(f"`{path_text}` is a folder; name one .flow file") from None
+    except FileNotFoundError:
+        raise UsageError(f"no such file: `{path_text}`") from None
+    except OSError as error:
+        raise UsageError(f"cannot read `{path_text}`: {error.strerror or error}") from None
+
+
+def graph_command(args: argparse.Namespace, context: Context) -> int:
+    data, display = read_module(args.file, context)
+    try:
+        module = analyze(decode(data, display))
+    except CompileError as error:
+        context.reporter.compile_error(error)
+        return 1
+    flows = list(module.flows)
+    if args.flow is not None:
+        flows = [runner.choose_flow(module, args.flow, "")]
+    draw = diagram.dot if args.format == "dot" else diagram.mermaid
+    context.stdout.write(draw(module, flows))
+    context.stdout.flush()
+    return 0
+
+
+def run_command(args: argparse.Namespace, context: Context) -> int:
+    data, display = read_module(args.file, context)
+    try:
+        source = decode(data, display)
+        module = analyze(source)
+        flow = runner.choose_flow(module, args.flow, Path(args.file).stem)
+        inputs = runner.parse_inputs(args.inputs, flow)
+        code = compile_timed(source.text, display)[0]
+    except CompileError as error:
+        context.reporter.compile_error(error)
+        return 1
+    folder = (context.cwd / args.file).parent
+    with runner.import_path([context.cwd, folder]):
+        loaded = runner.load(code, Path(args.file).stem, f"<flowc {display}>")
+        try:
+            result = runner.run(loaded, flow.name, inputs)
+        except InputError as error:
+            raise InputError(f"flow `{flow.name}` raised {error}") from error.__cause__
+    context.stdout.write(json.dumps(runner.jsonable(result), indent=2, ensure_ascii=False) + "\n")
+    context.stdout.flush()
+    return 0
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    options = common.add_argument_group("reporting and configuration")
+    options.add_argument(
+        "--output-format", choices=OUTPUT_FORMATS, help="how diagnostics are printed on stderr (default: full)"
+    )
+    options.add_argument("--color", choices=COLORS, help="colour on stderr (default: auto; NO_COLOR, FORCE_COLOR)")
+    options.add_argument("--config", metavar="FILE", help="read [tool.flowc] from FILE instead of searching")
+    options.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    loudness = options.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    loudness.add_argument("-v", "--verbose", action="store_true", help="print every file")
+    options.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+
+    top = argparse.ArgumentParser(
+        prog="flowc",
+        description="Compile .flow workflows into standalone, typed Python asyncio modules.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    top.add_argument("--version", action="version", version=f"flowc {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, handler: Callable[[argparse.Namespace, Context], int]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help,
+            description=help[:1].upper() + help[1:] + ".",
+            parents=[common],
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            allow_abbrev=False,
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    compile_ = command("compile", "compile .flow files into NAME.py modules", compile_command)
+    paths_argument(compile_)
+    compile_.add_argument("-o", "--output", metavar="DIR", help="write outputs under DIR, mirroring the sources")
+    compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if an output is out of date")
+    compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
+
+    check = command("check", "validate .flow files and write nothing", check_command)
+    paths_argument(check)
+
+    graph = command("graph", "print a flow as a Mermaid or Graphviz diagram", graph_command)
+    graph.add_argument("file", metavar="FILE", help="a .flow file")
+    graph.add_argument("--flow", metavar="NAME", help="the flow to draw (default: every flow)")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid")
+
+    run = command("run", "compile a .flow file in memory, run a flow, print its result as JSON", run_command)
+    run.add_argument("file", metavar="FILE", help="a .flow file")
+    run.add_argument("--flow", metavar="NAME", help="the flow to run (default: the only one, or the file's name)")
+    run.add_argument("inputs", nargs="*", metavar="NAME=JSON", help="the flow's arguments, as JSON values")
+    return top
+
+
+def paths_argument(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=".flow files or folders (searched recursively); `-` reads stdin (default: `sources` from [tool.flowc])",
+    )
+    sub.add_argument("--stdin-filename", metavar="NAME", help="the name of the file read from stdin, for messages")
