@@ -70,8 +70,7 @@ def parse_orders(orders: Sequence[Mapping[str, int]]) -> OrderBatch:
     """The request: raw order dicts as `Order`s (a missing customer is 0)."""
     return OrderBatch(
         items=[
-            Order(order_id=o["order_id"], customer_id=o.get("customer_id", 0), quantity=o["quantity"])
-            for o in orders
+            Order(order_id=o["order_id"], customer_id=o.get("customer_id", 0), quantity=o["quantity"]) for o in orders
         ]
     )
 

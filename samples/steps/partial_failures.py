@@ -36,7 +36,5 @@ async def process(item: str) -> Record:
 def split_results(items: Sequence[str], results: Sequence[Record | Exception]) -> Partition:
     """The filter node: successful records, and one line per failed item."""
     successful = [r for r in results if isinstance(r, Record)]
-    failed = [
-        f"{item}: {type(r).__name__}: {r}" for item, r in zip(items, results) if isinstance(r, Exception)
-    ]
+    failed = [f"{item}: {type(r).__name__}: {r}" for item, r in zip(items, results) if isinstance(r, Exception)]
     return Partition(successful=successful, failed=failed)

@@ -38,7 +38,9 @@ async def call_primary(payload: str) -> Outcome:
     if payload.startswith("down") or (payload.startswith("flaky") and attempt <= 2):
         raise ProviderError(f"primary failed on {payload!r} (attempt {attempt})")
     del _attempts[payload]
-    return Outcome(payload=payload, status="completed", method="primary", result=f"primary: {payload}", attempts=attempt)
+    return Outcome(
+        payload=payload, status="completed", method="primary", result=f"primary: {payload}", attempts=attempt
+    )
 
 
 async def call_backup(provider: str, payload: str) -> str:
