@@ -235,8 +235,7 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
         context.reporter.compile_error(error)
         return 1
     folder = (context.cwd / args.file).parent
-    with runner.import_path([context.cwd, folder]):
-        loaded = runner.load(code, Path(args.file).stem, f"<flowc {display}>")
+    with runner.import_path([context.cwd, folder]), runner.loaded(code, Path(args.file).stem, f"<{display}>") as loaded:
         try:
             result = runner.run(loaded, flow.name, inputs)
         except InputError as error:

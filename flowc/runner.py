@@ -79,26 +79,26 @@ def import_path(folders: Sequence[Path]) -> Iterator[None]:
         sys.path[:] = saved
 
 
-def load(code: str, name: str, filename: str) -> types.ModuleType:
-    """The generated module, imported from its text under the name `name`."""
+@contextmanager
+def loaded(code: str, name: str, filename: str) -> Iterator[types.ModuleType]:
+    """The generated module, imported from its text under the name `name` for a while
+    (named tuples and dataclasses look their module up in `sys.modules`)."""
     module = types.ModuleType(name)
     module.__file__ = filename
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
     previous = sys.modules.get(name)
     sys.modules[name] = module
     try:
-        exec(compile(code, filename, "exec"), module.__dict__)
-    except Exception as error:
-        restore(name, previous)
-        raise InputError(f"importing the compiled module failed: {last_line(error)}") from error
-    return module
-
-
-def restore(name: str, previous: types.ModuleType | None) -> None:
-    if previous is None:
-        sys.modules.pop(name, None)
-    else:
-        sys.modules[name] = previous
+        try:
+            exec(compile(code, filename, "exec"), module.__dict__)
+        except Exception as error:
+            raise InputError(f"importing the compiled module failed: {last_line(error)}") from error
+        yield module
+    finally:
+        if previous is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
 
 
 def run(module: types.ModuleType, flow: str, inputs: dict[str, Any]) -> Any:

@@ -201,3 +201,47 @@ def test_run_of_a_missing_file(project: Path, capsys: pytest.CaptureFixture[str]
     result = flowc(capsys, "run", "flows/nothing.flow")
     assert result.code == 2
     assert "no such file: `flows/nothing.flow`" in result.err
+
+
+def test_run_when_a_step_module_does_not_import(
+    project: Path, capsys: pytest.CaptureFixture[str], fresh_modules: object
+) -> None:
+    write(project / "flows" / "lost.flow", DIAMOND.replace("from steps import", "from nowhere_steps import"))
+    result = flowc(capsys, "run", "flows/lost.flow", "x=1")
+    assert result.code == 1
+    assert "No module named 'nowhere_steps'" in result.err
+    assert "lost" not in sys.modules
+
+
+def test_results_become_json_values() -> None:
+    import dataclasses
+    import enum
+    from typing import NamedTuple
+
+    from flowc.runner import jsonable
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    class Pair(NamedTuple):
+        left: int
+        right: tuple[int, ...]
+
+    @dataclasses.dataclass
+    class Box:
+        items: frozenset[int]
+        colour: Colour
+
+    class Plain:
+        def __init__(self) -> None:
+            self.name = "p"
+            self._hidden = 1
+
+    value = {"pair": Pair(1, (2, 3)), "box": Box(frozenset({3, 1}), Colour.RED), 4: Plain(), "err": KeyError("k")}
+    assert jsonable(value) == {
+        "pair": {"left": 1, "right": [2, 3]},
+        "box": {"items": [1, 3], "colour": "red"},
+        "4": {"name": "p"},
+        "err": "KeyError: 'k'",
+    }
+    assert jsonable(object()).startswith("<object object")
