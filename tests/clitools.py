@@ -81,7 +81,7 @@ def isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
     stops there, and none of the colour or crash variables set."""
     for name in CLEAN_ENV:
         monkeypatch.delenv(name, raising=False)
-    (root / ".git").mkdir(exist_ok=True)
+    (root / ".git").mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(root)
     return root
 
