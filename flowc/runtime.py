@@ -1,0 +1,535 @@
+"""Helper code for generated modules, type-checked here and copied into each of them.
+
+A generated module imports nothing but the standard library, so the code its flows need
+is copied from this file, section by section. A section runs from `# flowc:begin NAME`
+to `# flowc:end NAME`; its first lines say which other sections it uses
+(`# flowc:needs A B`) and which standard-library imports its code needs, one
+`# flowc:import` line per import statement. A module gets the sections it uses and
+everything they need, in the order of this file, with their imports merged and sorted.
+"""
+
+import asyncio
+import random
+import time
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+# flowc:begin typevars
+# flowc:import from typing import TypeVar
+T = TypeVar("T")
+U = TypeVar("U")
+X = TypeVar("X")
+# flowc:end typevars
+
+# flowc:begin observer
+# flowc:import from typing import NamedTuple, Protocol
+
+
+class NodeInfo(NamedTuple):
+    """Where a node is written: its flow, its name and its `file.flow:line`."""
+
+    flow: str
+    node: str
+    location: str
+
+
+class FlowObserver(Protocol):
+    """Receives the node events of a run: pass one as a flow's `observer=` argument.
+
+    `index` is the element's index for a map's elements and `None` otherwise; `attempt`
+    counts from 1; durations are in seconds (`time.perf_counter`). The methods are called
+    from the event loop and should return quickly.
+    """
+
+    def node_started(self, node: NodeInfo, index: int | None, attempt: int) -> None:
+        """An attempt starts (after any limit or pool slot was obtained)."""
+
+    def node_finished(
+        self, node: NodeInfo, index: int | None, attempt: int, duration: float
+    ) -> None:
+        """An attempt returned a value."""
+
+    def node_retrying(
+        self,
+        node: NodeInfo,
+        index: int | None,
+        attempt: int,
+        error: BaseException,
+        delay: float,
+    ) -> None:
+        """Attempt `attempt` failed with `error`; the next one starts after `delay`."""
+
+    def node_failed(
+        self,
+        node: NodeInfo,
+        index: int | None,
+        attempt: int,
+        error: BaseException,
+        duration: float,
+    ) -> None:
+        """An attempt failed, timed out or was cancelled."""
+
+    def node_skipped(self, node: NodeInfo) -> None:
+        """The node's `when` condition did not hold, so it did not run."""
+
+
+# flowc:end observer
+
+# flowc:begin run
+# flowc:needs typevars observer
+# flowc:import import asyncio
+# flowc:import from collections.abc import Coroutine
+# flowc:import from typing import Any
+
+
+def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
+    """Name the node (and map element) an exception came from, once per node."""
+    where = f"flowc: in flow `{node.flow}`, node `{node.node}`"
+    # An exception passes several helpers of the same node (a map element, then the
+    # map): the first, most precise note wins.
+    if any(note.startswith(where) for note in getattr(exc, "__notes__", ())):
+        return
+    element = "" if index is None else f", element {index}"
+    exc.add_note(f"{where}{element} ({node.location})")
+
+
+class _Run:
+    """One run of one flow: its tasks, first failure, observer and limit.
+
+    The flow's body runs in the calling task (the parent); nodes off its path run in
+    tasks made by `spawn`. A task's failure cancels the other tasks and the parent, so
+    the body stops at once and calls `abort`, which waits for every task to end and
+    says which exception to raise.
+    """
+
+    __slots__ = ("observer", "limit", "parent", "tasks", "error", "closing")
+
+    def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
+        self.observer = observer
+        self.limit = asyncio.Semaphore(limit) if limit else None
+        self.parent = asyncio.current_task()
+        self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
+        self.error: BaseException | None = None  # the task failure that cancelled all
+        self.closing = False
+
+    def spawn(self, coro: Coroutine[Any, Any, T], node: NodeInfo) -> asyncio.Task[T]:
+        """Run a node in a task of this run."""
+        task = asyncio.get_running_loop().create_task(coro, name=node.node)
+        if self.tasks is None:
+            self.tasks = {}
+        self.tasks[task] = node
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        """A task ended: note its failure, and let the first failure stop the run."""
+        if task.cancelled():
+            return
+        error = task.exception()  # retrieved: asyncio will not log it as lost
+        if error is None or self.tasks is None:
+            return
+        _note(error, self.tasks[task])
+        if self.error is None and not self.closing:
+            self.error = error
+            for other in self.tasks:
+                other.cancel()
+            if self.parent is not None:
+                self.parent.cancel()  # `abort` takes this cancellation back
+
+    async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
+        """End the run after its body stopped with `exc` while at `node` (`None`:
+        awaiting tasks): cancel and await every task, and return what to raise."""
+        self.closing = True
+        error = self._cause(exc, node)
+        if self.tasks:
+            await self._settle(self.tasks)
+        return error
+
+    def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
+        """The exception the run raises, its note added."""
+        if self.error is not None and self.parent is not None:
+            # A task failed and cancelled the body: surface the task's error, unless
+            # the caller (or an enclosing timeout) cancelled the body as well.
+            if self.parent.uncancel() > 0:
+                return exc
+            return self.error
+        if isinstance(exc, asyncio.CancelledError):
+            return exc
+        if node is not None:
+            _note(exc, node)
+        elif self.tasks:
+            # Raised by awaiting a task that failed before its callback could note it.
+            for task, where in self.tasks.items():
+                if task.done() and not task.cancelled() and task.exception() is exc:
+                    _note(exc, where)
+        return exc
+
+    @staticmethod
+    async def _settle(tasks: dict[asyncio.Task[Any], NodeInfo]) -> None:
+        """Cancel the tasks and wait until all have ended, even if cancelled again
+        meanwhile: no task outlives its run. A new cancellation is raised after."""
+        for task in tasks:
+            task.cancel()
+        again: asyncio.CancelledError | None = None
+        while pending := [task for task in tasks if not task.done()]:
+            try:
+                await asyncio.wait(pending)
+            except asyncio.CancelledError as cancel:
+                again = cancel
+        if again is not None:
+            raise again
+
+
+# flowc:end run
+
+# flowc:begin policy
+# flowc:import from dataclasses import dataclass
+# flowc:import from typing import Protocol
+
+
+class _Slots(Protocol):
+    """What a node's pool offers: one slot to hold during each attempt (`_Pool`)."""
+
+    async def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Policy:
+    """A node's clauses, as `_call` applies them to each call."""
+
+    timeout: float | None = None  # per attempt, in seconds
+    retries: int = 0  # attempts after the first
+    backoff: float | None = None  # the first retry's delay; doubles with each retry
+    max_delay: float | None = None  # the cap on every delay, jitter included
+    jitter: bool = False  # each delay times a random factor in [0.5, 1.5]
+    retry_on: tuple[type[BaseException], ...] = (Exception,)
+    pool: _Slots | None = None
+
+
+_PLAIN = _Policy()
+# flowc:end policy
+
+# flowc:begin pool
+# flowc:import import asyncio
+# flowc:import import weakref
+# flowc:import from collections import deque
+
+
+class _PoolState:
+    """A pool's state on one event loop."""
+
+    __slots__ = ("held", "waiters", "starts")
+
+    def __init__(self, rate: int | None) -> None:
+        self.held = 0
+        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.starts: deque[float] = deque(maxlen=rate)  # the last `rate` start times
+
+
+class _Pool:
+    """A concurrency limit (and optional rate) shared by every run of every flow here.
+
+    At most `limit` calls hold a slot at once, served first come, first served; with a
+    rate, at most `rate` calls start in any `per` seconds. The state is kept per event
+    loop, so the module works under one `asyncio.run` after another.
+    """
+
+    __slots__ = ("name", "limit", "rate", "per", "_loops")
+
+    def __init__(
+        self, name: str, limit: int, rate: int | None = None, per: float | None = None
+    ) -> None:
+        self.name = name
+        self.limit = limit
+        self.rate = rate
+        self.per = per
+        self._loops: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, _PoolState
+        ] = weakref.WeakKeyDictionary()
+
+    def _state(self) -> _PoolState:
+        loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _PoolState(self.rate)
+        return state
+
+    async def acquire(self) -> None:
+        """Wait for a slot and, with a rate, for this call's turn to start."""
+        state = self._state()
+        if state.held < self.limit and not state.waiters:
+            state.held += 1
+        else:
+            waiter = asyncio.get_running_loop().create_future()
+            state.waiters.append(waiter)
+            try:
+                await waiter  # `release` hands its slot straight to us
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self.release()  # granted, then cancelled: pass the slot on
+                elif waiter in state.waiters:
+                    state.waiters.remove(waiter)
+                raise
+        if self.rate is not None and self.per is not None:
+            try:
+                await self._pace(state.starts, self.rate, self.per)
+            except BaseException:
+                self.release()
+                raise
+
+    @staticmethod
+    async def _pace(starts: deque[float], rate: int, per: float) -> None:
+        # Book this call's start time now, so calls start in the order they got a slot:
+        # the `rate`-th start before it must be at least `per` earlier. A booking whose
+        # caller is cancelled still counts, which errs on the safe side.
+        now = asyncio.get_running_loop().time()
+        start = max(now, starts[0] + per) if len(starts) == rate else now
+        starts.append(start)
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def release(self) -> None:
+        """Give a slot back: to the longest waiter, if any."""
+        state = self._state()
+        while state.waiters:
+            waiter = state.waiters.popleft()
+            if not waiter.done():  # skip waiters cancelled before their turn
+                waiter.set_result(None)
+                return
+        state.held -= 1
+
+    def in_use(self) -> int:
+        """How many slots are held on the running event loop."""
+        state = self._loops.get(asyncio.get_running_loop())
+        return 0 if state is None else state.held
+
+
+# flowc:end pool
+
+# flowc:begin call
+# flowc:needs typevars observer run policy
+# flowc:import import asyncio
+# flowc:import import random
+# flowc:import import time
+# flowc:import from collections.abc import Awaitable, Callable
+
+
+async def _ready(value: T) -> T:
+    """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
+    return value
+
+
+async def _call(
+    run: _Run,
+    node: NodeInfo,
+    policy: _Policy,
+    make: Callable[[], Awaitable[T]],
+    index: int | None = None,
+) -> T:
+    """Call a node (or a map element: `index`) with its clauses; `make()` starts one
+    attempt. Retries are made after a delay, holding no limit or pool slot."""
+    if run.observer is None and policy is _PLAIN and run.limit is None:
+        return await make()
+    attempt = 1
+    while True:
+        try:
+            return await _attempt(run, node, policy, make, index, attempt)
+        except Exception as error:
+            if attempt > policy.retries or not isinstance(error, policy.retry_on):
+                raise
+            delay = _delay(policy, attempt)
+            if run.observer is not None:
+                run.observer.node_retrying(node, index, attempt, error, delay)
+        await asyncio.sleep(delay)
+        attempt += 1
+
+
+async def _attempt(
+    run: _Run,
+    node: NodeInfo,
+    policy: _Policy,
+    make: Callable[[], Awaitable[T]],
+    index: int | None,
+    attempt: int,
+) -> T:
+    """One attempt: the flow's limit, then the pool, then the call under its timeout
+    (which counts the call only). Slots are released however the call ends."""
+    limit, pool, observer = run.limit, policy.pool, run.observer
+    if limit is not None:
+        await limit.acquire()
+    try:
+        if pool is not None:
+            await pool.acquire()
+        try:
+            if observer is not None:
+                observer.node_started(node, index, attempt)
+            start = time.perf_counter()
+            try:
+                if policy.timeout is None:
+                    value = await make()
+                else:
+                    async with asyncio.timeout(policy.timeout):
+                        value = await make()
+            except BaseException as error:
+                if observer is not None:
+                    duration = time.perf_counter() - start
+                    observer.node_failed(node, index, attempt, error, duration)
+                raise
+            duration = time.perf_counter() - start
+        finally:
+            if pool is not None:
+                pool.release()
+    finally:
+        if limit is not None:
+            limit.release()
+    if observer is not None:
+        observer.node_finished(node, index, attempt, duration)
+    return value
+
+
+def _delay(policy: _Policy, retry: int) -> float:
+    """The wait before retry `retry` (from 1): none without backoff, else doubling."""
+    if policy.backoff is None:
+        return 0.0
+    delay = policy.backoff * 2.0 ** min(retry - 1, 100)  # bounded: no float overflow
+    if policy.jitter:
+        delay *= random.uniform(0.5, 1.5)
+    if policy.max_delay is not None:
+        delay = min(delay, policy.max_delay)
+    return delay
+
+
+# flowc:end call
+
+# flowc:begin when
+# flowc:needs typevars observer run
+# flowc:import from collections.abc import Awaitable, Callable
+
+
+async def _when(
+    run: _Run, node: NodeInfo, holds: bool, make: Callable[[], Awaitable[T]]
+) -> T | None:
+    """The node's value if its `when` condition holds; else it is skipped: `None`."""
+    if holds:
+        return await make()
+    if run.observer is not None:
+        run.observer.node_skipped(node)
+    return None
+
+
+# flowc:end when
+
+# flowc:begin after
+# flowc:needs typevars
+# flowc:import from collections.abc import Awaitable, Callable
+
+
+async def _after(
+    tasks: tuple[Awaitable[object], ...], make: Callable[[], Awaitable[T]]
+) -> T:
+    """Start a node in a task once the tasks it reads from have finished."""
+    for task in tasks:
+        # Should one fail, its run cancels this task first: we never see that error.
+        await task
+    return await make()
+
+
+# flowc:end after
+
+# flowc:begin fallback
+# flowc:needs typevars
+# flowc:import from collections.abc import Awaitable, Callable
+
+
+async def _fallback(aw: Awaitable[T], alt: Callable[[], U]) -> T | U:
+    """The awaited value or, if it fails (cancellation is no failure), `alt()`."""
+    try:
+        return await aw
+    except Exception:
+        return alt()
+
+
+async def _fallback_call(aw: Awaitable[T], alt: Callable[[], Awaitable[U]]) -> T | U:
+    """The awaited value or, if it fails (cancellation is no failure), `await alt()`."""
+    try:
+        return await aw
+    except Exception:
+        return await alt()
+
+
+# flowc:end fallback
+
+# flowc:begin map
+# flowc:needs typevars observer run
+# flowc:import import asyncio
+# flowc:import from collections.abc import Awaitable, Callable, Iterable, Sequence
+# flowc:import from typing import Any
+
+
+async def _map(
+    run: _Run,
+    node: NodeInfo,
+    items: Iterable[X],
+    element: Callable[[X, int], Awaitable[T]],
+    limit: int | None,
+) -> list[T]:
+    """`element(item, index)` for every item, at most `limit` at once, started in input
+    order; the results in input order. The first failure cancels the other elements
+    and is raised. (`run` is the flow's: the elements' calls use it.)"""
+    seq = items if isinstance(items, Sequence) else list(items)
+    if not seq:
+        return []
+    results: list[Any] = [None] * len(seq)
+    indices = iter(range(len(seq)))  # shared: each worker takes the next index
+
+    async def worker() -> None:
+        for i in indices:
+            try:
+                results[i] = await element(seq[i], i)
+            except BaseException as exc:
+                if not isinstance(exc, asyncio.CancelledError):
+                    _note(exc, node, i)
+                raise
+
+    # The workers run as a little run of their own: its fail-fast and cancellation
+    # are the flow's. The calling task is one of the workers.
+    workers = len(seq) if limit is None else min(limit, len(seq))
+    group = _Run(None, None)
+    for _ in range(workers - 1):
+        group.spawn(worker(), node)
+    try:
+        await worker()
+        for task in group.tasks or ():
+            await task
+        return results
+    except BaseException as exc:
+        error = await group.abort(exc, None)
+    raise error
+
+
+async def _map_collect(
+    run: _Run,
+    node: NodeInfo,
+    items: Iterable[X],
+    element: Callable[[X, int], Awaitable[T]],
+    limit: int | None,
+) -> list[T | Exception]:
+    """Like `_map`, but an element that fails has its exception as its result and
+    fails nothing else."""
+
+    async def collected(item: X, index: int) -> T | Exception:
+        try:
+            return await element(item, index)
+        except Exception as error:
+            _note(error, node, index)
+            return error
+
+    return await _map(run, node, items, collected, limit)
+
+
+# flowc:end map
