@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `flowc` with `argv` (default: the process's arguments); the exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser().parse_args(arguments)
+        args = parse_arguments(arguments)
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else 2
     try:
@@ -75,6 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rerun with --debug for the traceback\n"
         )
         return 3
+
+
+def parse_arguments(arguments: list[str]) -> argparse.Namespace:
+    """Parse the command line; `run` takes its NAME=JSON inputs before or after its options."""
+    command_line = parser()
+    args, extra = command_line.parse_known_args(arguments)
+    if extra and getattr(args, "command", None) == "run" and not any(e.startswith("-") for e in extra):
+        args.inputs = [*args.inputs, *extra]
+    elif extra:
+        command_line.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def dispatch(args: argparse.Namespace) -> int:

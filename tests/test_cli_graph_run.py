@@ -176,6 +176,7 @@ def test_run_chooses_the_flow_named_after_the_file(
     assert several.code == 2
     assert "has several flows: `diamond`, `two`" in several.err
     chosen = flowc(capsys, "run", "flows/both.flow", "--flow", "diamond", "x=1")
+    assert chosen.code == 0, chosen.err
     assert json.loads(chosen.out) == 10
 
 

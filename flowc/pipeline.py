@@ -1,0 +1,49 @@
+"""The whole compiler: parse → build → resolve → check → emit → format, timed per phase."""
+
+from __future__ import annotations
+
+import time
+
+import black
+from black.mode import TargetVersion
+
+from .emit import emit
+from .frontend import analyze
+from .resolve import source_hash
+from .source import Source
+
+BLACK_MODE = black.Mode(
+    target_versions={TargetVersion.PY311},
+    line_length=100,
+    string_normalization=True,
+    magic_trailing_comma=True,
+)
+"""Fixed formatting: never the user's black configuration."""
+
+
+def display_path(filename: str) -> str:
+    """The source path as written in the header: as given, never absolute."""
+    path = filename.replace("\\", "/")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        return path.rsplit("/", 1)[-1]
+    return path
+
+
+def compile_timed(text: str, filename: str = "<string>") -> tuple[str, dict[str, float]]:
+    """The generated module for `.flow` text, and seconds spent per phase."""
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    source = Source(filename, text)
+    module = analyze(source)
+    times["front end"] = time.perf_counter() - start
+    start = time.perf_counter()
+    raw = emit(module, display_path(filename), source_hash(text))
+    times["emit"] = time.perf_counter() - start
+    start = time.perf_counter()
+    formatted = black.format_str(raw, mode=BLACK_MODE)
+    times["black"] = time.perf_counter() - start
+    return formatted, times
+
+
+def compile_text(text: str, filename: str = "<string>") -> str:
+    return compile_timed(text, filename)[0]

@@ -1,0 +1,76 @@
+"""The sections of `runtime.py` that generated modules copy: their code, the stdlib imports
+they need and the other sections they use."""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    code: str
+    needs: tuple[str, ...]
+    imports: tuple[str, ...]
+    defines: tuple[str, ...]
+
+
+def parse_sections(text: str) -> dict[str, Section]:
+    """Split runtime text at `# flowc:begin NAME` / `# flowc:end NAME` markers."""
+    sections: dict[str, Section] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.startswith("# flowc:begin "):
+            i += 1
+            continue
+        name = line.split()[-1]
+        needs: list[str] = []
+        imports: list[str] = []
+        i += 1
+        while lines[i].startswith(("# flowc:needs", "# flowc:import")):
+            head, _, rest = lines[i].partition(" ")[2].partition(" ")
+            (needs.extend(rest.split()) if head == "flowc:needs" else imports.append(rest.strip()))
+            i += 1
+        body: list[str] = []
+        while lines[i] != f"# flowc:end {name}":
+            body.append(lines[i])
+            i += 1
+        code = "\n".join(body).strip("\n")
+        defines = tuple(definitions(code))
+        sections[name] = Section(name, code, tuple(needs), tuple(imports), defines)
+        i += 1
+    return sections
+
+
+def definitions(code: str) -> list[str]:
+    names: list[str] = []
+    for statement in ast.parse(code).body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(statement.name)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+@functools.cache
+def load_sections() -> dict[str, Section]:
+    text = resources.files("flowc").joinpath("runtime.py").read_text(encoding="utf-8")
+    return parse_sections(text)
+
+
+def select(sections: dict[str, Section], wanted: set[str]) -> list[Section]:
+    """The wanted sections and everything they need, in the order of `runtime.py`."""
+    chosen: set[str] = set()
+    stack = sorted(wanted)
+    while stack:
+        name = stack.pop()
+        if name not in chosen:
+            chosen.add(name)
+            stack.extend(sections[name].needs)
+    return [section for name, section in sections.items() if name in chosen]
