@@ -17,6 +17,7 @@ import jinja2
 from . import __version__
 from . import expressions as x
 from . import ir, syntax
+from .layout import END_REGION, REGION
 from .resources import resource_text
 from .runtime_sections import Section, load_sections, select
 from .schedule import Schedule, Spawn, schedule
@@ -79,7 +80,7 @@ class FlowEmitter:
     def node_info(self, node: ir.Node) -> str:
         self.names.needs.add("observer")
         location = f"{self.module.name}:{node.line}"
-        return f"NodeInfo({self.flow.name!r}, {node.name!r}, {location!r})"
+        return f"NodeInfo({x.string(self.flow.name)}, {x.string(node.name)}, {x.string(location)})"
 
     def policy_constant(self, node: ir.Node) -> str:
         policy = node.policy
@@ -289,6 +290,7 @@ class FlowEmitter:
         body = self.body()
         limit = repr(self.flow.limit)
         lines = [self.signature(), f'    """Run flow `{self.flow.name}` ({self.module.name}:{self.flow.line})."""']
+        lines.append("    " + REGION)
         lines += ["    " + line for line in self.defaults()]
         lines += [f"    run = _Run(observer, {limit})", "    at: NodeInfo | None = None"]
         indent = "    "
@@ -302,6 +304,7 @@ class FlowEmitter:
             indent + "except BaseException as exc:",
             indent + "    error = await run.abort(exc, at)",
             indent + "raise error",
+            "    " + END_REGION,
         ]
         return lines
 
@@ -369,7 +372,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str) -> str:
         stdlib.add("import asyncio")
     public = sorted({f.name for f in module.flows} | {f.result_class for f in module.flows if f.outputs} | {"FlowObserver", "NodeInfo"})
     pools = [
-        f"{names.pools[p.name]} = _Pool({p.name!r}, {p.limit!r}"
+        f"{names.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
         for p in module.pools
     ]
@@ -381,8 +384,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str) -> str:
         user_imports=import_lines(module),
         sections=chosen,
         public=public,
-        pools=pools,
-        constants=names.constants,
+        constants=[REGION, *pools, *names.constants, END_REGION] if pools or names.constants else [],
         result_classes=[result_class(f) for f in module.flows if f.outputs],
         functions=functions,
     )

@@ -13,7 +13,17 @@ Lookup = Callable[[str], str]
 
 
 def literal(value: int | float | str | bool | None) -> str:
+    if isinstance(value, str):
+        return string(value)
     return repr(value)
+
+
+def string(value: str) -> str:
+    """A string literal as black writes it when that is plain: double quotes, no escapes."""
+    text = repr(value)
+    if text[0] == "'" and '"' not in text and "\\" not in text:
+        return f'"{text[1:-1]}"'
+    return text
 
 
 def expr(node: s.Expr, lookup: Lookup, each: str | None = None) -> str:

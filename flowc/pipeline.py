@@ -8,6 +8,7 @@ import black
 from black.mode import TargetVersion
 
 from .emit import emit
+from .layout import format_module
 from .frontend import analyze
 from .resolve import source_hash
 from .source import Source
@@ -40,7 +41,7 @@ def compile_timed(text: str, filename: str = "<string>") -> tuple[str, dict[str,
     raw = emit(module, display_path(filename), source_hash(text))
     times["emit"] = time.perf_counter() - start
     start = time.perf_counter()
-    formatted = black.format_str(raw, mode=BLACK_MODE)
+    formatted = format_module(raw, BLACK_MODE)
     times["black"] = time.perf_counter() - start
     return formatted, times
 

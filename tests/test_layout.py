@@ -1,0 +1,80 @@
+"""The generated module's layout: the region-by-region formatter gives exactly black's bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import black
+import pytest
+
+from flowc.emit import emit
+from flowc.frontend import analyze
+from flowc.layout import fit, format_module, is_canonical
+from flowc.pipeline import BLACK_MODE, display_path
+from flowc.resolve import source_hash
+from flowc.source import Source
+
+ROOT = Path(__file__).parent.parent
+FLOWS = sorted(
+    [*ROOT.glob("samples/*.flow"), *ROOT.glob("tests/cases/run/*/*.flow"), *ROOT.glob("tests/cases/valid/*.flow")]
+)
+
+
+def raw_module(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return emit(analyze(Source(path.name, text)), display_path(path.name), source_hash(text))
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_regions_are_formatted_as_black_formats_the_whole_module(path: Path) -> None:
+    raw = raw_module(path)
+    assert "# flowc:region" in raw
+    fast = format_module(raw, BLACK_MODE)
+    unmarked = "".join(line for line in raw.splitlines(keepends=True) if "# flowc:" not in line)
+    assert fast == black.format_str(unmarked, mode=BLACK_MODE)
+    assert black.format_str(fast, mode=BLACK_MODE) == fast
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "x = f(a='single')",
+        "x = f(a=1,)",
+        "x = f( a )",
+        "x = f(a)  # comment",
+        "x = f(a=[1,  2])",
+        'x = f(a="esc\\n")',
+        "x = f(a)\t",
+        "x = (f(a)",
+    ],
+)
+def test_lines_that_are_not_plainly_canonical_go_to_black(code: str) -> None:
+    assert not is_canonical(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ['x = f(a="plain", b=[1, 2.5, -3], c={"k": v.w[0]})', "# where.flow:12", "if observer is None:", "at = None"],
+)
+def test_plain_lines_are_canonical_and_black_agrees(code: str) -> None:
+    assert is_canonical(code)
+    body = code + ("\n    pass" if code.endswith(":") else "")
+    assert black.format_str(body + "\n", mode=BLACK_MODE) == body + "\n"
+
+
+def test_a_long_line_is_split_at_its_indentation() -> None:
+    arguments = ", ".join(f"argument_{i}=value_{i}" for i in range(12))
+    line = f"        result = await step({arguments})"
+    wrapped = f"async def f():\n    if x:\n{line}\n"
+    expected = black.format_str(wrapped, mode=BLACK_MODE).split("\n", 2)[2].rstrip("\n")
+    assert fit(line, BLACK_MODE) == expected
+    assert "\n" in expected
+
+
+def test_a_long_block_header_keeps_its_colon_and_loses_the_filler() -> None:
+    condition = " and ".join(f"value_{i} is not None" for i in range(8))
+    line = f"    if {condition}:"
+    wrapped = f"def f():\n{line}\n        pass\n"
+    expected = black.format_str(wrapped, mode=BLACK_MODE).split("\n", 1)[1].rsplit("\n", 2)[0]
+    assert fit(line, BLACK_MODE) == expected
+    assert fit(line, BLACK_MODE).endswith(":")
