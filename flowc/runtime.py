@@ -10,6 +10,7 @@ everything they need, in the order of this file, with their imports merged and s
 
 import asyncio
 import random
+import sys
 import time
 import weakref
 from collections import deque
@@ -81,17 +82,19 @@ class FlowObserver(Protocol):
 # flowc:begin run
 # flowc:needs typevars observer
 # flowc:import import asyncio
+# flowc:import import sys
 # flowc:import from collections.abc import Coroutine
 # flowc:import from typing import Any
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
-    """Name the node (and map element) an exception came from, once per node."""
-    where = f"flowc: in flow `{node.flow}`, node `{node.node}`"
-    # An exception passes several helpers of the same node (a map element, then the
-    # map): the first, most precise note wins.
-    if any(note.startswith(where) for note in getattr(exc, "__notes__", ())):
+    """Name the node (and map element) an exception came from, once per flow."""
+    # An exception passes several helpers of the same run (a map element, then the map,
+    # then the run itself): the first, most precise note wins. A sub-flow's caller adds
+    # its own note, for its own flow.
+    if any(note.startswith(f"flowc: in flow `{node.flow}`, ") for note in getattr(exc, "__notes__", ())):
         return
+    where = f"flowc: in flow `{node.flow}`, node `{node.node}`"
     element = "" if index is None else f", element {index}"
     exc.add_note(f"{where}{element} ({node.location})")
 
@@ -116,11 +119,21 @@ class _Run:
         self.closing = False
 
     def spawn(self, coro: Coroutine[Any, Any, T], node: NodeInfo) -> asyncio.Task[T]:
-        """Run a node in a task of this run."""
-        task = asyncio.get_running_loop().create_task(coro, name=node.node)
+        """Run a node in a task of this run. From Python 3.12 the task starts eagerly: it
+        runs at once, in its own task and context, up to its first suspension, and a node
+        that never suspends is done without a trip through the event loop."""
+        if sys.version_info >= (3, 12):
+            task = asyncio.Task(coro, loop=asyncio.get_running_loop(), name=node.node, eager_start=True)
+        else:
+            task = asyncio.get_running_loop().create_task(coro, name=node.node)
         if self.tasks is None:
             self.tasks = {}
         self.tasks[task] = node
+        if task.done():  # started eagerly and already ended
+            if not task.cancelled() and (error := task.exception()) is not None:
+                _note(error, node)
+                raise error  # the body stops here: `abort` cancels the other tasks
+            return task
         task.add_done_callback(self._done)
         return task
 
@@ -500,9 +513,9 @@ async def _map(
     # are the flow's. The calling task is one of the workers.
     workers = len(seq) if limit is None else min(limit, len(seq))
     group = _Run(None, None)
-    for _ in range(workers - 1):
-        group.spawn(worker(), node)
     try:
+        for _ in range(workers - 1):
+            group.spawn(worker(), node)
         await worker()
         for task in group.tasks or ():
             await task

@@ -134,8 +134,11 @@ def test_note_is_added_once() -> None:
     _note(error, NODE)
     _note(error, NODE)
     assert notes(error) == ["flowc: in flow `f`, node `n` (f.flow:3)"]
-    _note(error, BAD)
-    assert notes(error) == [note(NODE), note(BAD)]
+    _note(error, BAD)  # the same run: the first note, where the error arose, wins
+    assert notes(error) == [note(NODE)]
+    caller = NodeInfo("outer", "call_f", "outer.flow:9")
+    _note(error, caller)  # a sub-flow's caller names its own node
+    assert notes(error) == [note(NODE), note(caller)]
 
 
 def test_note_names_the_element_and_wins_over_the_plain_note() -> None:
@@ -146,10 +149,10 @@ def test_note_names_the_element_and_wins_over_the_plain_note() -> None:
     assert notes(error) == ["flowc: in flow `f`, node `n`, element 7 (f.flow:3)"]
 
 
-def test_note_does_not_confuse_nodes_with_a_common_prefix() -> None:
+def test_note_does_not_confuse_flows_with_a_common_prefix() -> None:
     error = ValueError("boom")
-    _note(error, NodeInfo("f", "ab", "f.flow:1"))
-    _note(error, NodeInfo("f", "a", "f.flow:2"))
+    _note(error, NodeInfo("fa", "n", "f.flow:1"))
+    _note(error, NodeInfo("f", "n", "f.flow:2"))
     assert len(notes(error)) == 2
 
 
