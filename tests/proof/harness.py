@@ -1,0 +1,104 @@
+"""Compile an example, import it from a folder, run it on the virtual clock and check it.
+
+`prove(example, folder)` returns the problems found (empty: the run did exactly what the
+reference interpreter says, on time, within every limit). An example whose outcome would
+depend on timing raises `interp.Ambiguous`: the property test discards it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import itertools
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flowc import compile_source
+from flowc.frontend import analyze
+from flowc.source import Source
+
+from . import steplib
+from .checks import Checker, Run
+from .flowgen import Example, steps_module
+from .interp import BIG, Expectation, Interpreter
+from .vloop import VirtualClockLoop, run_virtual
+
+COUNTER = itertools.count()
+
+
+class Built:
+    """An example compiled into a folder: `NAME_flow.py` beside `NAME_steps.py`."""
+
+    def __init__(self, example: Example, folder: Path, name: str | None = None) -> None:
+        self.example = example
+        self.folder = folder
+        self.name = name or f"ex{next(COUNTER)}"
+        self.flow_name = f"{self.name}_flow"
+        self.steps_name = f"{self.name}_steps"
+        self.text = example.text.replace("from STEPS import", f"from {self.steps_name} import")
+        self.code = compile_source(self.text, f"{self.flow_name}.flow")
+        (folder / f"{self.flow_name}.py").write_text(self.code, encoding="utf-8")
+        (folder / f"{self.steps_name}.py").write_text(steps_module(example), encoding="utf-8")
+        (folder / f"{self.flow_name}.flow").write_text(self.text, encoding="utf-8")
+
+    def load(self) -> ModuleType:
+        sys.path.insert(0, str(self.folder))
+        try:
+            return importlib.import_module(self.flow_name)
+        finally:
+            sys.path.remove(str(self.folder))
+
+    def unload(self) -> None:
+        sys.modules.pop(self.flow_name, None)
+        sys.modules.pop(self.steps_name, None)
+
+    def expect(self) -> Expectation:
+        steplib.reset(self.example.scripts, None)
+        module = analyze(Source(f"{self.flow_name}.flow", self.text))
+        return Interpreter(module, self.example.observe).run(self.example.top, dict(self.example.inputs))
+
+    def top_short_timeout(self) -> bool:
+        module = analyze(Source(f"{self.flow_name}.flow", self.text))
+        top = next(f for f in module.flows if f.name == self.example.top)
+        return top.timeout is not None and top.timeout < BIG
+
+
+def execute(example: Example, module: ModuleType) -> Run:
+    """Run the example's top flow once on a fresh virtual-clock loop."""
+    run = Run()
+    flow = getattr(module, example.top)
+    pools = {name: value for name, value in vars(module).items() if type(value).__name__ == "_Pool"}
+
+    async def main(loop: VirtualClockLoop) -> None:
+        run.trace = steplib.reset(example.scripts, loop)
+        kwargs: dict[str, Any] = dict(example.inputs)
+        if example.observe:
+            kwargs["observer"] = steplib.Observer()
+        loop.running_flow = True
+        run.start = loop.time()
+        try:
+            run.value = await flow(**kwargs)
+        except Exception as error:  # a BaseException (cancellation) is a failure of the harness
+            run.error = error
+        loop.running_flow = False
+        run.end = loop.time()
+        current = asyncio.current_task()
+        run.pending = sorted(t.get_name() for t in asyncio.all_tasks() if t is not current)
+        run.busy_pools = {name: pool.in_use() for name, pool in pools.items()}
+
+    run_virtual(main)
+    return run
+
+
+def prove(example: Example, folder: Path, name: str | None = None) -> list[str]:
+    """Compile, interpret, run and check one example; the problems found."""
+    built = Built(example, folder, name)
+    expectation = built.expect()
+    module = built.load()
+    try:
+        run = execute(example, module)
+        return Checker(expectation, run, built.top_short_timeout()).check()
+    finally:
+        built.unload()
