@@ -11,10 +11,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .interp import Attempt, CallId, Expectation, Fail, Invocation, NodeRun, Ok, Unit
+from .expect import Attempt, CallId, Expectation, Fail, Invocation, NodeRun, Ok, Unit
 from .steplib import Record, Trace, canon
 
 EPS = 1e-7
+INFINITY = float("inf")
 
 
 @dataclass
@@ -108,14 +109,19 @@ class Checker:
         if exp.result_class is not None:
             if type(run.value).__name__ != exp.result_class or getattr(run.value, "_fields", None) != exp.fields:
                 self.problem(f"result {type(run.value).__name__} is not {exp.result_class}{exp.fields}")
-        if actual != exp.calls:
-            missing, extra = exp.calls - actual, actual - exp.calls
+        missing, extra = exp.calls - actual, actual - exp.calls - exp.maybe_calls
+        if missing or extra:
             self.problem(f"calls differ: missing {describe(missing)}; unexpected {describe(extra)}")
         if run.trace.events or exp.events and self.observed:
             got = Counter(e[:5] for e in run.trace.events)
-            if got != exp.events:
-                self.problem(f"observer events differ: missing {dict(exp.events - got)}; unexpected {dict(got - exp.events)}")
-        self.check_timing(exp.top, run.start, top=True)
+            missing = exp.events - got
+            extra = Counter({e: n for e, n in (got - exp.events - exp.maybe_events).items() if e[0] != "cancelled"})
+            cancelled = {e[1:3] for e in got if e[0] == "cancelled"}
+            if not cancelled <= {e[1:3] for e in exp.maybe_events}:
+                extra.update({e: 1 for e in got if e[0] == "cancelled" and e[1:3] not in {m[1:3] for m in exp.maybe_events}})
+            if missing or extra:
+                self.problem(f"observer events differ: missing {dict(missing)}; unexpected {dict(extra)}")
+        self.check_timing(exp.top, run.start)
 
     @property
     def observed(self) -> bool:
@@ -134,7 +140,7 @@ class Checker:
         if isinstance(error, BaseExceptionGroup):
             self.problem("an ExceptionGroup surfaced")
         self.check_notes(error)
-        extra = actual - self.exp.calls
+        extra = actual - self.exp.calls - self.exp.maybe_calls
         if extra:
             self.problem(f"calls the complete run does not make: {describe(extra)}")
         origin = next((r for r in run.trace.records if r.error is error), None)
@@ -149,6 +155,7 @@ class Checker:
                 self.problem(
                     f"{record.name} failed for good at {record.end:.4f}, yet the run went on until {run.end:.4f}"
                 )
+        self.check_timing(self.exp.top, run.start, run.end)
 
     def check_notes(self, error: BaseException) -> None:
         found = notes(error)
@@ -167,26 +174,26 @@ class Checker:
 
     # ---------------------------------------------------------------- timing
 
-    def check_timing(self, inv: Invocation, start: float, top: bool = False) -> None:
+    def check_timing(self, inv: Invocation, start: float, cut_at: float | None = None) -> None:
         """Every node starts exactly when its last predecessor finished, unless a limit
-        or pool was full all the while; retries wait their backoff."""
+        or pool was full all the while; retries wait their backoff. In a failed run, only
+        up to the failure: what was cut short finishes at no known time."""
         finish: dict[str, float] = {}
         for node in inv.nodes:
             ready = max((finish[p] for p in node.preds), default=start)
-            if node.state != "ran" or not node.units:
+            if node.state != "ran" or not node.units or ready == INFINITY:
                 finish[node.name] = ready
                 continue
             ends = [ready]
             previous_start = ready
             for unit in node.units:
-                span = self.unit_span(unit)
-                if span is None:
-                    self.problem(f"{inv.flow}.{node.name}: no record of a call that must have happened")
-                    continue
-                ends.append(span[1])
-                first = self.attempt_span(unit.attempts[0])
-                assert first is not None
                 where = f"{inv.flow}.{node.name}" + ("" if unit.index is None else f"[{unit.index}]")
+                first = self.attempt_span(unit.attempts[0])
+                if first is None:
+                    ends.append(INFINITY)
+                    if cut_at is not None and ready < cut_at - EPS and not self.constrained(inv, node):
+                        self.problem(f"{where} could start at {ready:.4f}, yet had not when the run failed at {cut_at:.4f}")
+                    continue
                 if first[0] < ready - EPS:
                     self.problem(f"{where} started at {first[0]:.4f}, before its predecessors finished at {ready:.4f}")
                 if first[0] < previous_start - EPS:
@@ -197,8 +204,37 @@ class Checker:
                 self.check_retries(inv, node, unit, where)
                 for attempt in [*unit.attempts, *([unit.fallback] if unit.fallback else [])]:
                     if attempt.child is not None and (child := self.inv_span(attempt.child)) is not None:
-                        self.check_timing(attempt.child, child[0])
+                        child_cut = child[1] if attempt.child.cut else cut_at
+                        self.check_timing(attempt.child, child[0], child_cut)
+                ends.append(self.unit_end(unit, cut_at))
             finish[node.name] = max(ends)
+
+    @property
+    def failed(self) -> bool:
+        return isinstance(self.exp.outcome, Fail)
+
+    def unit_end(self, unit: Unit, cut_at: float | None) -> float:
+        """When the unit finished: its last attempt's (or fallback's) end; never, in a run
+        cut short at `cut_at`, if a call it must make is missing or was cut short."""
+        span = self.unit_span(unit)
+        assert span is not None
+        attempts = [*unit.attempts, *([unit.fallback] if unit.fallback else [])]
+        if cut_at is not None and any(self.cut(a, cut_at) for a in attempts):
+            return INFINITY
+        return span[1]
+
+    def cut(self, attempt: Attempt, cut_at: float) -> bool:
+        """The attempt did not run to its end: it is missing, or cancelled by the failure."""
+        if attempt.child is not None:
+            units = [u for n in attempt.child.nodes for u in n.units]
+            return any(self.cut(a, cut_at) for u in units for a in [*u.attempts, *([u.fallback] if u.fallback else [])])
+        record = self.record(attempt.call, attempt.occurrence)
+        if record is None or record.end is None:
+            return True
+        return record.outcome == "cancelled" and record.end >= cut_at - EPS
+
+    def constrained(self, inv: Invocation, node: NodeRun) -> bool:
+        return node.pool is not None or inv.limit is not None or (node.is_map and node.map_limit is not None)
 
     def check_retries(self, inv: Invocation, node: NodeRun, unit: Unit, where: str) -> None:
         spans = [self.attempt_span(a) for a in unit.attempts]

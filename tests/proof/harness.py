@@ -22,7 +22,8 @@ from flowc.source import Source
 from . import steplib
 from .checks import Checker, Run
 from .flowgen import Example, steps_module
-from .interp import BIG, Expectation, Interpreter
+from .expect import BIG, Expectation
+from .interp import Interpreter
 from .vloop import VirtualClockLoop, run_virtual
 
 COUNTER = itertools.count()
@@ -40,7 +41,7 @@ class Built:
         self.text = example.text.replace("from STEPS import", f"from {self.steps_name} import")
         self.code = compile_source(self.text, f"{self.flow_name}.flow")
         (folder / f"{self.flow_name}.py").write_text(self.code, encoding="utf-8")
-        (folder / f"{self.steps_name}.py").write_text(steps_module(example), encoding="utf-8")
+        (folder / f"{self.steps_name}.py").write_text(steps_module(example, self.flow_name), encoding="utf-8")
         (folder / f"{self.flow_name}.flow").write_text(self.text, encoding="utf-8")
 
     def load(self) -> ModuleType:

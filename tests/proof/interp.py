@@ -24,23 +24,14 @@ from __future__ import annotations
 
 import collections
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from flowc import ir
 from flowc import syntax as s
 
 from . import steplib
+from .expect import BIG, TIMEOUT, Attempt, CallId, Expectation, Fail, Hang, Invocation, NodeRun, Ok, Outcome, Unit
 from .steplib import canon
-
-BIG = 3600.0
-"""A timeout at least this long (seconds) never fires in a generated example."""
-
-CallId = tuple[object, int | None]
-"""A step call: its identity (`steplib.identity`) and attempt (None without observer)."""
-
-TIMEOUT = ("e", "TimeoutError", None)
-
 
 class Ambiguous(Exception):
     """The example's outcome depends on timing; the generator should not have made it."""
@@ -48,80 +39,6 @@ class Ambiguous(Exception):
 
 class Blocked:
     """A node that never starts: a predecessor failed (or never ends)."""
-
-
-@dataclass(frozen=True)
-class Ok:
-    value: object
-
-
-@dataclass(frozen=True)
-class Fail:
-    candidates: frozenset[object]
-    """Canonical forms of the exceptions that may surface."""
-    culprits: frozenset[tuple[CallId, int]]
-    """(call, occurrence) whose failure is this failure."""
-    error: BaseException | None = None
-    """The exception itself when there is exactly one candidate."""
-
-
-@dataclass(frozen=True)
-class Hang:
-    """Never ends by itself (a call that sleeps forever with no timeout over it)."""
-
-
-Outcome = Ok | Fail | Hang
-
-
-@dataclass
-class Attempt:
-    """One attempt of a unit: a step call (`call`, `occurrence`) or a sub-flow run."""
-
-    call: CallId | None = None
-    occurrence: int = 0
-    child: Invocation | None = None
-
-
-@dataclass
-class Unit:
-    """The call of a non-map node, or of one map element: its attempts, then its fallback."""
-
-    index: int | None
-    attempts: list[Attempt] = field(default_factory=list)
-    fallback: Attempt | None = None
-    delays: list[tuple[float, float]] = field(default_factory=list)
-    """Before attempt k+2: the least and most seconds to wait after attempt k+1 ended."""
-
-
-@dataclass
-class NodeRun:
-    name: str
-    preds: tuple[str, ...]
-    pool: str | None
-    is_map: bool
-    map_limit: int | None
-    state: str = "ran"
-    """`ran`, `skipped` or `blocked`."""
-    units: list[Unit] = field(default_factory=list)
-
-
-@dataclass
-class Invocation:
-    flow: str
-    ctx: object
-    limit: int | None
-    nodes: list[NodeRun] = field(default_factory=list)
-
-
-@dataclass
-class Expectation:
-    outcome: Outcome
-    calls: Counter[CallId]
-    events: Counter[tuple[object, ...]]
-    top: Invocation
-    pools: dict[str, tuple[int, int | None, float | None]]
-    result_class: str | None
-    fields: tuple[str, ...]
 
 
 def topological(flow: ir.Flow) -> list[ir.Node]:
@@ -142,7 +59,10 @@ class Interpreter:
         self.flows = {f.name: f for f in module.flows}
         self.observe = observe
         self.calls: Counter[CallId] = Counter()
+        self.maybe_calls: Counter[CallId] = Counter()
+        self.seen: Counter[CallId] = Counter()
         self.events: Counter[tuple[object, ...]] = Counter()
+        self.maybe_events: Counter[tuple[object, ...]] = Counter()
         self.pools = {p.name: (p.limit, p.rate, p.per) for p in module.pools}
 
     # ---------------------------------------------------------------- values
@@ -196,7 +116,9 @@ class Interpreter:
         return Expectation(
             outcome=outcome,
             calls=self.calls,
+            maybe_calls=self.maybe_calls,
             events=self.events,
+            maybe_events=self.maybe_events,
             top=top,
             pools=self.pools,
             result_class=flow.result_class if flow.outputs else None,
@@ -349,8 +271,15 @@ class Interpreter:
         if callee.flow is not None:
             target = self.flows[callee.flow]
             kwargs = bind([p.name for p in target.params], args, self, env, item)
+            calls, events = self.calls.copy(), self.events.copy()
             outcome, child = self.run_flow(callee.flow, kwargs)
             record.child = child
+            if not isinstance(outcome, Ok):
+                # Cut short at its first failure: what it calls after is unknown.
+                child.cut = True
+                self.maybe_calls += self.calls - calls
+                self.maybe_events += self.events - events
+                self.calls, self.events = calls, events
             return limited(outcome, timeout)
         name = callee.text
         script = steplib.SCRIPTS[name]
@@ -360,7 +289,8 @@ class Interpreter:
         at = attempt if self.observe and not script.fallback else None
         call_id: CallId = (key, at)
         self.calls[call_id] += 1
-        record.call, record.occurrence = call_id, self.calls[call_id]
+        self.seen[call_id] += 1
+        record.call, record.occurrence = call_id, self.seen[call_id]
         plan = steplib.behaviour(script, key, at)
         if plan.outcome == "raise":
             error = steplib.error_for(script, key, at)

@@ -99,6 +99,9 @@ class Script:
     """The pool its node holds while calling it (to count calls in flight)."""
 
 
+SCALE = 1.0
+"""Real seconds per virtual second: 1 on the virtual clock; small on a real loop."""
+
 SCRIPTS: dict[str, Script] = {}
 """The scripts of the example being run, by callee name."""
 
@@ -263,7 +266,7 @@ async def step(name: str, ctx: object, args: dict[str, object]) -> Any:
     TRACE.records.append(record)
     TRACE.enter(script.pool)
     try:
-        await asyncio.sleep(plan.delay / 1000)
+        await asyncio.sleep(plan.delay / 1000 * SCALE)
     except BaseException:
         record.end, record.outcome = now(), "cancelled"
         raise
