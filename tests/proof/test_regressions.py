@@ -1,0 +1,243 @@
+"""Bugs the proof found, each as the smallest flow that shows it.
+
+The shrunk random examples live in `regressions/*.json` (replayed by
+`test_differential.test_regression`); these are the ones that needed a name, a type check or
+a warning to show. A test marked `xfail(strict=True)` is a bug still open in a file the proof
+does not own: when it is fixed, the test passes, the mark fails the run, and the mark goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from flowc import compile_source
+
+STEPS = '''
+import asyncio
+
+
+async def inc(x: int) -> int:
+    await asyncio.sleep(0.001)
+    return x + 1
+
+
+async def notify(x: int) -> None:
+    await asyncio.sleep(0)
+
+
+def boom(x: int) -> int:
+    raise ValueError(f"boom {x}")
+'''
+
+MYPY_CASES = {
+    # A bare value as a condition: `_when(run, node, x, ...)` takes a `bool`.
+    "when_truthy_value": """
+from reg_steps import inc
+flow main(x: int) -> int | None {
+    node a = inc(x=x) when x
+    START >> a >> END
+    return a
+}
+""",
+    # `first(a, c)` read by a task (`d`, off the inline path b >> c >> e >> g) reads
+    # `a_task.result()` twice; mypy cannot narrow a call, so the value keeps `None`.
+    "first_of_a_task_value": """
+from reg_steps import inc
+flow main(x: int) -> int {
+    node a = inc(x=x) when x > 1
+    node b = inc(x=x)
+    node c = inc(x=b)
+    node d = inc(x=first(a, c))
+    node e = inc(x=c)
+    node g = inc(x=e)
+    START >> [a, b]
+    b >> c >> e >> g
+    [a, c] >> d
+    [d, g] >> END
+    return g
+}
+""",
+    # A node whose callee returns None: `n = await notify(...)` is a mypy error.
+    "none_result": """
+from reg_steps import notify, inc
+flow tell(x: int) -> None {
+    node sent = notify(x=x)
+    START >> sent >> END
+}
+flow main(x: int) -> int {
+    node told = tell(x=x)
+    node a = inc(x=x)
+    START >> [told, a] >> END
+    return a
+}
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("regressions")
+    (path / "reg_steps.py").write_text(STEPS, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def mypy_errors(folder: Path) -> dict[str, list[str]]:
+    """One `mypy --strict` run over every case of `MYPY_CASES`: error lines per case."""
+    for name, text in MYPY_CASES.items():
+        (folder / f"{name}.py").write_text(compile_source(text, f"{name}.flow"), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *[f"{n}.py" for n in MYPY_CASES]],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={"MYPYPATH": str(folder), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
+    return {name: [line for line in result.stdout.splitlines() if line.startswith(f"{name}.py:")] for name in MYPY_CASES}
+
+
+def load(folder: Path, name: str, text: str) -> ModuleType:
+    (folder / f"{name}.py").write_text(compile_source(text, f"{name}.flow"), encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    try:
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="expressions.py condition(): a `Truthy` condition is emitted as the bare value, but "
+    "runtime `_when(..., holds: bool, ...)` takes a bool; emit `bool(x)` (or type `holds: object`)",
+)
+def test_when_with_a_bare_value_type_checks(mypy_errors: dict[str, list[str]]) -> None:
+    assert mypy_errors["when_truthy_value"] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="expressions.py first(): `t.result() if t.result() is not None else b` cannot be "
+    "narrowed by mypy; bind once: `(v if (v := t.result()) is not None else b)`",
+)
+def test_first_of_a_task_value_type_checks(mypy_errors: dict[str, list[str]]) -> None:
+    assert mypy_errors["first_of_a_task_value"] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="emit.py: `x = await f(...)` / `x = await _call(...)` for a callee returning None is "
+    "mypy's func-returns-value error; e.g. add `# mypy: disable-error-code=\"func-returns-value\"` "
+    "to the generated header, or emit the call as a statement and `x = None` for a flow -> None",
+)
+def test_a_callee_returning_none_type_checks(mypy_errors: dict[str, list[str]]) -> None:
+    assert mypy_errors["none_result"] == []
+
+
+def test_the_type_check_cases_compile_and_run(folder: Path, mypy_errors: dict[str, list[str]]) -> None:
+    """The three flows are valid and run: only their typing is wrong."""
+    values = []
+    for name in MYPY_CASES:
+        module = load(folder, f"{name}_run", MYPY_CASES[name])
+        values.append(asyncio.run(module.main(x=3)))
+    assert values == [4, 7, 4]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="emit.py FlowEmitter: the local Namer does not take the standard-library modules the "
+    "module imports (`asyncio`), so a node named `asyncio` shadows the module and "
+    "`asyncio.timeout`/`asyncio.to_thread` raise UnboundLocalError; add them to the taken names",
+)
+def test_a_node_named_asyncio(folder: Path) -> None:
+    module = load(
+        folder,
+        "node_named_asyncio",
+        """
+from reg_steps import inc
+flow main(x: int) -> int timeout 1s {
+    node asyncio = inc(x=x)
+    START >> asyncio >> END
+    return asyncio
+}
+""",
+    )
+    assert asyncio.run(module.main(x=1)) == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="emit.py FLOW_LOCALS: `run`, `at`, `exc`, `error`, `item`, `index` are fixed local "
+    "names of every flow function, so a flow (or import) of that name cannot be called from "
+    "another flow (`run(...)` calls the `_Run`); use names the front end reserves (`__run`, …)",
+)
+@pytest.mark.parametrize("name", ["run", "item", "index", "at", "error", "exc"])
+def test_a_subflow_named_like_a_local(folder: Path, name: str) -> None:
+    module = load(
+        folder,
+        f"flow_named_{name}",
+        f"""
+from reg_steps import inc
+flow {name}(x: int) -> int {{
+    node a = inc(x=x)
+    START >> a >> END
+    return a
+}}
+flow main(xs: list[int]) -> list[int] {{
+    node b = map {name}(x=each xs)
+    node c = {name}(x=1)
+    START >> [b, c] >> END
+    return b
+}}
+""",
+    )
+    assert asyncio.run(module.main(xs=[1, 2])) == [2, 3]
+
+
+@pytest.mark.xfail(
+    sys.version_info < (3, 12),
+    strict=True,
+    reason="emit.py guarded(): `_fallback(_call(...), alt)` creates the `_call` coroutine before "
+    "the task runs; a task cancelled before it starts (fail-fast, Python 3.11) leaves it never "
+    "awaited: RuntimeWarning. Pass a callable: `_fallback(lambda: _call(...), alt)`",
+)
+def test_no_coroutine_left_unawaited_by_fail_fast(folder: Path) -> None:
+    module = load(
+        folder,
+        "unawaited",
+        """
+from reg_steps import inc, boom
+flow main(x: int) -> int {
+    node a = boom(x=x) sync
+    node b = inc(x=x) fallback 0
+    START >> [a, b] >> END
+    return b
+}
+""",
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError):
+            asyncio.run(module.main(x=1))
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_modules() -> Iterator[None]:
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name.startswith(("flow_named_", "node_named_", "unawaited", "reg_steps")) or name.endswith("_run"):
+            sys.modules.pop(name, None)
