@@ -7,24 +7,20 @@ depend on timing raises `interp.Ambiguous`: the property test discards it.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import itertools
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
-
 from flowc import compile_source
 from flowc.frontend import analyze
 from flowc.source import Source
 
-from . import steplib
+from . import bare, steplib
 from .checks import Checker, Run
 from .flowgen import Example, steps_module
 from .expect import BIG, Expectation
 from .interp import Interpreter
-from .vloop import VirtualClockLoop, run_virtual
 
 COUNTER = itertools.count()
 
@@ -68,29 +64,7 @@ class Built:
 
 def execute(example: Example, module: ModuleType) -> Run:
     """Run the example's top flow once on a fresh virtual-clock loop."""
-    run = Run()
-    flow = getattr(module, example.top)
-    pools = {name: value for name, value in vars(module).items() if type(value).__name__ == "_Pool"}
-
-    async def main(loop: VirtualClockLoop) -> None:
-        run.trace = steplib.reset(example.scripts, loop)
-        kwargs: dict[str, Any] = dict(example.inputs)
-        if example.observe:
-            kwargs["observer"] = steplib.Observer()
-        loop.running_flow = True
-        run.start = loop.time()
-        try:
-            run.value = await flow(**kwargs)
-        except Exception as error:  # a BaseException (cancellation) is a failure of the harness
-            run.error = error
-        loop.running_flow = False
-        run.end = loop.time()
-        current = asyncio.current_task()
-        run.pending = sorted(t.get_name() for t in asyncio.all_tasks() if t is not current)
-        run.busy_pools = {name: pool.in_use() for name, pool in pools.items()}
-
-    run_virtual(main)
-    return run
+    return bare.execute(module, example.top, example.inputs, example.observe, example.scripts)
 
 
 def prove(example: Example, folder: Path, name: str | None = None) -> list[str]:

@@ -1,0 +1,83 @@
+"""Every supported Python: generated modules import, run and type-check on 3.11, 3.12, 3.13.
+
+The modules are compiled once here (the samples, with their steps, and a few random flows of
+the proof with their typed steps). Each interpreter found under pyenv or on PATH then runs
+them in a subprocess with nothing but the standard library (`tests/proof/bare.py`): every
+sample must give its recorded result, and every random flow must pass the proof's checks on
+the virtual clock against the reference interpreter's expectation. One `mypy --strict
+--python-version X` run per version covers all the modules. A version that is not installed
+is skipped, and the skip says so.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from proof.batch import write_batch
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+VERSIONS = ["3.11", "3.12", "3.13"]
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of `version` under ~/.pyenv/versions or on PATH, if any works."""
+    candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python")), reverse=True)
+    candidates += [p for p in [shutil.which(f"python{version}")] if p]
+    for candidate in candidates:
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def python_or_skip(version: str) -> str:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"Python {version} is not installed (looked under ~/.pyenv/versions/{version}* and on PATH)")
+    return python
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Samples and random flows, compiled into one folder, with what each must give."""
+    return write_batch(tmp_path_factory.mktemp("pythons"))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_generated_modules_run(version: str, batch: Path) -> None:
+    python = python_or_skip(version)
+    result = subprocess.run(
+        [python, "-I", str(TESTS / "proof" / "bare.py"), str(batch)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout)
+    assert report.pop("python") == [int(p) for p in version.split(".")]
+    samples = json.loads((batch / "samples.json").read_text(encoding="utf-8"))
+    for sample in samples:
+        assert report.pop(sample["module"]) == sample["expected"], sample["module"]
+    assert len(report) >= 5, "too few random flows in the batch"
+    assert {name: problems for name, problems in report.items() if problems} == {}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_generated_modules_type_check(version: str, batch: Path) -> None:
+    python_or_skip(version)
+    files = sorted(str(p.name) for p in batch.glob("*_flow.py"))
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", version, *files],
+        capture_output=True,
+        text=True,
+        cwd=batch,
+        env={"MYPYPATH": f"{batch}:{TESTS}", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
