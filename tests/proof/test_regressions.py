@@ -206,6 +206,29 @@ flow main(xs: list[int]) -> list[int] {{
 
 
 @pytest.mark.xfail(
+    strict=True,
+    reason="emit.py emit(): a flow (or import alias) may be named like a helper the module defines "
+    "(`_call`, `_Run`, `_map`, `T`, …) or a standard-library name it imports (`asyncio`); the "
+    "later definition wins and breaks the helper. Rename the helpers when taken, or reject the name",
+)
+@pytest.mark.parametrize("name", ["_call", "asyncio"])
+def test_a_flow_named_like_a_module_helper(folder: Path, name: str) -> None:
+    module = load(
+        folder,
+        f"flow_named{name}",
+        f"""
+from reg_steps import inc
+flow {name}(x: int) -> int timeout 1s {{
+    node a = inc(x=x) retry 1
+    START >> a >> END
+    return a
+}}
+""",
+    )
+    assert asyncio.run(getattr(module, name)(x=1)) == 2
+
+
+@pytest.mark.xfail(
     sys.version_info < (3, 12),
     strict=True,
     reason="emit.py guarded(): `_fallback(_call(...), alt)` creates the `_call` coroutine before "
