@@ -408,7 +408,7 @@ def tabs_for_spaces(text: str) -> str:
 GENERATED = proof_flows.examples(max_nodes=12).map(lambda example: example.text.replace("STEPS", "steps"))
 
 
-@settings(max_examples=3000 if LONG else 500)
+@settings(max_examples=2500 if LONG else 250)
 @given(GENERATED, st.data())
 def test_mutated_generated_flows(text: str, data: st.DataObject) -> None:
     pieces = PIECES.findall(text)

@@ -50,7 +50,7 @@ def python_or_skip(version: str) -> str:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Samples and random flows, compiled into one folder, with what each must give."""
-    return write_batch(tmp_path_factory.mktemp("pythons"))
+    return write_batch(tmp_path_factory.mktemp("pythons"), flows=6)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -65,7 +65,7 @@ def test_generated_modules_run(version: str, batch: Path) -> None:
     samples = json.loads((batch / "samples.json").read_text(encoding="utf-8"))
     for sample in samples:
         assert report.pop(sample["module"]) == sample["expected"], sample["module"]
-    assert len(report) >= 5, "too few random flows in the batch"
+    assert len(report) >= 4, "too few random flows in the batch"
     assert {name: problems for name, problems in report.items() if problems} == {}
 
 

@@ -11,6 +11,6 @@
   in interpreters that have nothing installed (tests/test_pythons.py, test_standalone.py).
 - `test_differential.py`, `test_regressions.py`, `regressions/*.json`: the tests.
 
-    python -m pytest tests/proof                 # 150 random flows, about a minute
-    FLOWC_LONG=1 python -m pytest tests/proof    # 1,500 flows of up to 60 nodes (or --long)
+    python -m pytest tests/proof                 # 120 random flows, about a minute
+    FLOWC_LONG=1 python -m pytest tests/proof    # 1,200 flows of up to 60 nodes (or --long)
 """

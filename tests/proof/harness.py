@@ -41,6 +41,7 @@ class Built:
         (folder / f"{self.flow_name}.flow").write_text(self.text, encoding="utf-8")
 
     def load(self) -> ModuleType:
+        self.unload()  # a module of the same name imported before is not this one
         sys.path.insert(0, str(self.folder))
         try:
             return importlib.import_module(self.flow_name)

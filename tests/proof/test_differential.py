@@ -9,8 +9,8 @@ pending and no pool slot held at the end. The generated modules of the examples 
 typing-safe mode are type-checked with one `mypy --strict` run, and a few examples also run
 on a real event loop.
 
-Default: 150 flows of up to 30 nodes (derandomized, so CI is reproducible). `FLOWC_LONG=1` (or
-`pytest --long`): 1,500 flows of up to 60 nodes, at random. A failing example is printed as
+Default: 120 flows of up to 30 nodes (derandomized, so CI is reproducible). `FLOWC_LONG=1` (or
+`pytest --long`): 1,200 flows of up to 60 nodes, at random. A failing example is printed as
 JSON; with `FLOWC_SAVE_FAILURES=DIR` it is also written there, ready to be added to
 `regressions/`, whose every file is replayed by `test_regression`.
 """
@@ -44,7 +44,7 @@ MAX_NODES = 60 if LONG else 30
 TESTS = HERE.parent
 
 FLOWS = settings(
-    max_examples=1500 if LONG else 150,
+    max_examples=1200 if LONG else 120,
     deadline=None,
     derandomize=not LONG,
     database=None,
@@ -164,7 +164,7 @@ def regression_files() -> list[Any]:
 def test_regression(path: Path, tmp_path: Path) -> None:
     """Every shrunk failure found so far, replayed exactly."""
     example = Example.from_json(path.read_text(encoding="utf-8"))
-    problems = prove(example, tmp_path, name=path.stem)
+    problems = prove(example, tmp_path, name=f"regression_{path.stem}")
     assert not problems, "\n".join(problems)
 
 
