@@ -3,7 +3,7 @@ recursion and pool deadlocks. One function per rule."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from . import codes
 from . import ir
@@ -207,8 +207,10 @@ def pools_used(module: ir.Module) -> dict[str, set[str]]:
 
 
 def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> None:
-    """A node holding pool P must not call a sub-flow that needs P."""
+    """A node holding pool P must not call a sub-flow that needs P, nor one that needs a pool
+    Q while some node holding Q calls a sub-flow that needs P (holders waiting in a cycle)."""
     used = pools_used(module)
+    holds: list[tuple[ir.Flow, ir.Node, str, str]] = []  # (flow, node, pool held, sub-flow)
     for flow in module.flows:
         for node in flow.nodes:
             pool, target = node.policy.pool, node.callee.flow
@@ -219,3 +221,36 @@ def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tup
                     spans[(flow.name, node.name)],
                     help=f"drop `pool {pool}` from `{node.name}`; the sub-flow's own nodes already take the slots",
                 )
+            elif pool and target:
+                holds.append((flow, node, pool, target))
+    waits: dict[str, list[str]] = {}  # pool held -> pools then waited for
+    for _, _, pool, target in holds:
+        waits.setdefault(pool, []).extend(sorted(used.get(target, set())))
+    for flow, node, pool, target in holds:
+        for needed in sorted(used.get(target, set())):
+            cycle = pool_cycle(needed, pool, waits)
+            if cycle is None:
+                continue
+            errors.error(
+                codes.POOL_DEADLOCK,
+                f"node `{node.name}` holds pool `{pool}` while flow `{target}` needs pool `{needed}`, and "
+                f"holders of `{needed}` wait for `{pool}` in turn ({' -> '.join([pool, *cycle])}): this can deadlock",
+                spans[(flow.name, node.name)],
+                help=f"drop `pool {pool}` from `{node.name}`, or keep the sub-flows it calls out of pool `{needed}`",
+            )
+            break
+
+
+def pool_cycle(start: str, goal: str, waits: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """Pools from `start` to `goal` along `waits` (held -> waited for), if `goal` is reached."""
+    paths: dict[str, list[str]] = {start: [start]}
+    queue = [start]
+    while queue:
+        pool = queue.pop(0)
+        if pool == goal:
+            return paths[pool]
+        for nxt in waits.get(pool, ()):
+            if nxt not in paths:
+                paths[nxt] = [*paths[pool], nxt]
+                queue.append(nxt)
+    return None

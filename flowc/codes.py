@@ -70,6 +70,6 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     CLAUSE_CONFLICT: "clauses that contradict each other or their callee",
     RECURSION: "a flow that calls itself, directly or through other flows",
     SUBFLOW_ARGUMENTS: "a sub-flow call with unknown, missing or surplus arguments",
-    POOL_DEADLOCK: "a node holding pool P while calling a sub-flow that needs P",
+    POOL_DEADLOCK: "a node holding pool P while calling a sub-flow that needs P, or pools held and waited for in a cycle",
     RETURN_MISMATCH: "a `return` that does not match the flow's declared result",
 }
