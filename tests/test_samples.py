@@ -1,0 +1,124 @@
+"""The samples as a user gets them: the generated modules committed beside each
+`samples/NAME.flow` are fresh, pass `mypy --strict` with the steps, and each one's flow,
+run with the inputs of `NAME.json`, gives that file's `expected` result."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from flowc.runner import jsonable
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+NAMES = sorted(p.stem for p in SAMPLES.glob("*.flow"))
+
+
+def console_script() -> str:
+    """The installed `flowc` script of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "flowc"
+    found = str(beside) if beside.is_file() else shutil.which("flowc")
+    assert found is not None, "the flowc console script is not installed (pip install -e .)"
+    return found
+
+
+def test_every_sample_has_its_parts() -> None:
+    assert len(NAMES) >= 18
+    for name in NAMES:
+        assert (SAMPLES / f"{name}.json").is_file(), name
+        assert (SAMPLES / "steps" / f"{name}.py").is_file(), name
+        assert (SAMPLES / f"{name}.py").is_file(), f"run `flowc compile samples/` and commit samples/{name}.py"
+        assert f"`{name}`" in (SAMPLES / "README.md").read_text(encoding="utf-8"), f"{name} is not in the table"
+
+
+def test_committed_modules_are_fresh() -> None:
+    result = subprocess.run(
+        [console_script(), "compile", "--check", "samples/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_modules_and_steps_pass_mypy_strict() -> None:
+    modules = [f"{name}.py" for name in NAMES]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--show-error-codes",
+            *modules,
+            "steps",
+        ],
+        cwd=SAMPLES,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MYPYPATH": str(SAMPLES)},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def samples_importable() -> Iterator[None]:
+    """`samples/` first on the import path, and the sample and step modules imported from
+    it forgotten afterwards (other tests have modules called `steps` too)."""
+
+    def ours(name: str) -> bool:
+        return name in NAMES or name == "steps" or name.startswith("steps.")
+
+    saved = {name: module for name, module in sys.modules.items() if ours(name)}
+    for name in saved:
+        del sys.modules[name]
+    sys.path.insert(0, str(SAMPLES))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(SAMPLES))
+        for name in [n for n in sys.modules if ours(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+def run_sample(name: str) -> tuple[Any, ModuleType]:
+    """The sample's result as JSON values (as `flowc run` prints it), and its steps module."""
+    spec = json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    module = importlib.import_module(name)
+    steps = importlib.import_module(f"steps.{name}")
+    reset = getattr(steps, "reset", None)
+    if reset is not None:
+        reset()
+    result = asyncio.run(getattr(module, spec["flow"])(**spec["inputs"]))
+    return jsonable(result), steps
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_gives_its_expected_result(name: str, samples_importable: None) -> None:
+    spec = json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    result, _ = run_sample(name)
+    assert result == spec["expected"]
+
+
+@pytest.mark.parametrize(
+    ("name", "peak", "bound"),
+    [("bounded_map", "peak_in_flight", 10), ("mixed_pipeline", "peak_processing", 1)],
+)
+def test_limits_hold_in_the_samples(name: str, peak: str, bound: int, samples_importable: None) -> None:
+    _, steps = run_sample(name)
+    assert 1 <= getattr(steps, peak) <= bound
