@@ -55,9 +55,7 @@ def test_retries_until_an_attempt_succeeds(flow_module: ModuleType, steps: Modul
     assert steps.scripts[key] == [8]
 
 
-def test_gives_up_after_n_retries_with_the_last_error(
-    flow_module: ModuleType, steps: ModuleType, script: Any
-) -> None:
+def test_gives_up_after_n_retries_with_the_last_error(flow_module: ModuleType, steps: ModuleType, script: Any) -> None:
     last = RuntimeError("fourth")
     key = script("four-errors", ValueError(), KeyError(), OSError(), last, 1)
     with pytest.raises(RuntimeError) as caught:
@@ -130,9 +128,7 @@ def retry_delays(flow: Any, steps: ModuleType, script: Any, runs: int) -> list[l
     return delays
 
 
-def test_jitter_spreads_each_delay_within_half_of_it(
-    flow_module: ModuleType, steps: ModuleType, script: Any
-) -> None:
+def test_jitter_spreads_each_delay_within_half_of_it(flow_module: ModuleType, steps: ModuleType, script: Any) -> None:
     random.seed(1)
     delays = retry_delays(flow_module.jittered, steps, script, runs=5)
     ratios = [delay / nominal for run in delays for delay, nominal in zip(run, [0.01, 0.02, 0.04])]

@@ -71,9 +71,7 @@ def test_a_timeout_is_not_retried_unless_listed_in_on(flow_module: ModuleType, s
 
 
 @pytest.mark.parametrize("flow", ["queued", "limited"])
-def test_the_timeout_does_not_count_the_wait_for_a_slot(
-    flow_module: ModuleType, steps: ModuleType, flow: str
-) -> None:
+def test_the_timeout_does_not_count_the_wait_for_a_slot(flow_module: ModuleType, steps: ModuleType, flow: str) -> None:
     steps.events.clear()
     both = asyncio.run(getattr(flow_module, flow)(delay=0.06))
     assert (both.a, both.b) == (0.06, 0.06)
