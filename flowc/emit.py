@@ -19,10 +19,11 @@ from . import expressions as x
 from . import ir, syntax
 from .layout import END_REGION, REGION
 from .resources import resource_text
-from .runtime_sections import Section, load_sections, select
+from .runtime_sections import Section, load_sections, module_names, select
 from .schedule import Schedule, Spawn, schedule
 
-FLOW_LOCALS = ("run", "at", "exc", "error", "observer", "item", "index")
+FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
+"""Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
 
 
 class Namer:
@@ -63,10 +64,18 @@ class FlowEmitter:
         self.names = names
         self.flows = {f.name for f in module.flows}
         self.plan: Schedule = schedule(flow)
-        local = Namer(names.namer.taken | set(FLOW_LOCALS))
-        self.local = {p.name: local(p.name) for p in flow.params} | {n.name: local(n.name) for n in flow.nodes}
-        self.task = {name: local(f"{self.local[name]}_task") for name in sorted(self.plan.tasks)}
         self.info = {n.name: self.constant(f"_{flow.name}__{n.name}", self.node_info(n)) for n in flow.nodes}
+        # Parameters keep their names (they are the function's keywords); the front end keeps
+        # them apart from every module-level name. The flow's own locals and the nodes yield.
+        self.local = {p.name: p.name for p in flow.params}
+        local = Namer(names.namer.taken | set(self.local) | {"observer"})
+        self.v = {name: local(name) for name in FLOW_LOCALS}
+        self.local |= {n.name: local(n.name) for n in flow.nodes}
+        self.task = {name: local(f"{self.local[name]}_task") for name in sorted(self.plan.tasks)}
+        self.values: dict[str, str] = {}
+        self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, local("value"))
+        # Later module-level names (other flows' constants) keep clear of these locals.
+        names.namer.taken |= local.taken
         self.policy = {n.name: self.policy_constant(n) for n in flow.nodes}
         self.awaited: set[str] = set()
 
@@ -122,7 +131,7 @@ class FlowEmitter:
 
     def call(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> tuple[str, bool]:
         """The node's call as text, and whether it is awaitable."""
-        arguments = x.args(node.args, lookup, each)
+        arguments = x.args(node.args, lookup, each, self.fresh)
         callee = node.callee.text
         if node.callee.flow is not None:
             sep = ", " if arguments else ""
@@ -146,7 +155,7 @@ class FlowEmitter:
         if node.policy.pool is not None:
             self.names.needs.add("pool")
         extra = f", {index}" if index else ""
-        text = f"_call(run, {self.info[node.name]}, {self.policy[node.name]}, lambda: {self.attempt(node, lookup, each)}{extra})"
+        text = f"_call({self.v['run']}, {self.info[node.name]}, {self.policy[node.name]}, lambda: {self.attempt(node, lookup, each)}{extra})"
         fallback = node.fallback
         if fallback is None:
             return text
@@ -156,23 +165,24 @@ class FlowEmitter:
             assert node.fallback_callee is not None, "the front end resolves every fallback call"
             args = tuple((a.name, a.value) for a in fallback.args)
             alt = dataclasses.replace(node, callee=node.fallback_callee, args=args)
-            return f"_fallback_call({text}, lambda: {self.attempt(alt, lookup)})"
-        return f"_fallback({text}, lambda: {x.expr(fallback, lookup)})"
+            return f"_fallback_call(lambda: {text}, lambda: {self.attempt(alt, lookup)})"
+        return f"_fallback(lambda: {text}, lambda: {x.expr(fallback, lookup, fresh=self.fresh)})"
 
     def awaitable(self, node: ir.Node, lookup: x.Lookup) -> str:
         """An awaitable for the whole node: map, clauses and `when`."""
         if node.is_map:
             each = next(value for _, value in node.args if isinstance(value, syntax.Each))
-            items = x.ref(each.ref, lookup)
-            element = self.guarded(node, lookup, each="item", index="index")
+            items = x.ref(each.ref, lookup, self.fresh)
+            item, index = self.v["item"], self.v["index"]
+            element = self.guarded(node, lookup, each=item, index=index)
             helper = "_map_collect" if node.collect else "_map"
             self.names.needs.add("map")
-            text = f"{helper}(run, {self.info[node.name]}, {items}, lambda item, index: {element}, {node.map_limit!r})"
+            text = f"{helper}({self.v['run']}, {self.info[node.name]}, {items}, lambda {item}, {index}: {element}, {node.map_limit!r})"
         else:
             text = self.guarded(node, lookup)
         if node.when is not None:
             self.names.needs.add("when")
-            text = f"_when(run, {self.info[node.name]}, {x.condition(node.when, lookup)}, lambda: {text})"
+            text = f"_when({self.v['run']}, {self.info[node.name]}, {x.condition(node.when, lookup, self.fresh)}, lambda: {text})"
         return text
 
     def is_plain(self, node: ir.Node) -> bool:
@@ -189,12 +199,12 @@ class FlowEmitter:
     def inline(self, node: ir.Node) -> list[str]:
         """The lines running an inline node in the flow's own coroutine."""
         target = self.local[node.name]
-        lines = [f"# {self.module.name}:{node.line}", f"at = {self.info[node.name]}"]
+        lines = [f"# {self.module.name}:{node.line}", f"{self.v['at']} = {self.info[node.name]}"]
         if self.is_plain(node):
             self.names.needs.add("call")
             text, awaitable = self.call(node, self.inline_value)
             direct = f"await {text}" if awaitable else text
-            observed = f"await _call(run, {self.info[node.name]}, _PLAIN, lambda: {self.attempt(node, self.inline_value)})"
+            observed = f"await _call({self.v['run']}, {self.info[node.name]}, _PLAIN, lambda: {self.attempt(node, self.inline_value)})"
             return lines + [
                 "if observer is None:",
                 f"    {target} = {direct}",
@@ -214,10 +224,10 @@ class FlowEmitter:
         elif self.is_plain(node) and node.mode != "sync":
             self.names.needs.add("call")
             direct, _ = self.call(node, self.task_value)
-            text = f"{direct} if observer is None else _call(run, {info}, _PLAIN, lambda: {direct})"
+            text = f"{direct} if observer is None else _call({self.v['run']}, {info}, _PLAIN, lambda: {direct})"
         else:
             text = self.awaitable(node, self.task_value)
-        return [f"# {self.module.name}:{node.line}", f"{self.task[node.name]} = run.spawn({text}, {info})"]
+        return [f"# {self.module.name}:{node.line}", f"{self.task[node.name]} = {self.v['run']}.spawn({text}, {info})"]
 
     def await_tasks(self, names: tuple[str, ...]) -> list[str]:
         lines = []
@@ -250,11 +260,11 @@ class FlowEmitter:
         flow = self.flow
         if flow.outputs:
             values = dict(flow.returns)
-            fields = ", ".join(f"{name}={x.expr(values[name], self.inline_value)}" for name, _ in flow.outputs)
+            fields = ", ".join(f"{name}={x.expr(values[name], self.inline_value, fresh=self.fresh)}" for name, _ in flow.outputs)
             return [f"return {flow.result_class}({fields})"]
         if flow.result is None:
             return ["return None"]
-        return [f"return {x.expr(flow.returns[0][1], self.inline_value)}"]
+        return [f"return {x.expr(flow.returns[0][1], self.inline_value, fresh=self.fresh)}"]
 
     def body(self) -> list[str]:
         """The statements inside `try:`."""
@@ -263,12 +273,12 @@ class FlowEmitter:
             lines += self.spawn(spawn)
         for step in self.plan.steps:
             if step.awaits:
-                lines += ["at = None", *self.await_tasks(step.awaits)]
+                lines += [f"{self.v['at']} = None", *self.await_tasks(step.awaits)]
             lines += self.inline(step.node)
             for spawn in step.spawns:
                 lines += self.spawn(spawn)
         if self.plan.final_awaits:
-            lines += ["at = None", *self.await_tasks(self.plan.final_awaits)]
+            lines += [f"{self.v['at']} = None", *self.await_tasks(self.plan.final_awaits)]
         return lines + self.returns()
 
     def signature(self) -> str:
@@ -292,7 +302,8 @@ class FlowEmitter:
         lines = [self.signature(), f'    """Run flow `{self.flow.name}` ({self.module.name}:{self.flow.line})."""']
         lines.append("    " + REGION)
         lines += ["    " + line for line in self.defaults()]
-        lines += [f"    run = _Run(observer, {limit})", "    at: NodeInfo | None = None"]
+        v = self.v
+        lines += [f"    {v['run']} = _Run(observer, {limit})", f"    {v['at']}: NodeInfo | None = None"]
         indent = "    "
         if self.flow.timeout is not None:
             self.names.uses_asyncio = True
@@ -301,9 +312,9 @@ class FlowEmitter:
         lines.append(indent + "try:")
         lines += [indent + "    " + line for line in body]
         lines += [
-            indent + "except BaseException as exc:",
-            indent + "    error = await run.abort(exc, at)",
-            indent + "raise error",
+            indent + f"except BaseException as {v['exc']}:",
+            indent + f"    {v['error']} = await {v['run']}.abort({v['exc']}, {v['at']})",
+            indent + f"raise {v['error']}",
             "    " + END_REGION,
         ]
         return lines
@@ -360,9 +371,11 @@ def emit(module: ir.Module, display_path: str, source_sha256: str) -> str:
     taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
     taken |= {f.result_class for f in module.flows if f.outputs}
     sections = load_sections()
-    taken |= {name for section in sections.values() for name in section.defines}
+    taken |= set(module_names())
     names = ModuleNames(namer=Namer(taken))
     names.pools = {p.name: names.namer(f"_pool_{p.name}") for p in module.pools}
+    if module.pools:
+        names.needs.add("pool")
     functions = [FlowEmitter(module, flow, names).function() for flow in module.flows]
     chosen: list[Section] = select(sections, names.needs)
     stdlib = {line for section in chosen for line in section.imports}

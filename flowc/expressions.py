@@ -11,6 +11,10 @@ from . import syntax as s
 Lookup = Callable[[str], str]
 """Maps a parameter or node name to the Python expression holding its value."""
 
+Fresh = Callable[[str], str]
+"""Names a local that holds the value of an expression (the same name for the same text), so
+that `first(...)` reads a task's result once and mypy can narrow it."""
+
 
 def literal(value: int | float | str | bool | None) -> str:
     if isinstance(value, str):
@@ -26,64 +30,74 @@ def string(value: str) -> str:
     return text
 
 
-def expr(node: s.Expr, lookup: Lookup, each: str | None = None) -> str:
+def expr(node: s.Expr, lookup: Lookup, each: str | None = None, fresh: Fresh | None = None) -> str:
     """Python text of a value expression; `each` is the name bound to a map's element."""
     match node:
         case s.Literal(value=value):
             return literal(value)
         case s.Ref():
-            return ref(node, lookup)
+            return ref(node, lookup, fresh)
         case s.Each():
             assert each is not None, "`each` outside a map is rejected by the front end"
             return each
         case s.ListExpr(items=items):
-            return "[" + ", ".join(expr(i, lookup, each) for i in items) + "]"
+            return "[" + ", ".join(expr(i, lookup, each, fresh) for i in items) + "]"
         case s.DictExpr(items=pairs):
-            return "{" + ", ".join(f"{literal(k.value)}: {expr(v, lookup, each)}" for k, v in pairs) + "}"
+            return "{" + ", ".join(f"{literal(k.value)}: {expr(v, lookup, each, fresh)}" for k, v in pairs) + "}"
         case s.First(items=items):
-            return first([expr(i, lookup, each) for i in items])
+            return first([expr(i, lookup, each, fresh) for i in items], fresh)
         case s.Call():
             raise AssertionError("calls are not values; the front end rejects them")
     raise AssertionError(node)  # pragma: no cover
 
 
-def ref(node: s.Ref, lookup: Lookup) -> str:
+def ref(node: s.Ref, lookup: Lookup, fresh: Fresh | None = None) -> str:
     text = lookup(node.name)
     for step in node.steps:
         if isinstance(step, s.Attr):
             text += f".{step.name}"
         else:
-            text += f"[{expr(step.key, lookup)}]"
+            text += f"[{expr(step.key, lookup, fresh=fresh)}]"
     return text
 
 
-def first(items: list[str]) -> str:
-    """`first(a, b, c)` as `a if a is not None else b if b is not None else c`."""
+def first(items: list[str], fresh: Fresh | None = None) -> str:
+    """`first(a, b, c)` as `a if a is not None else b if b is not None else c`. An item that is
+    more than a name (`a_task.result()`, `a.x`) is read once, into a local named by `fresh`:
+    `v if (v := a_task.result()) is not None else b`, which mypy narrows."""
     text = items[-1]
     for item in reversed(items[:-1]):
-        text = f"{item} if {item} is not None else {text}"
+        if fresh is not None and not item.isidentifier():
+            name = fresh(item)
+            text = f"{name} if ({name} := {item}) is not None else {text}"
+        else:
+            text = f"{item} if {item} is not None else {text}"
     return f"({text})" if len(items) > 1 else text
 
 
-def args(pairs: tuple[tuple[str | None, s.Expr], ...], lookup: Lookup, each: str | None = None) -> str:
+def args(
+    pairs: tuple[tuple[str | None, s.Expr], ...], lookup: Lookup, each: str | None = None, fresh: Fresh | None = None
+) -> str:
     return ", ".join(
-        (f"{name}={expr(value, lookup, each)}" if name else expr(value, lookup, each)) for name, value in pairs
+        (f"{name}={expr(value, lookup, each, fresh)}" if name else expr(value, lookup, each, fresh))
+        for name, value in pairs
     )
 
 
-def condition(node: s.Cond, lookup: Lookup) -> str:
+def condition(node: s.Cond, lookup: Lookup, fresh: Fresh | None = None) -> str:
     match node:
         case s.Compare(op=op, left=left, right=right):
-            return f"{expr(left, lookup)} {op} {expr(right, lookup)}"
+            return f"{expr(left, lookup, fresh=fresh)} {op} {expr(right, lookup, fresh=fresh)}"
         case s.BoolOp(op=op, items=items):
-            return f" {op} ".join(_grouped(i, lookup) for i in items)
+            return f" {op} ".join(_grouped(i, lookup, fresh) for i in items)
         case s.Not(item=item):
-            return f"not {_grouped(item, lookup)}"
+            return f"not {_grouped(item, lookup, fresh)}"
         case s.Truthy(value=value):
-            return expr(value, lookup)
+            # `_when` takes a `bool`: a bare value is tested the way Python's `if` tests it.
+            return f"bool({expr(value, lookup, fresh=fresh)})"
     raise AssertionError(node)  # pragma: no cover
 
 
-def _grouped(node: s.Cond, lookup: Lookup) -> str:
-    text = condition(node, lookup)
+def _grouped(node: s.Cond, lookup: Lookup, fresh: Fresh | None = None) -> str:
+    text = condition(node, lookup, fresh)
     return f"({text})" if isinstance(node, s.BoolOp) else text

@@ -15,6 +15,7 @@ from . import syntax as s
 from .diagnostics import Collector, did_you_mean
 from .exprs import ExprRules, walk_refs
 from .names import BUILTIN_EXCEPTIONS, BUILTIN_TYPES, rename_help, reserved_reason
+from .runtime_sections import module_names
 from .scope import ModuleScope
 from .source import Span
 
@@ -47,6 +48,8 @@ class FlowResolver:
             reason = "`observer` is the keyword argument every generated flow takes"
         if reason:
             self.errors.error(codes.RESERVED_NAME, f"{reason} and cannot name a {kind}", span, help=rename_help(name))
+        elif kind == "parameter":
+            self.hidden_by_parameter(name, span)
         if name in self.locals:
             self.has_duplicates = True
             self.errors.error(
@@ -59,6 +62,25 @@ class FlowResolver:
             self.locals[name] = span
 
     # ---------------------------------------------------------------- references
+
+    def hidden_by_parameter(self, name: str, span: Span) -> None:
+        """A parameter keeps its name in the generated function (it is a keyword argument), so
+        it must not hide a flow, an import or a name of the generated module there."""
+        if name in self.scope.flows or name in self.scope.imports:
+            kind = "flow" if name in self.scope.flows else "import"
+            self.errors.error(
+                codes.RESERVED_NAME,
+                f"parameter `{name}` would hide the {kind} `{name}` inside flow `{self.flow.name}`",
+                span,
+                help=rename_help(name),
+            )
+        elif name in module_names() and (name.startswith("_") or name in ("asyncio", "NodeInfo", "FlowObserver")):
+            self.errors.error(
+                codes.RESERVED_NAME,
+                f"parameter `{name}` would hide `{name}`, which the generated module uses",
+                span,
+                help=rename_help(name),
+            )
 
     def reads(self, expr: s.Expr | s.Cond | None, reader: str | None = None) -> dict[str, None]:
         """Report unknown references; return the node names read, in order, once each."""

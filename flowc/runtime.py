@@ -459,18 +459,19 @@ async def _after(
 # flowc:import from collections.abc import Awaitable, Callable
 
 
-async def _fallback(aw: Awaitable[T], alt: Callable[[], U]) -> T | U:
-    """The awaited value or, if it fails (cancellation is no failure), `alt()`."""
+async def _fallback(make: Callable[[], Awaitable[T]], alt: Callable[[], U]) -> T | U:
+    """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
+    A callable rather than an awaitable: nothing is created before the task runs."""
     try:
-        return await aw
+        return await make()
     except Exception:
         return alt()
 
 
-async def _fallback_call(aw: Awaitable[T], alt: Callable[[], Awaitable[U]]) -> T | U:
-    """The awaited value or, if it fails (cancellation is no failure), `await alt()`."""
+async def _fallback_call(make: Callable[[], Awaitable[T]], alt: Callable[[], Awaitable[U]]) -> T | U:
+    """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
     try:
-        return await aw
+        return await make()
     except Exception:
         return await alt()
 

@@ -74,3 +74,29 @@ def select(sections: dict[str, Section], wanted: set[str]) -> list[Section]:
             chosen.add(name)
             stack.extend(sections[name].needs)
     return [section for name, section in sections.items() if name in chosen]
+
+
+@functools.cache
+def module_names() -> dict[str, tuple[str, str | None] | None]:
+    """Every name a generated module binds for itself, whichever sections it copies: the
+    stdlib names it imports (name -> (module, imported name or None)) and its helpers (-> None).
+    A `.flow` file cannot give a flow, import or parameter one of these names, except by
+    importing the very same thing."""
+    names: dict[str, tuple[str, str | None] | None] = {
+        "asyncio": ("asyncio", None),
+        "NamedTuple": ("typing", "NamedTuple"),
+    }
+    for section in load_sections().values():
+        for line in section.imports:
+            names.update(imported(line))
+    for section in load_sections().values():
+        names.update(dict.fromkeys(section.defines))
+    return names
+
+
+def imported(line: str) -> dict[str, tuple[str, str | None]]:
+    """What an `import a` or `from a import b, c` line binds."""
+    if line.startswith("import "):
+        return {m.strip(): (m.strip(), None) for m in line[len("import ") :].split(",")}
+    module, _, names = line[len("from ") :].partition(" import ")
+    return {n.strip(): (module.strip(), n.strip()) for n in names.split(",")}

@@ -10,6 +10,7 @@ from . import syntax as s
 from .diagnostics import Collector, did_you_mean
 from .ir import result_class_name
 from .names import BUILTIN_TYPES, rename_help, reserved_reason
+from .runtime_sections import module_names
 from .source import Span
 
 
@@ -27,11 +28,14 @@ class ModuleScope:
             self.declare_import(item, seen)
         for flow in module.flows:
             self.declare(flow.name, flow.name_span, seen, "flow")
+            self.generated_clash(flow.name, flow.name_span, "a flow")
             self.flows.setdefault(flow.name, flow)
         pools_seen: dict[str, Span] = {}
         for pool in module.pools:
             self.declare(pool.name, pool.name_span, pools_seen, "pool")
             self.pools.setdefault(pool.name, pool)
+        # A flow with named outputs defines `<Name>Result`, which types may name.
+        self.result_classes = {result_class_name(f.name) for f in module.flows if isinstance(f.returns, tuple)}
         self.check_result_classes(module, seen)
 
     def declare_import(self, item: s.Import, seen: dict[str, Span]) -> None:
@@ -43,6 +47,7 @@ class ModuleScope:
                 self.all_imports.append(item)
                 return
         self.declare(item.alias, item.span, seen, "import", import_help(item))
+        self.generated_clash(item.alias, item.span, "an import", (".".join(item.module), item.name))
         self.imports.setdefault(item.alias, item)
         self.all_imports.append(item)
 
@@ -65,6 +70,22 @@ class ModuleScope:
             )
         else:
             seen[name] = span
+
+    def generated_clash(self, name: str, span: Span, what: str, same: tuple[str, str | None] | None = None) -> None:
+        """A module-level name the generated module binds for itself (`asyncio`, `_call`, …)
+        would replace it; importing the very same thing under its own name is harmless."""
+        if reserved_reason(name) is not None or name not in module_names():
+            return
+        origin = module_names()[name]
+        if origin is not None and same is not None and (origin == same or same_type(origin, same)):
+            return
+        kind = "a helper" if origin is None else f"`{origin[0]}`" if origin[1] is None else f"`{origin[0]}.{origin[1]}`"
+        self.errors.error(
+            codes.RESERVED_NAME,
+            f"`{name}` names {kind} in the generated module and cannot name {what}",
+            span,
+            help=rename_help(name),
+        )
 
     def check_result_classes(self, module: s.Module, seen: dict[str, Span]) -> None:
         """A flow with named outputs defines `<Name>Result`, which must not clash either."""
@@ -129,11 +150,13 @@ class ModuleScope:
             return
         if parts[0] in self.imports or (len(parts) == 1 and parts[0] in BUILTIN_TYPES):
             return
+        if len(parts) == 1 and parts[0] in self.result_classes:
+            return
         self.errors.error(
             codes.UNDEFINED_TYPE,
             f"type `{'.'.join(parts)}` is neither a builtin nor imported",
             span,
-            help=type_help(parts[0], self.imports),
+            help=type_help(parts[0], [*self.imports, *sorted(self.result_classes)]),
         )
 
     def type_const(self, text: str, span: Span, *, in_literal: bool, in_subscript: bool) -> None:
@@ -153,6 +176,12 @@ class ModuleScope:
                 span,
                 help=f"write `Literal[{text}]` (imported from `typing`)",
             )
+
+
+def same_type(ours: tuple[str, str | None], theirs: tuple[str, str | None]) -> bool:
+    """`typing.Callable` and `collections.abc.Callable` are one thing to Python and mypy."""
+    abc = {"typing", "collections.abc"}
+    return ours[1] == theirs[1] and ours[0] in abc and theirs[0] in abc
 
 
 def article(kind: str) -> str:

@@ -21,7 +21,7 @@ from types import ModuleType
 
 import pytest
 
-from flowc import compile_source
+from flowc import CompileError, compile_source
 
 STEPS = '''
 import asyncio
@@ -117,30 +117,14 @@ def load(folder: Path, name: str, text: str) -> ModuleType:
         sys.path.remove(str(folder))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="expressions.py condition(): a `Truthy` condition is emitted as the bare value, but "
-    "runtime `_when(..., holds: bool, ...)` takes a bool; emit `bool(x)` (or type `holds: object`)",
-)
 def test_when_with_a_bare_value_type_checks(mypy_errors: dict[str, list[str]]) -> None:
     assert mypy_errors["when_truthy_value"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="expressions.py first(): `t.result() if t.result() is not None else b` cannot be "
-    "narrowed by mypy; bind once: `(v if (v := t.result()) is not None else b)`",
-)
 def test_first_of_a_task_value_type_checks(mypy_errors: dict[str, list[str]]) -> None:
     assert mypy_errors["first_of_a_task_value"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emit.py: `x = await f(...)` / `x = await _call(...)` for a callee returning None is "
-    "mypy's func-returns-value error; e.g. add `# mypy: disable-error-code=\"func-returns-value\"` "
-    "to the generated header, or emit the call as a statement and `x = None` for a flow -> None",
-)
 def test_a_callee_returning_none_type_checks(mypy_errors: dict[str, list[str]]) -> None:
     assert mypy_errors["none_result"] == []
 
@@ -154,12 +138,6 @@ def test_the_type_check_cases_compile_and_run(folder: Path, mypy_errors: dict[st
     assert values == [4, 7, 4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emit.py FlowEmitter: the local Namer does not take the standard-library modules the "
-    "module imports (`asyncio`), so a node named `asyncio` shadows the module and "
-    "`asyncio.timeout`/`asyncio.to_thread` raise UnboundLocalError; add them to the taken names",
-)
 def test_a_node_named_asyncio(folder: Path) -> None:
     module = load(
         folder,
@@ -176,12 +154,6 @@ flow main(x: int) -> int timeout 1s {
     assert asyncio.run(module.main(x=1)) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emit.py FLOW_LOCALS: `run`, `at`, `exc`, `error`, `item`, `index` are fixed local "
-    "names of every flow function, so a flow (or import) of that name cannot be called from "
-    "another flow (`run(...)` calls the `_Run`); use names the front end reserves (`__run`, …)",
-)
 @pytest.mark.parametrize("name", ["run", "item", "index", "at", "error", "exc"])
 def test_a_subflow_named_like_a_local(folder: Path, name: str) -> None:
     module = load(
@@ -205,36 +177,42 @@ flow main(xs: list[int]) -> list[int] {{
     assert asyncio.run(module.main(xs=[1, 2])) == [2, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emit.py emit(): a flow (or import alias) may be named like a helper the module defines "
-    "(`_call`, `_Run`, `_map`, `T`, …) or a standard-library name it imports (`asyncio`); the "
-    "later definition wins and breaks the helper. Rename the helpers when taken, or reject the name",
-)
-@pytest.mark.parametrize("name", ["_call", "asyncio"])
-def test_a_flow_named_like_a_module_helper(folder: Path, name: str) -> None:
-    module = load(
-        folder,
-        f"flow_named{name}",
-        f"""
+@pytest.mark.parametrize("name", ["_call", "asyncio", "_Run", "NodeInfo"])
+def test_a_flow_named_like_a_module_helper_is_rejected(name: str) -> None:
+    """The generated module binds these names for itself; a flow of that name would replace
+    them, so the front end refuses it, pointing at the name."""
+    text = f"""
 from reg_steps import inc
 flow {name}(x: int) -> int timeout 1s {{
     node a = inc(x=x) retry 1
     START >> a >> END
     return a
 }}
+"""
+    with pytest.raises(CompileError) as caught:
+        compile_source(text, "helper.flow")
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("reserved-name", 3, 6)
+
+
+def test_a_node_named_like_a_module_helper_is_renamed(folder: Path) -> None:
+    module = load(
+        folder,
+        "node_named_helpers",
+        """
+from reg_steps import inc
+flow main(x: int) -> int timeout 1s {
+    node _call = inc(x=x) retry 1
+    node _Run = inc(x=_call) timeout 1s
+    node NodeInfo = inc(x=_Run)
+    START >> _call >> _Run >> NodeInfo >> END
+    return NodeInfo
+}
 """,
     )
-    assert asyncio.run(getattr(module, name)(x=1)) == 2
+    assert asyncio.run(module.main(x=1)) == 4
 
 
-@pytest.mark.xfail(
-    sys.version_info < (3, 12),
-    strict=True,
-    reason="emit.py guarded(): `_fallback(_call(...), alt)` creates the `_call` coroutine before "
-    "the task runs; a task cancelled before it starts (fail-fast, Python 3.11) leaves it never "
-    "awaited: RuntimeWarning. Pass a callable: `_fallback(lambda: _call(...), alt)`",
-)
 def test_no_coroutine_left_unawaited_by_fail_fast(folder: Path) -> None:
     module = load(
         folder,
