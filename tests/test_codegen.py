@@ -1,0 +1,203 @@
+"""Code generation as a user meets it: a type error between two steps is a `mypy --strict` error
+inside the generated module, at the node that reads the value; a failed compile writes no file;
+outputs are replaced atomically, leaving no temporary file."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from flowc import compile_source
+
+STEPS = '''\
+"""Typed steps for the hand-off tests."""
+
+
+async def make_text(x: int) -> str:
+    return str(x)
+
+
+async def take_number(n: int) -> int:
+    return n + 1
+
+
+async def text_length(s: str) -> int:
+    return len(s)
+'''
+
+HANDOFF = """\
+from handoff_steps import make_text, take_number, text_length
+
+flow mismatch(x: int) -> int {
+    node a = make_text(x=x)
+    node b = take_number(n=a)
+    START >> a >> b >> END
+    return b
+}
+
+flow optional(x: int) -> int {
+    node c = take_number(n=x) when x > 0
+    node d = take_number(n=c)
+    START >> c >> d >> END
+    return d
+}
+
+flow wrong_return(x: int) -> int {
+    node e = make_text(x=x)
+    START >> e >> END
+    return e
+}
+
+flow mapped(words: list[str]) -> list[int] {
+    node f = map take_number(n=each words) limit 2
+    START >> f >> END
+    return f
+}
+
+flow well_typed(x: int) -> int {
+    node g = make_text(x=x)
+    node h = text_length(s=g)
+    START >> g >> h >> END
+    return h
+}
+"""
+
+MARK = re.compile(r"\s*# handoff\.flow:(\d+)$")
+MYPY_LINE = re.compile(r"^handoff\.py:(\d+): error: (.*)  \[([a-z-]+)\]$")
+
+
+def flowc_script() -> str:
+    """The installed `flowc` console script of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "flowc"
+    found = str(beside) if beside.is_file() else shutil.which("flowc")
+    assert found is not None, "the flowc console script is not installed (pip install -e .)"
+    return found
+
+
+def where(module: str, line: int) -> tuple[str, str]:
+    """The flow whose `async def` holds generated line `line`, and the node whose
+    `# handoff.flow:N` comment is the last one before it."""
+    tree = ast.parse(module)
+    flow = next(
+        f.name
+        for f in tree.body
+        if isinstance(f, ast.AsyncFunctionDef) and f.lineno <= line <= (f.end_lineno or f.lineno)
+    )
+    lines = module.splitlines()
+    for text in reversed(lines[: line - 1]):
+        if match := MARK.match(text):
+            source_line = HANDOFF.splitlines()[int(match[1]) - 1]
+            node = re.match(r"\s*node (\w+) =", source_line)
+            assert node is not None, source_line
+            return flow, node[1]
+    raise AssertionError(f"no source comment before line {line}")
+
+
+def test_mypy_reports_a_mismatched_hand_off_in_the_generated_module(tmp_path: Path) -> None:
+    (tmp_path / "handoff_steps.py").write_text(STEPS, encoding="utf-8")
+    module = compile_source(HANDOFF, "handoff.flow")
+    (tmp_path / "handoff.py").write_text(module, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--show-error-codes", "handoff.py"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"MYPYPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [m for line in result.stdout.splitlines() if (m := MYPY_LINE.match(line))]
+    assert errors, result.stdout
+    assert len(errors) == result.stdout.count(": error:"), "every error is in the generated module"
+    found = {(*where(module, int(m[1])), m[3]) for m in errors}
+    assert found == {
+        ("mismatch", "b", "arg-type"),  # `a` is a str, `take_number` wants an int
+        ("optional", "d", "arg-type"),  # `c` may be skipped: int | None
+        ("wrong_return", "e", "return-value"),  # the flow returns int, `e` is a str
+        ("mapped", "f", "arg-type"),  # each element is a str
+    }
+    messages = {m[2] for m in errors if where(module, int(m[1])) == ("mismatch", "b")}
+    assert messages == {'Argument "n" to "take_number" has incompatible type "str"; expected "int"'}
+
+
+BROKEN = {
+    "syntax.flow": "flow f(x: int) -> int {\n    node a = \n}\n",
+    "cycle.flow": textwrap.dedent("""\
+        from m import g
+        flow f(x: int) -> int {
+            node a = g(x=x)
+            node b = g(x=a)
+            START >> a >> b >> a >> END
+            return b
+        }
+        """),
+    "unbound.flow": textwrap.dedent("""\
+        from m import g
+        flow f(x: int) -> int {
+            node a = g(x=x)
+            node b = g(x=a)
+            START >> [a, b] >> END
+            return b
+        }
+        """),
+    "recursion.flow": textwrap.dedent("""\
+        flow f(x: int) -> int {
+            node a = f(x=x)
+            START >> a >> END
+            return a
+        }
+        """),
+}
+
+GOOD = textwrap.dedent("""\
+    from m import g
+    flow ok(x: int) -> int {
+        node a = g(x=x)
+        START >> a >> END
+        return a
+    }
+    """)
+
+
+def compile_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([flowc_script(), "compile", *arguments], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_a_failed_compile_writes_nothing(tmp_path: Path) -> None:
+    sources = tmp_path / "flows"
+    sources.mkdir()
+    for name, text in BROKEN.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    result = compile_cli("flows", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    for name in BROKEN:
+        assert f"flows/{name}:" in result.stderr, name  # each error was found and reported
+    assert sorted(p.name for p in sources.iterdir()) == sorted(BROKEN)
+    # Into an output folder: only the good file's module appears there.
+    (sources / "ok.flow").write_text(GOOD, encoding="utf-8")
+    result = compile_cli("flows", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ok.py"]
+
+
+def test_outputs_are_replaced_atomically(tmp_path: Path) -> None:
+    source = tmp_path / "ok.flow"
+    source.write_text(GOOD, encoding="utf-8")
+    assert compile_cli("ok.flow", cwd=tmp_path).returncode == 0
+    output = tmp_path / "ok.py"
+    before = output.read_bytes()
+    # A reader holding the old file (here: a second link to it) must keep seeing it whole:
+    # the new module is written aside and renamed over the old one, never written in place.
+    os.link(output, tmp_path / "reader.py")
+    source.write_text(GOOD.replace("node a", "# changed\n    node a"), encoding="utf-8")
+    assert compile_cli("ok.flow", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "reader.py").read_bytes() == before
+    assert output.read_bytes() != before
+    assert not os.path.samefile(output, tmp_path / "reader.py")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.flow", "ok.py", "reader.py"]
