@@ -7,13 +7,13 @@ from __future__ import annotations
 import ast
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 from flowc import compile_source
+from test_samples import console_script
 
 STEPS = '''\
 """Typed steps for the hand-off tests."""
@@ -70,14 +70,6 @@ flow well_typed(x: int) -> int {
 
 MARK = re.compile(r"\s*# handoff\.flow:(\d+)$")
 MYPY_LINE = re.compile(r"^handoff\.py:(\d+): error: (.*)  \[([a-z-]+)\]$")
-
-
-def flowc_script() -> str:
-    """The installed `flowc` console script of this interpreter's environment."""
-    beside = Path(sys.executable).parent / "flowc"
-    found = str(beside) if beside.is_file() else shutil.which("flowc")
-    assert found is not None, "the flowc console script is not installed (pip install -e .)"
-    return found
 
 
 def where(module: str, line: int) -> tuple[str, str]:
@@ -166,7 +158,9 @@ GOOD = textwrap.dedent("""\
 
 
 def compile_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([flowc_script(), "compile", *arguments], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [console_script(), "compile", *arguments], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_a_failed_compile_writes_nothing(tmp_path: Path) -> None:

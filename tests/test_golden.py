@@ -21,20 +21,13 @@ import pytest
 
 import flowc
 from flowc import compile_source
+from test_samples import console_script
 
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.stem for p in GOLDEN.glob("*.flow"))
 SOURCE_NODE = re.compile(r"^\s*node\s+(\w+)\s*=")
 SOURCE_FLOW = re.compile(r"^flow\s+(\w+)\s*\(")
 SOURCE_IMPORT = re.compile(r"^(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))")
-
-
-def flowc_script() -> str:
-    """The installed `flowc` console script of this interpreter's environment."""
-    beside = Path(sys.executable).parent / "flowc"
-    found = str(beside) if beside.is_file() else shutil.which("flowc")
-    assert found is not None, "the flowc console script is not installed (pip install -e .)"
-    return found
 
 
 def source(name: str) -> str:
@@ -163,7 +156,7 @@ def test_command_line_output_is_deterministic(tmp_path: Path) -> None:
         paths = [str(where / f"{n}.flow") if absolute else f"{n}.flow" for n in NAMES]
         env = {**os.environ, "PYTHONHASHSEED": seed}
         result = subprocess.run(
-            [flowc_script(), "compile", *paths], cwd=where, env=env, capture_output=True, timeout=120
+            [console_script(), "compile", *paths], cwd=where, env=env, capture_output=True, timeout=120
         )
         assert result.returncode == 0, result.stderr
         outputs.append({name: (where / f"{name}.py").read_bytes() for name in NAMES})
