@@ -13,28 +13,18 @@ def run(flow_module: ModuleType, steps: ModuleType) -> int:
     return result
 
 
-def test_result(flow_module: ModuleType, steps: ModuleType) -> None:
+def test_result_and_each_node_starts_after_its_last_predecessor(flow_module: ModuleType, steps: ModuleType) -> None:
     # a = b = slow = 2; c = 2 + 2 + 1; d = e = 2 + 1; f = 5 + 3 + 3 + 2 + 1.
     assert run(flow_module, steps) == 14
-
-
-def test_each_node_starts_after_its_last_predecessor(flow_module: ModuleType, steps: ModuleType) -> None:
-    run(flow_module, steps)
     start, end = steps.started, steps.ended
     assert start["c"] >= max(end["a"], end["b"])
     assert start["d"] >= end["b"]
     assert start["e"] >= end["a"]
     assert start["f"] >= max(end["c"], end["d"], end["e"], end["slow"])
-
-
-def test_no_level_barrier(flow_module: ModuleType, steps: ModuleType) -> None:
-    run(flow_module, steps)
-    start, end = steps.started, steps.ended
-    # e needs only a (10 ms): it runs while b (100 ms) is still sleeping.
+    # No level barrier: e needs only a (10 ms), so it runs while b (200 ms) is still sleeping.
     assert start["e"] < end["b"]
-    # c and d wait for b, but not for the unrelated slow node (400 ms).
-    assert start["c"] < end["slow"]
-    assert start["d"] < end["slow"]
+    # c and d wait for b, but not for the unrelated slow node (500 ms).
+    assert start["c"] < end["slow"] and start["d"] < end["slow"]
     assert end["c"] < end["slow"] and end["d"] < end["slow"]
     # a, b and slow all start before any of them ends.
     assert max(start["a"], start["b"], start["slow"]) < min(end["a"], end["b"], end["slow"])

@@ -26,7 +26,7 @@ async def work(x: int, factor: int) -> int:
     working += 1
     working_peak = max(working_peak, working)
     try:
-        await asyncio.sleep(0.002 + (x % 3) * 0.003)
+        await asyncio.sleep(0.02 + (x % 3) * 0.01)
     finally:
         working -= 1
     return x * factor
