@@ -123,3 +123,18 @@ def test_the_cli_reference_names_every_long_option() -> None:
             assert f"flowc {command}" in reference, command
     assert {"--check", "--diff", "--output-format", "--stdin-filename", "--flow", "--format"} <= options
     assert sorted(o for o in options if f"`{o}" not in reference) == []
+
+
+def test_the_readme_excerpt_comes_from_its_example() -> None:
+    """The README's generated-code excerpt: its header, pool, signature and source-line
+    comments are those the README's example compiles to (the body may be abridged)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = {m["info"].split()[0]: m["body"] for m in FENCE.finditer(text) if m["info"].strip()}
+    generated = compile_source(blocks["flow"], "digest.flow").splitlines()
+    excerpt = blocks["python"]
+    signature = re.search(r"^async def .*?^\) -> .*:$", excerpt, re.MULTILINE | re.DOTALL)
+    assert signature is not None
+    assert signature[0] in "\n".join(generated)
+    stable = [line for line in excerpt.splitlines() if re.match(r"\s*(# digest\.flow:|# @generated|_pool_)", line)]
+    assert len(stable) >= 3
+    assert [line for line in stable if line not in generated] == [], "update the excerpt in README.md"
