@@ -1,0 +1,300 @@
+"""docs/observers.md: its example flow compiled, its two adapters run against it.
+
+The flow, the adapters and the sample log are taken from the page itself, so the page
+fails these tests as soon as it no longer matches the generated code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from flowc import compile_source
+
+PAGE = Path(__file__).parent.parent / "docs" / "observers.md"
+FENCE = re.compile(r"^```(?P<info>\w*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+
+SHOP = """
+import asyncio
+
+failures: dict[int, int] = {}  # sku -> how many more fetches of it fail
+
+
+async def fetch(sku: int) -> float:
+    await asyncio.sleep(0.001)
+    if failures.get(sku, 0) > 0:
+        failures[sku] -= 1
+        raise ConnectionError("reset")
+    return float(sku)
+
+
+async def price(items: list[float]) -> float:
+    return sum(items)
+
+
+async def ship(cost: float) -> float:
+    return 5.0
+
+
+def add(a: float, b: float) -> float:
+    return a + b
+"""
+
+
+def blocks(info: str) -> list[str]:
+    return [m["body"] for m in FENCE.finditer(PAGE.read_text(encoding="utf-8")) if m["info"] == info]
+
+
+def block(info: str, holding: str) -> str:
+    (found,) = [body for body in blocks(info) if holding in body]
+    return found
+
+
+def line_of(node: str) -> str:
+    """`orders.flow:LINE` of a node of the page's flow."""
+    lines = block("flow", "flow checkout").splitlines()
+    return f"orders.flow:{next(n for n, line in enumerate(lines, 1) if f'node {node} =' in line)}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The page's flow compiled to `orders.py`, beside the `shop` steps it imports."""
+    folder = tmp_path_factory.mktemp("observers")
+    (folder / "shop.py").write_text(SHOP, encoding="utf-8")
+    (folder / "orders.py").write_text(compile_source(block("flow", "flow checkout"), "orders.flow"), encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+        for name in ("orders", "shop"):
+            sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def orders(built: Path) -> ModuleType:
+    return importlib.import_module("orders")
+
+
+@pytest.fixture
+def shop(built: Path) -> ModuleType:
+    module = importlib.import_module("shop")
+    module.failures.clear()
+    return module
+
+
+def adapter(name: str, orders: ModuleType) -> Any:
+    """The class `name` defined by the page's Python block that defines it (the block
+    imports `NodeInfo` from `orders`, which the caller has made importable)."""
+    namespace: dict[str, Any] = {"__name__": f"observers_{name}"}
+    exec(compile(block("python", f"class {name}"), f"{PAGE}:{name}", "exec", dont_inherit=True), namespace)
+    return namespace[name]
+
+
+def normalized(lines: list[str]) -> list[str]:
+    """Durations vary from run to run; a retry's delay does not."""
+    return [re.sub(r"(failed after|finished in) \d+\.\d{3}s", r"\1 Ts", line).rstrip() for line in lines]
+
+
+# --- the protocol ---
+
+
+def test_the_page_shows_the_generated_protocol(orders: ModuleType) -> None:
+    namespace: dict[str, Any] = {"__name__": "shown"}
+    code = "from typing import NamedTuple, Protocol\n" + block("python", "class FlowObserver(Protocol)")
+    exec(compile(code, f"{PAGE}:FlowObserver", "exec", dont_inherit=True), namespace)
+    for name in ("FlowObserver", "NodeInfo"):
+        shown, generated = namespace[name], getattr(orders, name)
+        assert members(shown) == members(generated), name
+    assert orders.NodeInfo._fields == namespace["NodeInfo"]._fields
+
+
+def members(cls: type) -> dict[str, str]:
+    """Each public method's signature, or each field's annotation."""
+    found = {name: str(inspect.signature(value)) for name, value in vars(cls).items() if inspect.isfunction(value)}
+    annotations = {name: str(value) for name, value in getattr(cls, "__annotations__", {}).items()}
+    plain = {name: re.sub(r"\b(shown|orders)\.", "", text) for name, text in (found | annotations).items()}
+    return {name: text for name, text in plain.items() if not name.startswith("_")}
+
+
+# --- logging ---
+
+
+def test_the_logging_adapter_gives_the_sample_log(
+    orders: ModuleType, shop: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop.failures[7] = 1
+    caplog.set_level(logging.DEBUG, logger="flows")
+    observer = adapter("LoggingObserver", orders)()
+    assert asyncio.run(orders.checkout(ids=[7], express=False, observer=observer)) == 7.0
+    logged = [f"{r.levelname:<7} {r.getMessage()}" for r in caplog.records if r.name == "flows"]
+    sample = block("text", "started, attempt 1").splitlines()
+    assert normalized(logged) == normalized(sample)
+    assert f"checkout.shipping ({line_of('shipping')}) skipped" in sample[7]
+
+
+def test_the_logging_adapter_on_elements_and_a_failure(
+    orders: ModuleType, shop: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop.failures[2] = 3  # more than its retries
+    caplog.set_level(logging.INFO, logger="flows")
+    with pytest.raises(ConnectionError):
+        asyncio.run(orders.weekly(ids=[1, 2], observer=adapter("LoggingObserver", orders)()))
+    messages = [r.getMessage() for r in caplog.records if r.name == "flows"]
+    items = f"checkout.items[1] ({line_of('items')})"
+    assert normalized([m for m in messages if m.startswith(items)]) == normalized(
+        [
+            f"{items} failed after 0.000s: ConnectionError('reset')",
+            f"{items} retrying in 0.010s after attempt 1",
+            f"{items} failed after 0.000s: ConnectionError('reset')",
+            f"{items} retrying in 0.020s after attempt 2",
+            f"{items} failed after 0.000s: ConnectionError('reset')",
+        ]
+    )
+    assert any(m.startswith(f"checkout.items[0] ({line_of('items')}) finished in") for m in messages)
+    assert messages[-1].startswith("weekly.order (") and "failed after" in messages[-1]
+
+
+# --- OpenTelemetry ---
+
+
+@pytest.fixture
+def tracing() -> Any:
+    """A tracer whose finished spans are kept in memory: (tracer, exporter)."""
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider.get_tracer("test"), exporter
+
+
+def traced(tracer: Any, observer: Any, flow: Any, **inputs: Any) -> Any:
+    """Run `flow` inside a span called "caller", as the page shows."""
+
+    async def main() -> Any:
+        with tracer.start_as_current_span("caller"):
+            return await flow(**inputs, observer=observer)
+
+    return asyncio.run(main())
+
+
+def test_the_span_adapter_nests_spans_as_the_calls_do(orders: ModuleType, shop: ModuleType, tracing: Any) -> None:
+    from opentelemetry.trace import StatusCode
+
+    tracer, exporter = tracing
+    shop.failures[8] = 1
+    observer = adapter("SpanObserver", orders)(tracer)
+    assert traced(tracer, observer, orders.weekly, ids=[7, 8]) == 7.0 + 8.0 + 5.0
+    spans = exporter.get_finished_spans()
+    by_id = {span.context.span_id: span for span in spans}
+    parent = {span.name: by_id[span.parent.span_id].name for span in spans if span.parent}
+    assert sorted(span.name for span in spans) == sorted(
+        ["caller", "weekly.order"] + ["checkout.items"] * 3 + ["checkout.cost", "checkout.shipping", "checkout.total"]
+    )
+    assert parent == {"weekly.order": "caller"} | {
+        name: "weekly.order" for name in ["checkout.items", "checkout.cost", "checkout.shipping", "checkout.total"]
+    }
+    items = sorted(
+        (span.attributes["flow.index"], span.attributes["flow.attempt"], span.status.status_code)
+        for span in spans
+        if span.name == "checkout.items"
+    )
+    assert items == [(0, 1, StatusCode.UNSET), (1, 1, StatusCode.ERROR), (1, 2, StatusCode.UNSET)]
+    (cost,) = [span for span in spans if span.name == "checkout.cost"]
+    assert dict(cost.attributes) == {
+        "flow.name": "checkout",
+        "flow.node": "cost",
+        "flow.location": line_of("cost"),
+        "flow.attempt": 1,
+    }
+    (failed,) = [span for span in spans if span.status.status_code == StatusCode.ERROR]
+    assert [event.name for event in failed.events] == ["exception"]
+    assert failed.events[0].attributes["exception.type"] == "ConnectionError"
+    (order,) = [span for span in spans if span.name == "weekly.order"]
+    assert [(event.name, dict(event.attributes)) for event in order.events] == [
+        (
+            "flow.retry",
+            {"flow.node": "items", "flow.attempt": 1, "flow.delay": 0.01, "error": "ConnectionError('reset')"},
+        )
+    ]
+    assert observer.tokens == {}
+
+
+def test_the_span_adapter_on_a_skip_a_failure_and_concurrent_runs(
+    orders: ModuleType, shop: ModuleType, tracing: Any
+) -> None:
+    from opentelemetry.trace import StatusCode
+
+    tracer, exporter = tracing
+    observer = adapter("SpanObserver", orders)(tracer)
+    assert traced(tracer, observer, orders.checkout, ids=[1], express=False) == 1.0
+    (caller,) = [span for span in exporter.get_finished_spans() if span.name == "caller"]
+    assert [(event.name, dict(event.attributes)) for event in caller.events] == [
+        ("flow.skip", {"flow.node": "shipping", "flow.location": line_of("shipping")})
+    ]
+    exporter.clear()
+    shop.failures[3] = 3  # fails for good
+
+    async def both() -> list[Any]:
+        return await asyncio.gather(
+            orders.weekly(ids=[1, 2], observer=observer),
+            orders.weekly(ids=[3], observer=observer),
+            return_exceptions=True,
+        )
+
+    outcomes = asyncio.run(both())
+    assert outcomes[0] == 1.0 + 2.0 + 5.0 and isinstance(outcomes[1], ConnectionError)
+    spans = exporter.get_finished_spans()
+    nodes = ["checkout.cost", "checkout.shipping", "checkout.total"]
+    first = ["weekly.order"] + ["checkout.items"] * 2 + nodes
+    second = ["weekly.order"] + ["checkout.items"] * 3  # three attempts of the one item, then the failure
+    assert sorted(span.name for span in spans) == sorted(first + second)
+    failed = sorted(span.name for span in spans if span.status.status_code == StatusCode.ERROR)
+    assert failed == ["checkout.items"] * 3 + ["weekly.order"]
+    assert observer.tokens == {}  # every span ended and its context detached
+
+
+# --- types ---
+
+USE = """
+from opentelemetry import trace
+
+from logging_observer import LoggingObserver
+from orders import FlowObserver, checkout
+from span_observer import SpanObserver
+
+
+async def main() -> float:
+    logged: FlowObserver = LoggingObserver()
+    spans: FlowObserver = SpanObserver(trace.get_tracer("shop"))
+    return await checkout(ids=[1], express=True, observer=logged) + await checkout(
+        ids=[1], express=False, observer=spans
+    )
+"""
+
+
+def test_the_adapters_are_flow_observers_to_mypy(built: Path, tmp_path: Path) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    files = {"logging_observer.py": block("python", "class LoggingObserver"), "use.py": USE}
+    files["span_observer.py"] = block("python", "class SpanObserver")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *sorted(files)]
+    env = {"MYPYPATH": str(built), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(mypy, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
