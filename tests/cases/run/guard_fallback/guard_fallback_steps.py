@@ -30,3 +30,13 @@ def describe(v: int) -> str:
 async def pause(delay: float) -> None:
     await asyncio.sleep(delay)
     calls.append("pause end")
+
+
+def lookup_now(key: str) -> int:
+    calls.append(f"lookup_now {key}")
+    return table[key]
+
+
+def backup_now(key: str) -> int:
+    calls.append(f"backup_now {key}")
+    return len(key)

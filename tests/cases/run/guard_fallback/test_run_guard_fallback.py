@@ -63,3 +63,22 @@ def test_a_cancelled_call_does_not_fall_back(flow_module: ModuleType, steps: Mod
 
     asyncio.run(main())
     assert steps.calls == ["lookup one"]
+
+
+def test_a_map_falls_back_for_each_failed_element(flow_module: ModuleType, steps: ModuleType) -> None:
+    assert asyncio.run(flow_module.each_key(keys=["one", "two", "other", "three"])) == [1, -1, 7, -1]
+    assert sorted(steps.calls) == ["lookup one", "lookup other", "lookup three", "lookup two"]
+
+
+def test_a_sync_node_falls_back_to_a_sync_call(flow_module: ModuleType, steps: ModuleType) -> None:
+    assert asyncio.run(flow_module.plain(key="one")) == 1
+    assert asyncio.run(flow_module.plain(key="seven")) == len("seven")
+    assert steps.calls == ["lookup_now one", "lookup_now seven", "backup_now seven"]
+
+
+def test_the_fallback_may_call_a_flow_of_the_file(flow_module: ModuleType, steps: ModuleType) -> None:
+    assert asyncio.run(flow_module.via_flow(key="other")) == 7
+    assert steps.calls == ["lookup other"]
+    steps.calls.clear()
+    assert asyncio.run(flow_module.via_flow(key="two")) == 1  # `called(key="one")`
+    assert steps.calls == ["lookup two", "lookup one"]
