@@ -1,6 +1,6 @@
 """Steps of the guard_combo case: how `fetch` behaves depends on the URL's scheme.
 
-ok:      20 ms, then its page
+ok:      10 ms, then its page
 slow:    the first attempt hangs, later ones are ok
 flaky:   the first two attempts raise `ConnectionError`, later ones are ok
 dead:    every attempt hangs
@@ -28,7 +28,7 @@ async def fetch(url: str) -> str:
         if kind == "bad":
             raise ValueError(url)
         hangs = kind == "dead" or (kind == "slow" and attempt == 0)
-        await asyncio.sleep(5.0 if hangs else 0.02)
+        await asyncio.sleep(5.0 if hangs else 0.01)
     except asyncio.CancelledError:
         cancelled.append(url)
         raise

@@ -175,14 +175,14 @@ def test_a_cancelled_run(flow_module: ModuleType, at: Any) -> None:
     observer = Recorder()
 
     async def main() -> None:
-        run = asyncio.create_task(flow_module.timed(delay=0.015, observer=observer))
+        run = asyncio.create_task(flow_module.waiting(delay=5.0, observer=observer))
         await asyncio.sleep(0.005)
         run.cancel()
         with pytest.raises(asyncio.CancelledError):
             await run
 
     asyncio.run(main())
-    wait = at("timed", "wait")
+    wait = at("waiting", "wait")
     assert [event[:4] for event in observer.events] == [("started", wait, None, 1), ("failed", wait, None, 1)]
     assert isinstance(observer.events[1][4], asyncio.CancelledError)
 
