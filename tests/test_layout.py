@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import keyword
 from pathlib import Path
 
 import black
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from flowc.emit import emit
 from flowc.frontend import analyze
-from flowc.layout import fit, format_module, is_canonical
+from flowc.layout import _format_shape, fit, format_module, is_canonical
 from flowc.pipeline import BLACK_MODE, display_path
 from flowc.resolve import source_hash
 from flowc.source import Source
@@ -46,6 +49,7 @@ def test_regions_are_formatted_as_black_formats_the_whole_module(path: Path) -> 
         'x = f(a="esc\\n")',
         "x = f(a)\t",
         "x = (f(a)",
+        "x = f(a=1e+16)",
     ],
 )
 def test_lines_that_are_not_plainly_canonical_go_to_black(code: str) -> None:
@@ -78,3 +82,60 @@ def test_a_long_block_header_keeps_its_colon_and_loses_the_filler() -> None:
     expected = black.format_str(wrapped, mode=BLACK_MODE).split("\n", 1)[1].rsplit("\n", 2)[0]
     assert fit(line, BLACK_MODE) == expected
     assert fit(line, BLACK_MODE).endswith(":")
+
+
+def black_alone(line: str) -> str:
+    """`line` laid out by black inside blocks that give it its indentation."""
+    code = line.lstrip(" ")
+    depth = (len(line) - len(code)) // 4
+    header = code.endswith(":")
+    text = "".join("    " * i + "if x:\n" for i in range(depth)) + line + "\n"
+    if header:
+        text += "    " * (depth + 1) + "pass\n"
+    lines = black.format_str(text, mode=BLACK_MODE).splitlines()[depth:]
+    return "\n".join(lines[:-1] if header else lines)
+
+
+NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,24}", fullmatch=True).filter(lambda n: not keyword.iskeyword(n))
+VALUES = st.one_of(
+    NAMES,
+    st.integers(-(10**12), 10**12).map(repr),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.text(alphabet="ab x'\"\\é", max_size=12).map(repr),
+    st.sampled_from(["None", "True", "not flag", "a if b else c", "await g()", "lambda: h(k)"]),
+)
+
+
+@st.composite
+def statements(draw: st.DrawFn) -> str:
+    """Statements of the kinds the emitter writes, with names, strings and numbers of any length."""
+    args = draw(st.lists(st.tuples(st.none() | NAMES, VALUES), max_size=8))
+    call = f"{draw(NAMES)}({', '.join(f'{k}={v}' if k else v for k, v in args)})"
+    kind = draw(st.sampled_from(["assign", "await", "spawn", "header", "return"]))
+    indent = "    " * draw(st.integers(1, 3))
+    target = draw(NAMES)
+    text = {
+        "assign": f"{target} = {call}",
+        "await": f"{target} = await {call}",
+        "spawn": f"{target} = run.spawn(_after(({target}_task,), lambda: {call}), {draw(NAMES)})",
+        "header": f"if {target} is None and {call}:",
+        "return": f"return {call}",
+    }[kind]
+    return indent + text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(statements())
+def test_statements_of_one_shape_share_black_s_layout(line: str) -> None:
+    """`fit` lays out a statement's shape once and puts the names back: always black's bytes."""
+    assert fit(line, BLACK_MODE) == black_alone(line)
+
+
+def test_shapes_are_cached_across_names() -> None:
+    _format_shape.cache_clear()
+    for i in range(50):
+        fit(
+            f"    node_{i:03}_task = run.spawn(_after((parent_{i:03}_task,), lambda: step_{i:03}(value=parent_{i:03}_task.result(), other=[1, 2, 3])), _flow__node_{i:03})",
+            BLACK_MODE,
+        )
+    assert _format_shape.cache_info().misses == 1
