@@ -38,3 +38,10 @@ async def boom_at(x: int, bad: int) -> int:
         raise KeyError(x)
     await nap(f"element {x}", x)
     return x
+
+
+def refuse(x: int) -> int:
+    """A plain function (called `sync` or in a `thread`) that fails when `x` is negative."""
+    if x < 0:
+        raise RuntimeError(f"refused {x}")
+    return x

@@ -87,3 +87,14 @@ def test_not_an_exception_group(flow_module: ModuleType, steps: ModuleType) -> N
     steps.reset()
     with pytest.raises(ValueError, match="bad input 5"):
         asyncio.run(flow_module.pair(x=5))
+
+
+@pytest.mark.parametrize(("x", "y", "node"), [(-1, 2, "inline"), (1, -2, "threaded")])
+def test_sync_and_thread_failures(flow_module: ModuleType, steps: ModuleType, x: int, y: int, node: str) -> None:
+    steps.reset()
+    error, left = fail(lambda: flow_module.plain_calls(x=x, y=y))
+    assert type(error) is RuntimeError and str(error) == f"refused {min(x, y)}"
+    assert error.__notes__ == [f"flowc: in flow `plain_calls`, node `{node}` (fail_fast.flow:{line_of(node)})"]
+    assert steps.finished == [] and left == 0
+    if node == "threaded":  # `napping` ran while the thread did: it was cancelled
+        assert steps.cancelled == ["napping"]
