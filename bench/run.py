@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import gc
 import importlib
@@ -83,14 +84,14 @@ class Config:
                 small_map_items=10_000,
                 semaphore_map_items=10_000,
                 compile_sizes=(100, 1000),
-                compile_budget_seconds=5.0,
+                compile_budget_seconds=12.0,
             )
         return Config(
             quick=False,
             rounds=21,
             batch_seconds=0.025,
             warmup_seconds=0.05,
-            sleep_rounds=7,
+            sleep_rounds=11,
             map_sleep_items=2000,
             big_map_items=1_000_000,
             small_map_items=100_000,
@@ -149,6 +150,7 @@ class Report:
     status: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    other_pythons: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (version, figure → measured)
 
     def add(self, section: Section) -> None:
         self.sections.append(section)
@@ -166,6 +168,18 @@ class Report:
 
     def machine_lines(self) -> list[str]:
         return [f"- {key}: {value}" for key, value in self.machine.items()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine,
+            "status": self.status,
+            "checks": [vars(check) for check in self.checks],
+            "sections": [
+                {"title": sec.title, "intro": sec.intro, "columns": sec.columns, "rows": sec.rows,
+                 "notes": sec.notes, "extra_tables": sec.extra_tables}
+                for sec in self.sections
+            ],
+        }
 
     def markdown(self) -> str:
         out = ["# flowc benchmark results", ""]
@@ -196,16 +210,44 @@ def machine_info(config: Config, argv: Sequence[str]) -> dict[str, str]:
         import flowc
 
         flowc_version = getattr(flowc, "__version__", "?")
+        flowc_version += source_revision(Path(flowc.__file__).resolve().parent.parent)
     except Exception as error:  # noqa: BLE001 - the report says what went wrong
         flowc_version = f"not importable ({type(error).__name__}: {error})"
     return {
         "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "CPU": f"{cpu} ({os.cpu_count()} logical cores)",
-        "Python": f"{platform.python_implementation()} {platform.python_version()} on {platform.system()} {platform.machine()}",
+        "CPU": f"{cpu}, {os.cpu_count()} logical cores",
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "OS": f"{os_name()} ({platform.system()} {platform.release()}, {platform.machine()})",
         "flowc": flowc_version,
         "Mode": "quick (smoke run, few repetitions, small maps)" if config.quick else "full",
         "Command": "python bench/run.py " + " ".join(argv),
     }
+
+
+def os_name() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.platform()
+
+
+def source_revision(tree: Path) -> str:
+    """` (commit abc1234)` for a git checkout, `+ changes` when the compiler's files differ."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True, timeout=10,
+                              check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "flowc", "templates", "grammar")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f" (commit {commit}{', with uncommitted changes to the compiler' if dirty else ''})"
 
 
 # ================================================================ the compiler, if there is one
@@ -218,30 +260,47 @@ class Compiler:
     compile_source: Callable[[str, str], str]
     compile_timed: Callable[[str, str], tuple[str, dict[str, float]]] | None
     check_source: Callable[[str, str], object] | None = None  # the front end alone, if offered
-    parse_only: Callable[[str, str], object] | None = None  # the parser alone, to split the front end
+    parse_timer: ParseTimer | None = None  # splits the front end into parse and check
 
 
-def find_parser() -> Callable[[str, str], object] | None:
-    """`flowc.parse.parse` wrapped to take (text, filename), when flowc's internals allow: the
-    front end's time is then split into parsing (text to syntax tree) and checking (the rest:
-    resolving names and types, the graph rules)."""
-    try:
-        from flowc.diagnostics import Collector
-        from flowc.parse import parse
-        from flowc.source import Source
-    except ImportError:
-        return None
+class ParseTimer:
+    """Splits the front end's time into parsing (text to syntax tree) and checking (the rest:
+    names, types, the graph rules) by timing the parser inside the same compile: the front
+    end's module-level `parse` (`flowc.frontend.parse`) is wrapped while the compiler runs."""
 
-    def parse_only(text: str, filename: str) -> object:
-        enabled = gc.isenabled()
-        gc.disable()  # as the front end does
+    def __init__(self) -> None:
         try:
-            return parse(text, Collector(Source(filename, text)))
-        finally:
-            if enabled:
-                gc.enable()
+            self.frontend: ModuleType | None = importlib.import_module("flowc.frontend")
+        except ImportError:
+            self.frontend = None
+        if self.frontend is not None and not callable(getattr(self.frontend, "parse", None)):
+            self.frontend = None
+        self.seconds = 0.0
 
-    return parse_only
+    @property
+    def available(self) -> bool:
+        return self.frontend is not None
+
+    @contextmanager
+    def timing(self) -> Iterator[None]:
+        self.seconds = 0.0
+        if self.frontend is None:
+            yield
+            return
+        original = self.frontend.parse
+
+        def timed_parse(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        self.frontend.parse = timed_parse  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            self.frontend.parse = original  # type: ignore[attr-defined]
 
 
 def load_compiler() -> tuple[Compiler | None, str]:
@@ -262,7 +321,7 @@ def load_compiler() -> tuple[Compiler | None, str]:
     check = getattr(flowc, "check_source", None)
     return (
         Compiler(compile_source, timed if callable(timed) else None, check if callable(check) else None,
-                 find_parser()),
+                 ParseTimer()),
         "available",
     )
 
@@ -393,14 +452,12 @@ def paired_ratio(a: Timing, b: Timing) -> Ratio:
     return Ratio(statistics.median(ratios), ratios[0], ratios[-1])
 
 
-CPU_CLOCK: Callable[[], float] = time.thread_time
-"""The clock of the scheduling figures: this thread's CPU time. Every trivial-step variant
-runs on the event loop's thread without ever waiting for anything, so its CPU time is its
-cost, and unlike wall time it does not count the moments the OS gives the core to another
-process (a busy 2-core machine otherwise swings single batches by 2x and more)."""
-
-WALL_CLOCK: Callable[[], float] = time.perf_counter
-"""For anything that sleeps, and for engines that may run steps on worker threads."""
+CPU_CLOCK: Callable[[], float] = time.process_time
+"""The clock of the scheduling figures: this process's CPU time (all its threads, so an
+engine that hands steps to worker threads is charged for them). A variant whose steps never
+wait for anything costs exactly its CPU time, and unlike wall time this does not count the
+moments the OS gives the core to another process (a busy 2-core machine otherwise swings
+single batches by 2x and more)."""
 
 
 async def _batch(variant: Variant, n: int, clock: Callable[[], float]) -> float:
@@ -662,29 +719,31 @@ async def map_sleep(generated: Generated, config: Config, report: Report) -> Sec
             notes.append("generated `map_sleep` returned a wrong list: not timed")
     # The timer floor: the same number of 5 ms waves as plain sequential sleeps.
     waves = -(-n // limit)
-    floor = []
+    floor, floor_cpu = [], []
     for _ in range(config.sleep_rounds):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), CPU_CLOCK()
         for _ in range(waves):
             await asyncio.sleep(0.005)
         floor.append(time.perf_counter() - start)
+        floor_cpu.append(CPU_CLOCK() - cpu)
     floor_median = statistics.median(floor)
     rows = []
     # One variant at a time so that the in-flight counter is that variant's alone.
     for variant in variants:
         await variant.fn()  # warm-up
-        spans, peaks, calls = [], [], []
+        spans, cpus, peaks, calls = [], [], [], []
         for _ in range(config.sleep_rounds):
             steps.IN_FLIGHT.reset()
             gc.collect()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), CPU_CLOCK()
             await variant.fn()
             spans.append(time.perf_counter() - start)
+            cpus.append(CPU_CLOCK() - cpu)
             peaks.append(steps.IN_FLIGHT.peak)
             calls.append(steps.IN_FLIGHT.calls)
         median = statistics.median(spans)
         rows.append([variant.name, fmt_time(median), f"{median / ideal:.3f}×", f"{median / floor_median:.3f}×",
-                     f"{max(peaks)} (min {min(peaks)})", str(calls[0])])
+                     fmt_time(statistics.median(cpus)), f"{max(peaks)} (min {min(peaks)})", str(calls[0])])
         if variant.name == "generated":
             report.check("map 2,000 × 5 ms at limit 50: makespan / ideal", f"{median / ideal:.3f}×", "≤ 1.10×",
                          median / ideal <= 1.10)
@@ -696,12 +755,15 @@ async def map_sleep(generated: Generated, config: Config, report: Report) -> Sec
         report.check("map 2,000 × 5 ms at limit 50: makespan / ideal", f"not measured ({why})", "≤ 1.10×", None)
         report.check("map 2,000 × 5 ms at limit 50: peak in flight", f"not measured ({why})", f"exactly {limit}", None)
     rows.append([f"{waves} sequential 5 ms sleeps (timer floor)", fmt_time(floor_median),
-                 f"{floor_median / ideal:.3f}×", "1.000×", "1", str(waves)])
+                 f"{floor_median / ideal:.3f}×", "1.000×", fmt_time(statistics.median(floor_cpu)), "1", str(waves)])
     notes.insert(0, f"Ideal makespan: {n} / {limit} × 5 ms = {fmt_time(ideal)}. Peak in flight is counted by the step. "
-                 "The timer-floor row is what the event loop's timers alone allow for the same number of waves.")
+                 "The timer-floor row is what the event loop's timers alone allow for the same number of waves. "
+                 "CPU time is the process's during the run: the event loop runs the items' wake-ups one after "
+                 "another, so it adds to the makespan.")
     return Section(
         title=f"1. Map of {n:,} items at limit {limit}, each sleeping 5 ms",
-        columns=["variant", "makespan (median)", "vs ideal", "vs timer floor", "peak in flight", "calls"],
+        columns=["variant", "makespan (median)", "vs ideal", "vs timer floor", "CPU time (median)", "peak in flight",
+                 "calls"],
         rows=rows,
         notes=notes,
     )
@@ -887,22 +949,20 @@ async def compiler_timing(compiler: Compiler | None, config: Config, report: Rep
     if not phases_known:
         section.notes.append("flowc offers no `compile_timed(text, filename) -> (code, {phase: seconds})`: total time only.")
 
+    timer = compiler.parse_timer
+
     def one(text: str, filename: str) -> tuple[float, dict[str, float], str]:
-        start = time.perf_counter()
-        if compiler.compile_timed is not None:
-            code, phases = compiler.compile_timed(text, filename)
-        else:
-            code, phases = compiler.compile_source(text, filename), {}
-        total = time.perf_counter() - start
-        phases = dict(phases)
-        if compiler.parse_only is not None and "front end" in phases and "parse" not in phases:
-            # The parser once more on its own: the front end is parse + check.
-            gc.collect()
+        with timer.timing() if timer is not None else contextlib.nullcontext():
             start = time.perf_counter()
-            compiler.parse_only(text, filename)
-            parse = min(time.perf_counter() - start, phases["front end"])
+            if compiler.compile_timed is not None:
+                code, phases = compiler.compile_timed(text, filename)
+            else:
+                code, phases = compiler.compile_source(text, filename), {}
+            total = time.perf_counter() - start
+        phases = dict(phases)
+        if timer is not None and timer.available and "front end" in phases and "parse" not in phases:
             front = phases.pop("front end")
-            phases = {"parse": parse, "check": front - parse, **phases}
+            phases = {"parse": timer.seconds, "check": front - timer.seconds, **phases}
         return total, phases, code
 
     # Warm up: parser tables, templates, black's first-use costs.
@@ -923,7 +983,7 @@ async def compiler_timing(compiler: Compiler | None, config: Config, report: Rep
                 continue
         text = flowgen.big_flow(n)
         filename = f"bench/generated/big_{n}.flow"
-        reps = 1 if n >= 10_000 else (3 if n >= 1000 or config.quick else 5)
+        reps = 1 if n >= 10_000 or (config.quick and n >= 1000) else (3 if n >= 1000 or config.quick else 5)
         runs = []
         try:
             for _ in range(reps):
@@ -995,7 +1055,8 @@ async def engine_timing(generated: Generated, config: Config, report: Report) ->
     rows = []
     notes = [
         "The same DAGs in each engine's own idiom (see `bench/engines.py`), in one process run. Trivial steps "
-        "(diamond, fan-out): per-call wall time, ratios engine ÷ generated and engine ÷ one task per node. "
+        "(diamond, fan-out): per-call CPU time of the process, ratios engine ÷ generated and engine ÷ one task "
+        "per node. "
         "Sleeping steps (the skewed N of section 1): makespan ÷ critical path (70 ms).",
     ]
     if missing:
@@ -1029,7 +1090,7 @@ async def engine_timing(generated: Generated, config: Config, report: Report) ->
             run = await build(engine, module, expected)
             if run is not None:
                 variants.append(Variant(f"{engine.name} {engine.version()}", lambda r=run: r(1)))
-        timings = await compare(variants, config, WALL_CLOCK)
+        timings = await compare(variants, config)
         tasks_t = timings["one task per node"]
         for name, timing in timings.items():
             rows.append([
@@ -1054,13 +1115,129 @@ async def engine_timing(generated: Generated, config: Config, report: Report) ->
                  for name, values in spans.items()]
     section = Section(
         title="4. Workflow engines",
-        columns=["DAG", "runner", "per call (median, wall)", "÷ generated", "÷ one task per node"],
+        columns=["DAG", "runner", "per call (median)", "÷ generated", "÷ one task per node"],
         rows=rows,
         notes=notes,
     )
     section.extra_tables.append((["skewed N (critical path 70 ms)", "makespan (median)", "÷ critical path"],
                                  skew_rows))
     return section
+
+
+# ================================================================ other Pythons
+
+
+def run_elsewhere(python: str, part: str, config: Config) -> dict[str, Any] | str:
+    """This harness run under another interpreter for one part (`--only PART`): its JSON
+    report, or why it failed."""
+    import json
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="flowbench-py-") as tmp:
+        out = Path(tmp) / "part.json"
+        command = [python, str(BENCH_DIR / "run.py"), "--only", part, "--json", str(out)]
+        if config.quick:
+            command.append("--quick")
+        with timed_stage(f"{part} under {python}"):
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+            except (OSError, subprocess.SubprocessError) as error:
+                return f"{type(error).__name__}: {error}"
+        if done.returncode != 0 or not out.exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            return "failed: " + " / ".join(tail)
+        data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return data
+
+
+def add_sections(report: Report, data: dict[str, Any], suffix: str = "", note: str = "") -> None:
+    for sec in data["sections"]:
+        report.add(Section(title=sec["title"] + suffix, intro=sec["intro"], columns=sec["columns"],
+                           rows=sec["rows"], notes=sec["notes"] + ([note] if note else []),
+                           extra_tables=[(cols, rows) for cols, rows in sec["extra_tables"]]))
+
+
+def other_python(python: str, config: Config, report: Report) -> None:
+    """The DAG figures under another interpreter (`--python PATH`): the harness runs itself
+    there with `--only dag` and its tables join this report. That interpreter needs flowc's
+    dependencies (lark, jinja2, black), or flowc installed."""
+    data = run_elsewhere(python, "dag", config)
+    if isinstance(data, str):
+        report.add(Section(title=f"1. The DAGs under {python}", notes=[data]))
+        return
+    version = data["machine"]["Python"]
+    report.other_pythons.append((version, {c["figure"]: c["measured"] for c in data["checks"]}))
+    add_sections(report, data, suffix=f", on {version}")
+
+
+def engines_elsewhere(python: str, config: Config, report: Report) -> None:
+    """The engine comparison run by an interpreter whose environment has the engines
+    installed (`--engines-python PATH`), so that they stay out of the development one."""
+    data = run_elsewhere(python, "engines", config)
+    if isinstance(data, str):
+        report.add(Section(title="4. Workflow engines", notes=[f"under {python}: {data}"]))
+        return
+    if not data["sections"]:
+        report.add(Section(title="4. Workflow engines", notes=[f"none installed for {python}"]))
+        return
+    add_sections(report, data, note=f"Run by {data['machine']['Python']} in an environment with the engines "
+                 "installed (`--engines-python`).")
+
+
+def python_comparison(report: Report) -> Section | None:
+    """The DAG targets side by side across the interpreters of this run."""
+    if not report.other_pythons:
+        return None
+    dag = [c for c in report.checks if c.figure.split(":")[0] in {case.module for case in DAG_CASES}]
+    here = report.machine["Python"]
+    columns = ["figure", here, *(version for version, _ in report.other_pythons), "target"]
+    rows = [[c.figure, c.measured, *(measured.get(c.figure, "–") for _, measured in report.other_pythons), c.target]
+            for c in dag]
+    return Section(
+        title="1. The DAG figures on each Python",
+        intro="The same DAG measurements run under each interpreter (`--python`), one process each. From "
+        "Python 3.12 the generated code starts node tasks eagerly (`asyncio.Task(..., eager_start=True)`): a "
+        "node that never suspends is done without a trip through the event loop; Python 3.11 has no eager "
+        "tasks, so there every spawned node costs a task scheduled on the loop, as in the one-task-per-node "
+        "baseline.",
+        columns=columns,
+        rows=rows,
+    )
+
+
+# ================================================================ results only
+
+
+async def verify(generated: Generated) -> Section:
+    """Every generated bench flow run once against its hand-written equivalent: no timing."""
+    rows: list[list[str]] = []
+    observer = NoopObserver()
+
+    async def row(module: str, flow: str, args: tuple[Any, ...], expected: Any, label: str) -> None:
+        gen, why = generated.flow(module, flow)
+        if gen is None:
+            rows.append([f"{module}.{flow}", label, f"not run ({why})", "no"])
+            return
+        got = await gen(*args)
+        observed = await gen(*args, observer=observer)
+        ok = got == expected and observed == expected
+        rows.append([f"{module}.{flow}", label, "equal" if ok else f"{got!r} / {observed!r} != {expected!r}",
+                     "yes" if ok else "no"])
+
+    await row("diamond", "diamond", (1,), baselines.diamond_sync(1), "diamond_sync(1)")
+    await row("fanout", "fanout", (1,), baselines.fanout_sync(1), "fanout_sync(1)")
+    await row("chain", "chain", (1,), baselines.chain_sync(1), "chain_sync(1)")
+    await row("skewed", "skew_n", (1,), await baselines.skew_n_tasks(1), "skew_n_tasks(1)")
+    await row("skewed", "skew_w", (1,), await baselines.skew_w_tasks(1), "skew_w_tasks(1)")
+    items = list(range(200))
+    await row("maps", "map_sleep", (items,), await baselines.map_workers(steps.item_5ms, items, 50), "map_workers")
+    await row("maps", "map_big", (items,), await baselines.map_workers(steps.ident, items, 100), "map_workers")
+    return Section(
+        title="0. Results: generated flows against the hand-written code",
+        intro="Each flow called once without and once with a no-op observer; both results must equal the baseline's.",
+        columns=["flow", "baseline", "result", "equal"],
+        rows=rows,
+    )
 
 
 # ================================================================ driver
@@ -1101,7 +1278,7 @@ def update_readme(report: Report, out: Path) -> None:
         f"From `python bench/run.py --out {out.relative_to(ROOT).as_posix() if out.is_relative_to(ROOT) else out}` "
         f"({'quick' if report.config.quick else 'full'} run); every table is in [{link}]({link}).",
         "",
-        *report.machine_lines()[:3],
+        *report.machine_lines()[:5],
         "",
         report.summary(),
         "",
@@ -1119,6 +1296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-engines", action="store_true", help="skip the optional workflow-engine comparison")
     parser.add_argument("--only", action="append", choices=["dag", "skewed", "maps", "observer", "compiler", "engines"],
                         help="run only these parts (repeatable)")
+    parser.add_argument("--python", action="append", default=[], metavar="PATH",
+                        help="also run the DAG part under this interpreter (repeatable; it needs lark, jinja2, black)")
+    parser.add_argument("--engines-python", metavar="PATH",
+                        help="run the engine comparison under this interpreter (an environment with the engines)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument("--verify", action="store_true",
+                        help="run every generated bench flow once and compare its result (alone, no timing, unless --only)")
     args = parser.parse_args(argv)
     raw_argv = list(sys.argv[1:] if argv is None else argv)
     config = Config.make(args.quick)
@@ -1141,13 +1325,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report.status.append("No `compile_timed` phase split: compiler figures are totals.")
         for name, problem in sorted(generated.errors.items()):
             report.status.append(f"`{name}.flow`: {problem}")
+        report.status.append(
+            f"Trivial-step figures: CPU time of the process (`time.process_time`), medians of {config.rounds} "
+            f"interleaved rounds, ratios round by round; figures with sleeps: wall time, medians of "
+            f"{config.sleep_rounds} runs."
+        )
         for line in report.status:
             print(f"- {line}", flush=True)
         print(flush=True)
+        # Everything loaded so far (the compiler, black, the generated modules) lives to the end:
+        # out of the collector's sight, the `gc.collect()` before each timed batch stays short.
+        gc.collect()
+        gc.freeze()
 
+        if args.verify:
+            run_section(report, "verify", lambda: verify(generated))
+            if not args.only:
+                wanted = set()
         if "dag" in wanted:
             for case in DAG_CASES:
                 run_section(report, case.module, lambda c=case: dag_case(c, generated, config, report))
+            for python in args.python:
+                other_python(python, config, report)
+            comparison = python_comparison(report)
+            if comparison is not None:
+                report.add(comparison)
         if "skewed" in wanted:
             run_section(report, "skewed", lambda: skewed(generated, config, report))
         if "maps" in wanted:
@@ -1158,12 +1360,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "compiler" in wanted:
             run_section(report, "compiler", lambda: compiler_timing(compiler, config, report))
         if "engines" in wanted and not args.no_engines:
-            run_section(report, "engines", lambda: engine_timing(generated, config, report))
+            if args.engines_python:
+                engines_elsewhere(args.engines_python, config, report)
+            else:
+                run_section(report, "engines", lambda: engine_timing(generated, config, report))
 
     report.status.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
     print("## Summary: figures against their targets\n", flush=True)
     print(report.summary(), flush=True)
     print(f"\n({report.status[-1]})", flush=True)
+    if args.json is not None:
+        import json
+
+        args.json.write_text(json.dumps(report.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
     if args.out is not None:
         out = args.out.resolve()
         out.parent.mkdir(parents=True, exist_ok=True)

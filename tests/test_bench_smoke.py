@@ -1,0 +1,121 @@
+"""The benchmark harness runs: a quick profile of `bench/run.py` produces every DAG and observer
+table with the generated code measured, and every generated bench flow returns what its
+hand-written equivalent returns. No timing is asserted (figures belong in bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+
+DAG_SECTIONS = {
+    "diamond": "Diamond",
+    "fanout": "Fan-out/fan-in, 200 wide",
+    "chain": "Chain of 200 nodes",
+}
+DAG_BASELINES = {
+    "diamond": "direct awaits + gather",
+    "fanout": "direct awaits + gather",
+    "chain": "direct awaits",
+}
+VERIFIED_FLOWS = {
+    "diamond.diamond",
+    "fanout.fanout",
+    "chain.chain",
+    "skewed.skew_n",
+    "skewed.skew_w",
+    "maps.map_sleep",
+    "maps.map_big",
+}
+
+
+def engines_installed() -> bool:
+    """Whether any engine of `bench/engines.py` is installed (asked in a subprocess: the bench
+    modules' names, such as `steps`, must not enter this process)."""
+    probe = "import engines, sys; sys.stdout.write(str(len(engines.available_engines())))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=BENCH, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout) > 0
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, str]:
+    """One quick harness run: results checked, the DAG and observer parts timed, and the
+    engine part too when no engine is installed (it must then say so and skip)."""
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    command = [sys.executable, str(BENCH / "run.py"), "--quick", "--verify", "--only", "dag",
+               "--only", "observer", "--json", str(out)]
+    if not engines_installed():
+        command += ["--only", "engines"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text(encoding="utf-8")), done.stdout, done.stderr
+
+
+def section(report: dict[str, Any], title_start: str) -> dict[str, Any]:
+    found = [s for s in report["sections"] if s["title"].split(". ", 1)[-1].startswith(title_start)]
+    assert len(found) == 1, [s["title"] for s in report["sections"]]
+    return found[0]
+
+
+def test_every_generated_flow_returns_the_baselines_result(quick_run: tuple[dict[str, Any], str, str]) -> None:
+    report, _, _ = quick_run
+    verified = section(report, "Results")
+    assert verified["columns"] == ["flow", "baseline", "result", "equal"]
+    assert {row[0] for row in verified["rows"]} == VERIFIED_FLOWS
+    assert [row for row in verified["rows"] if row[3] != "yes"] == []
+
+
+@pytest.mark.parametrize("module", sorted(DAG_SECTIONS))
+def test_dag_table_has_every_variant_measured(quick_run: tuple[dict[str, Any], str, str], module: str) -> None:
+    report, _, _ = quick_run
+    table = section(report, DAG_SECTIONS[module])
+    names = [row[0] for row in table["rows"]]
+    assert names == ["generated", "one task per node", DAG_BASELINES[module], "plain sync calls (floor)"]
+    assert table["columns"][:3] == ["variant", "per call (median)", "vs one task per node"]
+    for row in table["rows"]:
+        assert row[1].endswith(("µs", "ms", " s")), row  # a time, whatever its value
+        assert "×" in row[2] and "×" in row[3], row
+    # Measured, not skipped: a wrong result would have been reported and left out.
+    assert not any("not timed" in note or "not measured" in note for note in table["notes"]), table["notes"]
+
+
+def test_summary_has_a_measured_figure_for_every_target(quick_run: tuple[dict[str, Any], str, str]) -> None:
+    report, stdout, _ = quick_run
+    checks = {check["figure"]: check for check in report["checks"]}
+    expected = {
+        "diamond: generated / one task per node",
+        "fanout: generated / one task per node",
+        "chain: generated / direct awaits",
+        "chain: unused hook (no observer / hook compiled away)",
+        "fanout: unused hook (no observer / hook compiled away)",
+        "chain: no-op observer / no observer",
+        "fanout: no-op observer / no observer",
+    }
+    assert expected <= set(checks)
+    for figure in expected:
+        assert checks[figure]["measured"].endswith("×"), checks[figure]
+    assert "## Summary: figures against their targets" in stdout
+
+
+def test_observer_table_compares_hookless_and_observed(quick_run: tuple[dict[str, Any], str, str]) -> None:
+    report, _, _ = quick_run
+    table = section(report, "The observer hook")
+    assert [row[0] for row in table["rows"]] == ["chain", "fanout"]
+    assert all("not measured" not in cell for row in table["rows"] for cell in row), table["rows"]
+
+
+def test_missing_engines_are_named_and_skipped(quick_run: tuple[dict[str, Any], str, str]) -> None:
+    report, _, stderr = quick_run
+    if engines_installed():
+        pytest.skip("workflow engines are installed here: the engine part is not in the quick run")
+    assert "engines: none installed (" in stderr
+    assert "pip install .[bench-engines]" in stderr
+    assert not any(s["title"].endswith("Workflow engines") for s in report["sections"])
