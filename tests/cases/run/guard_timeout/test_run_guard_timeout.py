@@ -73,9 +73,9 @@ def test_a_timeout_is_not_retried_unless_listed_in_on(flow_module: ModuleType, s
 @pytest.mark.parametrize("flow", ["queued", "limited"])
 def test_the_timeout_does_not_count_the_wait_for_a_slot(flow_module: ModuleType, steps: ModuleType, flow: str) -> None:
     steps.events.clear()
-    both = asyncio.run(getattr(flow_module, flow)(delay=0.06))
-    assert (both.a, both.b) == (0.06, 0.06)
-    # One after the other: the second started once the first was done, 60 ms after the run
-    # began, and still ran its full 60 ms: 120 ms after the run began, past its timeout.
+    both = asyncio.run(getattr(flow_module, flow)(delay=0.1))
+    assert (both.a, both.b) == (0.1, 0.1)
+    # One after the other: the second started once the first was done, 100 ms after the run
+    # began, and still ran its full 100 ms: 200 ms after the run began, past its timeout.
     assert kinds(steps) == ["start", "done", "start", "done"]
-    assert steps.events[3][1] - steps.events[0][1] >= 0.12
+    assert steps.events[3][1] - steps.events[0][1] >= 0.2
