@@ -79,3 +79,20 @@ def test_the_timeout_does_not_count_the_wait_for_a_slot(flow_module: ModuleType,
     # began, and still ran its full 100 ms: 200 ms after the run began, past its timeout.
     assert kinds(steps) == ["start", "done", "start", "done"]
     assert steps.events[3][1] - steps.events[0][1] >= 0.2
+
+
+def test_a_timeout_cancels_a_whole_sub_flow_run_each_attempt(flow_module: ModuleType, steps: ModuleType) -> None:
+    steps.events.clear()
+
+    async def main() -> list[asyncio.Task[object]]:
+        with pytest.raises(TimeoutError):
+            await flow_module.outer(delay=5.0)
+        return [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+
+    assert asyncio.run(main()) == []  # no task of either sub-flow run is left
+    # Two attempts, each a run of `pair` with its two nodes in parallel, all cancelled.
+    assert sorted(kinds(steps)) == ["cancelled"] * 4 + ["start"] * 4
+    assert kinds(steps)[:2] == ["start", "start"]
+    steps.events.clear()
+    both = asyncio.run(flow_module.outer(delay=0.005))
+    assert (both.a, both.b) == (0.005, 0.005)
