@@ -177,3 +177,34 @@ def test_a_cancelled_run_makes_no_more_attempts(
     asyncio.run(main())
     assert len(steps.starts[key]) == 1
     assert steps.scripts[key] == [1]
+
+
+def test_a_node_waiting_to_retry_holds_no_slot_of_the_flow_limit(
+    flow_module: ModuleType, steps: ModuleType, script: Any
+) -> None:
+    early = script("early", ValueError(), 3)
+    wait, late = script("wait", 0.01), script("late", 0.02)
+    assert asyncio.run(flow_module.limited(key=early, wait_key=wait, late_key=late)) == 3
+    first, retry = steps.starts[early]
+    assert retry - first >= 0.1 - MS
+    # `late` ran its 20 ms while `early` waited to retry.
+    assert first < steps.starts[late][0] <= retry - 0.02
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="flowc/runtime.py: `_map` bounds a map by running `limit` workers, each carrying an "
+    "element's retries and backoff to the end, so an element waiting to retry keeps its map-limit "
+    "slot (docs/language.md: a call waiting to retry holds no flow-limit, map-limit or pool slot); "
+    "likely fix: take a per-map semaphore in `_attempt`, as for the flow's limit, rather than "
+    "counting workers",
+)
+def test_a_map_element_waiting_to_retry_holds_no_slot_of_the_map_limit(
+    flow_module: ModuleType, steps: ModuleType, script: Any
+) -> None:
+    a, b = script("a", ValueError(), 1), script("b", 0.02)
+    assert asyncio.run(flow_module.map_limited(keys=[a, b])) == [1, 0]
+    first, retry = steps.starts[a]
+    assert retry - first >= 0.1 - MS
+    # `b` ran its 20 ms while `a` waited to retry.
+    assert first < steps.starts[b][0] <= retry - 0.02
