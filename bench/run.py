@@ -1264,6 +1264,19 @@ def run_section(report: Report, name: str, make: Callable[[], Awaitable[Section 
             report.add(section)
 
 
+def readme_extras(report: Report) -> list[str]:
+    """The per-Python DAG table and the engine tables, when the run has them."""
+    lines: list[str] = []
+    for sec in report.sections:
+        if sec.title.endswith("The DAG figures on each Python") or sec.title.endswith("Workflow engines"):
+            if not sec.columns:
+                continue
+            lines += [f"**{sec.title.split('. ', 1)[-1]}**", "", *_table(sec.columns, sec.rows), ""]
+            for columns, rows in sec.extra_tables:
+                lines += [*_table(columns, rows), ""]
+    return lines
+
+
 def update_readme(report: Report, out: Path) -> None:
     begin, end = "<!-- results:begin -->", "<!-- results:end -->"
     if not README.exists():
@@ -1275,13 +1288,13 @@ def update_readme(report: Report, out: Path) -> None:
     body = "\n".join([
         begin,
         "",
-        f"From `python bench/run.py --out {out.relative_to(ROOT).as_posix() if out.is_relative_to(ROOT) else out}` "
-        f"({'quick' if report.config.quick else 'full'} run); every table is in [{link}]({link}).",
+        f"The latest {'quick' if report.config.quick else 'full'} run; every table is in [{link}]({link}).",
         "",
-        *report.machine_lines()[:5],
+        *(line for line in report.machine_lines() if not line.startswith("- Mode:")),
         "",
         report.summary(),
         "",
+        *readme_extras(report),
         end,
     ])
     head, rest = text.split(begin, 1)
