@@ -11,6 +11,7 @@ import builtins
 import dataclasses
 import functools
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import jinja2
 
@@ -64,7 +65,10 @@ class FlowEmitter:
         self.names = names
         self.flows = {f.name for f in module.flows}
         self.plan: Schedule = schedule(flow)
+        # Module-level names this flow reads come first: its locals keep clear of them.
         self.info = {n.name: self.constant(f"_{flow.name}__{n.name}", self.node_info(n)) for n in flow.nodes}
+        self.policy = {n.name: self.policy_constant(n) for n in flow.nodes}
+        self.defaults_of = {p.name: self.default_name(p) for p in flow.params if mutable(p.default)}
         # Parameters keep their names (they are the function's keywords); the front end keeps
         # them apart from every module-level name. The flow's own locals and the nodes yield.
         self.local = {p.name: p.name for p in flow.params}
@@ -74,9 +78,6 @@ class FlowEmitter:
         self.task = {name: local(f"{self.local[name]}_task") for name in sorted(self.plan.tasks)}
         self.values: dict[str, str] = {}
         self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, local("value"))
-        # Later module-level names (other flows' constants) keep clear of these locals.
-        names.namer.taken |= local.taken
-        self.policy = {n.name: self.policy_constant(n) for n in flow.nodes}
         self.awaited: set[str] = set()
 
     # ---------------------------------------------------------------- module-level constants
@@ -240,18 +241,18 @@ class FlowEmitter:
         """Mutable defaults are fresh for every run: rebuilt from the literal when not given."""
         lines = []
         for param in self.flow.params:
-            if isinstance(param.default, (syntax.ListExpr, syntax.DictExpr)):
-                marker = self.default_name(param)
+            if mutable(param.default):
+                marker = self.defaults_of[param.name]
                 lines += [
                     f"if {self.local[param.name]} is {marker}:",
                     f"    {self.local[param.name]} = {x.expr(param.default, self.local.__getitem__)}",
                 ]
         return lines
 
-    @functools.cache
     def default_name(self, param: ir.Param) -> str:
+        """A module-level constant holding a mutable default, as the signature's marker."""
         assert param.default is not None
-        value = x.expr(param.default, self.local.__getitem__)
+        value = x.expr(param.default, literal_only)
         name = self.names.namer(f"_{self.flow.name}__{param.name}__default")
         self.names.constants.append(f"{name}: {param.type} = {value}")
         return name
@@ -285,8 +286,8 @@ class FlowEmitter:
         params = []
         for param in self.flow.params:
             text = f"{self.local[param.name]}: {param.type}"
-            if isinstance(param.default, (syntax.ListExpr, syntax.DictExpr)):
-                text += f" = {self.default_name(param)}"
+            if mutable(param.default):
+                text += f" = {self.defaults_of[param.name]}"
             elif param.default is not None:
                 text += f" = {x.expr(param.default, self.local.__getitem__)}"
             params.append(text)
@@ -318,6 +319,15 @@ class FlowEmitter:
             "    " + END_REGION,
         ]
         return lines
+
+
+def mutable(default: syntax.Expr | None) -> TypeGuard[syntax.ListExpr | syntax.DictExpr]:
+    """Whether a parameter's default is a list or dict, rebuilt for every run."""
+    return isinstance(default, (syntax.ListExpr, syntax.DictExpr))
+
+
+def literal_only(name: str) -> str:
+    raise AssertionError(f"a default is a literal; it reads no `{name}`")
 
 
 def result_class(flow: ir.Flow) -> list[str]:

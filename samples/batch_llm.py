@@ -491,26 +491,26 @@ async def ask(
     query: str, model: str = "gpt-4o-mini", *, observer: FlowObserver | None = None
 ) -> str:
     """Run flow `ask` (batch_llm.flow:16)."""
-    run_ = _Run(observer, None)
-    at_: NodeInfo | None = None
+    run = _Run(observer, None)
+    at: NodeInfo | None = None
     try:
         # batch_llm.flow:17
-        at_ = _ask__prompt
+        at = _ask__prompt
         if observer is None:
             prompt = build_prompt(system="Answer briefly.", user=query)
         else:
             prompt = await _call(
-                run_,
+                run,
                 _ask__prompt,
                 _PLAIN,
                 lambda: _ready(build_prompt(system="Answer briefly.", user=query)),
             )
         # batch_llm.flow:18
-        at_ = _ask__reply
+        at = _ask__reply
         reply = await _call(
-            run_, _ask__reply, _ask__reply__policy, lambda: chat(messages=prompt, model=model)
+            run, _ask__reply, _ask__reply__policy, lambda: chat(messages=prompt, model=model)
         )
         return reply.content
-    except BaseException as exc_:
-        error_ = await run_.abort(exc_, at_)
-    raise error_
+    except BaseException as exc:
+        error = await run.abort(exc, at)
+    raise error

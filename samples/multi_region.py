@@ -423,43 +423,43 @@ async def process_region(
     region: str, data: dict[str, int], *, observer: FlowObserver | None = None
 ) -> RegionResult:
     """Run flow `process_region` (multi_region.flow:17)."""
-    run_ = _Run(observer, None)
-    at_: NodeInfo | None = None
+    run = _Run(observer, None)
+    at: NodeInfo | None = None
     try:
         # multi_region.flow:18
-        at_ = _process_region__validated
+        at = _process_region__validated
         if observer is None:
             validated = await validate_for_region(region=region, data=data)
         else:
             validated = await _call(
-                run_,
+                run,
                 _process_region__validated,
                 _PLAIN,
                 lambda: validate_for_region(region=region, data=data),
             )
         # multi_region.flow:19
-        at_ = _process_region__processed
+        at = _process_region__processed
         if observer is None:
             processed = await process_in_region(region=region, validated=validated)
         else:
             processed = await _call(
-                run_,
+                run,
                 _process_region__processed,
                 _PLAIN,
                 lambda: process_in_region(region=region, validated=validated),
             )
         # multi_region.flow:20
-        at_ = _process_region__finalized
+        at = _process_region__finalized
         if observer is None:
             finalized = await finalize_region(region=region, processed=processed)
         else:
             finalized = await _call(
-                run_,
+                run,
                 _process_region__finalized,
                 _PLAIN,
                 lambda: finalize_region(region=region, processed=processed),
             )
         return finalized
-    except BaseException as exc_:
-        error_ = await run_.abort(exc_, at_)
-    raise error_
+    except BaseException as exc:
+        error = await run.abort(exc, at)
+    raise error

@@ -430,14 +430,14 @@ async def retry_fallbacks(
 
 async def resilient_call(payload: str, *, observer: FlowObserver | None = None) -> Outcome:
     """Run flow `resilient_call` (retry_fallbacks.flow:13)."""
-    run_ = _Run(observer, None)
-    at_: NodeInfo | None = None
+    run = _Run(observer, None)
+    at: NodeInfo | None = None
     try:
         # retry_fallbacks.flow:14
-        at_ = _resilient_call__primary
+        at = _resilient_call__primary
         primary = await _fallback_call(
             lambda: _call(
-                run_,
+                run,
                 _resilient_call__primary,
                 _resilient_call__primary__policy,
                 lambda: call_primary(payload=payload),
@@ -445,21 +445,21 @@ async def resilient_call(payload: str, *, observer: FlowObserver | None = None) 
             lambda: parallel_backups(payload=payload, observer=observer),
         )
         return primary
-    except BaseException as exc_:
-        error_ = await run_.abort(exc_, at_)
-    raise error_
+    except BaseException as exc:
+        error = await run.abort(exc, at)
+    raise error
 
 
 async def parallel_backups(payload: str, *, observer: FlowObserver | None = None) -> Outcome:
     """Run flow `parallel_backups` (retry_fallbacks.flow:23)."""
-    run__ = _Run(observer, None)
-    at__: NodeInfo | None = None
+    run = _Run(observer, None)
+    at: NodeInfo | None = None
     try:
         # retry_fallbacks.flow:25
-        backup_b_task = run__.spawn(
+        backup_b_task = run.spawn(
             _fallback(
                 lambda: _call(
-                    run__,
+                    run,
                     _parallel_backups__backup_b,
                     _parallel_backups__backup_b__policy,
                     lambda: call_backup(provider="BackupB", payload=payload),
@@ -469,10 +469,10 @@ async def parallel_backups(payload: str, *, observer: FlowObserver | None = None
             _parallel_backups__backup_b,
         )
         # retry_fallbacks.flow:26
-        backup_c_task = run__.spawn(
+        backup_c_task = run.spawn(
             _fallback(
                 lambda: _call(
-                    run__,
+                    run,
                     _parallel_backups__backup_c,
                     _parallel_backups__backup_c__policy,
                     lambda: call_backup(provider="BackupC", payload=payload),
@@ -482,33 +482,33 @@ async def parallel_backups(payload: str, *, observer: FlowObserver | None = None
             _parallel_backups__backup_c,
         )
         # retry_fallbacks.flow:24
-        at__ = _parallel_backups__backup_a
+        at = _parallel_backups__backup_a
         backup_a = await _fallback(
             lambda: _call(
-                run__,
+                run,
                 _parallel_backups__backup_a,
                 _parallel_backups__backup_a__policy,
                 lambda: call_backup(provider="BackupA", payload=payload),
             ),
             lambda: None,
         )
-        at__ = None
+        at = None
         backup_b = await backup_b_task
         backup_c = await backup_c_task
         # retry_fallbacks.flow:27
-        at__ = _parallel_backups__combined
+        at = _parallel_backups__combined
         if observer is None:
             combined = await backup_combiner(
                 payload=payload, candidates=[backup_a, backup_b, backup_c]
             )
         else:
             combined = await _call(
-                run__,
+                run,
                 _parallel_backups__combined,
                 _PLAIN,
                 lambda: backup_combiner(payload=payload, candidates=[backup_a, backup_b, backup_c]),
             )
         return combined
-    except BaseException as exc__:
-        error__ = await run__.abort(exc__, at__)
-    raise error__
+    except BaseException as exc:
+        error = await run.abort(exc, at)
+    raise error

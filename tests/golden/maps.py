@@ -409,51 +409,47 @@ async def crawl(
     """Run flow `crawl` (maps.flow:13)."""
     if rows is _crawl__rows__default:
         rows = []
-    run_ = _Run(observer, None)
-    at_: NodeInfo | None = None
+    run = _Run(observer, None)
+    at: NodeInfo | None = None
     try:
         # maps.flow:15
-        saved_task = run_.spawn(
+        saved_task = run.spawn(
             _map_collect(
-                run_,
+                run,
                 _crawl__saved,
                 rows,
-                lambda item_, index_: _call(
-                    run_, _crawl__saved, _PLAIN, lambda: store(row=item_, table="rows"), index_
+                lambda item, index: _call(
+                    run, _crawl__saved, _PLAIN, lambda: store(row=item, table="rows"), index
                 ),
                 None,
             ),
             _crawl__saved,
         )
         # maps.flow:14
-        at_ = _crawl__pages
+        at = _crawl__pages
         pages = await _map(
-            run_,
+            run,
             _crawl__pages,
             urls,
-            lambda item_, index_: _call(
-                run_, _crawl__pages, _PLAIN, lambda: page(url=item_, observer=observer), index_
+            lambda item, index: _call(
+                run, _crawl__pages, _PLAIN, lambda: page(url=item, observer=observer), index
             ),
             4,
         )
         # maps.flow:16
-        at_ = _crawl__lines
+        at = _crawl__lines
         lines = await _map(
-            run_,
+            run,
             _crawl__lines,
             pages,
-            lambda item_, index_: _call(
-                run_,
-                _crawl__lines,
-                _PLAIN,
-                lambda: asyncio.to_thread(text.shout, line=item_),
-                index_,
+            lambda item, index: _call(
+                run, _crawl__lines, _PLAIN, lambda: asyncio.to_thread(text.shout, line=item), index
             ),
             2,
         )
-        at_ = None
+        at = None
         saved = await saved_task
         return CrawlResult(pages=pages, saved=saved, lines=lines)
-    except BaseException as exc_:
-        error_ = await run_.abort(exc_, at_)
-    raise error_
+    except BaseException as exc:
+        error = await run.abort(exc, at)
+    raise error
