@@ -6,6 +6,8 @@ directory, imports the generated modules, and times them against the hand-writte
 equivalents in `bench/baselines.py`, all in one process so that every figure is a ratio of
 two measurements taken side by side. Then times the compiler itself on large generated flows,
 and, when they are installed, the same DAGs on general workflow engines (`bench/engines.py`).
+`--python PATH` repeats the DAG figures under other interpreters and `--engines-python PATH`
+runs the engine part where the engines are installed, each in a subprocess of this script.
 
 When `flowc.compile_source` is not available (or a flow fails to compile), the report says so
 and the baseline figures are still measured.
