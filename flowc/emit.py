@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
@@ -176,6 +177,9 @@ class FlowEmitter:
             items = x.ref(each.ref, lookup, self.fresh)
             item, index = self.v["item"], self.v["index"]
             element = self.guarded(node, lookup, each=item, index=index)
+            if node.policy.plain and node.fallback is None and self.flow.limit is None:
+                # Without clauses or an observer an element is its call, as a plain node is.
+                element = f"{self.attempt(node, lookup, each=item)} if observer is None else {element}"
             helper = "_map_collect" if node.collect else "_map"
             self.names.needs.add("map")
             text = f"{helper}({self.v['run']}, {self.info[node.name]}, {items}, lambda {item}, {index}: {element}, {node.map_limit!r})"
@@ -228,7 +232,7 @@ class FlowEmitter:
             text = f"{direct} if observer is None else _call({self.v['run']}, {info}, _PLAIN, lambda: {direct})"
         else:
             text = self.awaitable(node, self.task_value)
-        return [f"# {self.module.name}:{node.line}", f"{self.task[node.name]} = {self.v['run']}.spawn({text}, {info})"]
+        return [f"# {self.module.name}:{node.line}", f"{self.task[node.name]} = {self.v['run']}.spawn(lambda: {text}, {info})"]
 
     def await_tasks(self, names: tuple[str, ...]) -> list[str]:
         lines = []
@@ -335,13 +339,21 @@ def result_class(flow: ir.Flow) -> list[str]:
     return lines + [f"    {name}: {type_}" for name, type_ in flow.outputs]
 
 
+def reads_result_classes(module: ir.Module) -> bool:
+    """Whether a result class's field names a result class (its own, or one defined after
+    it): the module then postpones its annotations, or importing it would fail."""
+    classes = {f.result_class for f in module.flows if f.outputs}
+    words = {word for f in module.flows for _, type_ in f.outputs for word in re.findall(r"\w+", type_)}
+    return not classes.isdisjoint(words)
+
+
 def import_lines(module: ir.Module) -> list[str]:
     """The `.flow` file's own imports: one line per module, in the order first written."""
     grouped: dict[str, list[str]] = {}
     lines: list[str] = []
     for item in module.imports:
         if item.name is None:
-            plain = item.alias == item.module
+            plain = item.alias == item.module or not item.written
             lines.append(f"import {item.module}" if plain else f"import {item.module} as {item.alias}")
             continue
         alias = item.name if item.alias == item.name else f"{item.name} as {item.alias}"
@@ -409,5 +421,6 @@ def emit(module: ir.Module, display_path: str, source_sha256: str) -> str:
         public=public,
         constants=[REGION, *pools, *names.constants, END_REGION] if pools or names.constants else [],
         result_classes=[result_class(f) for f in module.flows if f.outputs],
+        future_annotations=reads_result_classes(module),
         functions=functions,
     )

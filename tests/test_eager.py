@@ -35,7 +35,7 @@ async def sleeps(events: list[str]) -> int:
 def test_a_node_that_never_suspends_is_done_when_spawned_from_3_12() -> None:
     async def main() -> tuple[bool, int]:
         run = _Run(None, None)
-        task = run.spawn(value(7), FIRST)
+        task = run.spawn(lambda: value(7), FIRST)
         done_at_once = task.done()
         return done_at_once, await task
 
@@ -53,7 +53,7 @@ def test_a_node_that_suspends_runs_in_its_own_task() -> None:
         nonlocal parent
         parent = asyncio.current_task()
         run = _Run(None, None)
-        return await run.spawn(inner(), FIRST)
+        return await run.spawn(lambda: inner(), FIRST)
 
     parent: asyncio.Task[bool] | None = None
     assert asyncio.run(main()) is True
@@ -69,7 +69,7 @@ def test_the_eager_part_runs_in_the_node_task_and_context() -> None:
     async def main() -> tuple[bool, bool]:
         nonlocal parent
         parent = asyncio.current_task()
-        return await _Run(None, None).spawn(inner(), FIRST)
+        return await _Run(None, None).spawn(lambda: inner(), FIRST)
 
     parent: asyncio.Task[object] | None = None
     assert asyncio.run(main()) == (True, True)
@@ -82,8 +82,8 @@ def test_a_node_failing_before_it_suspends_fails_the_run_and_cancels_the_others(
         run = _Run(None, None)
         at: NodeInfo | None = None
         try:
-            run.spawn(sleeps(events), FIRST)
-            task = run.spawn(fails(), SECOND)
+            run.spawn(lambda: sleeps(events), FIRST)
+            task = run.spawn(lambda: fails(), SECOND)
             at = None
             await task
         except BaseException as exc:
@@ -102,7 +102,7 @@ def test_a_node_cancelled_before_it_suspends_is_awaited_as_cancelled() -> None:
 
     async def main() -> None:
         run = _Run(None, None)
-        task = run.spawn(cancels(), FIRST)
+        task = run.spawn(lambda: cancels(), FIRST)
         with pytest.raises(asyncio.CancelledError):
             await task
         assert task in (run.tasks or {})

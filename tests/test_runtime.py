@@ -180,8 +180,8 @@ async def two_tasks(run: _Run, first: Coroutine[Any, Any, int], second: Coroutin
     """A flow body as generated: two tasks, awaited in order."""
     at: NodeInfo | None = None
     try:
-        a_task = run.spawn(first, SLOW)
-        b_task = run.spawn(second, BAD)
+        a_task = run.spawn(lambda: first, SLOW)
+        b_task = run.spawn(lambda: second, BAD)
         at = None
         a = await a_task
         b = await b_task
@@ -215,7 +215,7 @@ def test_run_inline_failure_is_noted_and_tasks_are_cancelled() -> None:
         run = _Run(None, None)
         at: NodeInfo | None = None
         try:
-            run.spawn(cleanup_after_cancel(events, "slow"), SLOW)
+            run.spawn(lambda: cleanup_after_cancel(events, "slow"), SLOW)
             at = INLINE
             await fail_after(0.01, KeyError("inline"))
         except BaseException as exc:
@@ -234,7 +234,7 @@ def test_run_task_failure_interrupts_an_inline_node() -> None:
         run = _Run(None, None)
         at: NodeInfo | None = None
         try:
-            run.spawn(fail_after(0.01, ValueError("task")), BAD)
+            run.spawn(lambda: fail_after(0.01, ValueError("task")), BAD)
             at = INLINE
             await cleanup_after_cancel(events, "inline")
         except BaseException as exc:
@@ -256,7 +256,7 @@ def test_run_task_failing_before_its_callback_is_noted_when_awaited() -> None:
     async def main() -> None:
         run = _Run(None, None)
         try:
-            task = run.spawn(boom(), BAD)
+            task = run.spawn(lambda: boom(), BAD)
             await asyncio.sleep(0)  # the task fails; its callback is not run yet
             await task
         except BaseException as exc:
@@ -340,7 +340,7 @@ def test_run_keeps_waiting_for_its_tasks_when_cancelled_again() -> None:
         run = _Run(None, None)
         at: NodeInfo | None = None
         try:
-            run.spawn(slow_cleanup(), SLOW)
+            run.spawn(lambda: slow_cleanup(), SLOW)
             at = INLINE
             await asyncio.sleep(10)
         except BaseException as exc:
@@ -368,7 +368,7 @@ def test_run_cancelled_while_closing_after_a_failure_raises_the_cancellation() -
         run = _Run(None, None)
         at: NodeInfo | None = None
         try:
-            run.spawn(cleanup_after_cancel(events, "slow", 10), SLOW)
+            run.spawn(lambda: cleanup_after_cancel(events, "slow", 10), SLOW)
             at = INLINE
             await fail_after(0.01, ValueError("inline"))
         except BaseException as exc:
@@ -402,8 +402,8 @@ def test_run_cancels_every_task_at_once_on_a_failure() -> None:
         run = _Run(None, None)
         at: NodeInfo | None = None
         try:
-            run.spawn(fail_after(0.01, ValueError("task")), BAD)
-            run.spawn(record("sibling", 0), SLOW)
+            run.spawn(lambda: fail_after(0.01, ValueError("task")), BAD)
+            run.spawn(lambda: record("sibling", 0), SLOW)
             at = INLINE
             await record("inline", 0.1)  # slow to reach `abort`
         except BaseException as exc:
@@ -444,7 +444,7 @@ def test_run_retrieves_every_task_exception() -> None:
         run = _Run(None, None)
         at: NodeInfo | None = None
         try:
-            run.spawn(fails_when_cancelled(), SLOW)  # nobody awaits this task
+            run.spawn(lambda: fails_when_cancelled(), SLOW)  # nobody awaits this task
             at = INLINE
             await fail_after(0.01, ValueError("inline"))
         except BaseException as exc:
@@ -1114,9 +1114,9 @@ def test_after_waits_for_its_tasks() -> None:
 
     async def main() -> str:
         run = _Run(None, None)
-        a = run.spawn(step("a", 0.03), SLOW)
-        b = run.spawn(step("b", 0.01), BAD)
-        c = run.spawn(_after((a, b), lambda: step(a.result() + b.result(), 0)), NODE)
+        a = run.spawn(lambda: step("a", 0.03), SLOW)
+        b = run.spawn(lambda: step("b", 0.01), BAD)
+        c = run.spawn(lambda: _after((a, b), lambda: step(a.result() + b.result(), 0)), NODE)
         return await c
 
     assert asyncio.run(main()) == "ab"
@@ -1255,7 +1255,7 @@ async def check(run: _Run, node: NodeInfo) -> None:
     assert_type(await _fallback(lambda: one(1), lambda: None), str | None)
     assert_type(await _fallback_call(lambda: one(1), lambda: _ready(0)), str | int)
     assert_type(await _when(run, node, True, lambda: one(1)), str | None)
-    task = run.spawn(one(1), node)
+    task = run.spawn(lambda: one(1), node)
     assert_type(task, asyncio.Task[str])
     assert_type(await _after((task,), lambda: _ready(task.result())), str)
 """
