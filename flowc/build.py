@@ -366,7 +366,11 @@ class Builder(Transformer[Token, Any]):
         module: s.TypeName = children[1]
         alias = children[3] if len(children) > 2 else None
         item = s.Import(
-            module=module.parts, name=None, alias=str(alias or module.parts[0]), span=cover(module, children[-1])
+            module=module.parts,
+            name=None,
+            alias=str(alias or module.parts[0]),
+            span=cover(module, children[-1]),
+            written=alias is not None,
         )
         return Imports(items=(item,), span=whole(children))
 

@@ -101,7 +101,10 @@ def analyze_into(source: Source, errors: Collector) -> ir.Module | None:
         path=source.path,
         name=source.name,
         text=source.text,
-        imports=tuple(ir.Import(module=".".join(i.module), name=i.name, alias=i.alias) for i in scope.all_imports),
+        imports=tuple(
+            ir.Import(module=".".join(i.module), name=i.name, alias=i.alias, written=i.written)
+            for i in scope.all_imports
+        ),
         pools=tuple(ir_pool(p) for p in scope.pools.values()),
         flows=tuple(flows),
     )

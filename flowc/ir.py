@@ -22,6 +22,7 @@ class Import:
     module: str
     name: str | None
     alias: str
+    written: bool = True  # False for `import a.b` without `as`, which binds `a`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

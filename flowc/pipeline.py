@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import black
@@ -23,8 +24,10 @@ BLACK_MODE = black.Mode(
 
 
 def display_path(filename: str) -> str:
-    """The source path as written in the header: as given, never absolute."""
-    path = filename.replace("\\", "/")
+    """The source path as written in the header: as given, never absolute, and only printable
+    characters (a newline or a quote in a file name would break the header's comment lines and
+    docstring: each becomes `?`)."""
+    path = "".join(c if c.isprintable() and c != '"' else "?" for c in filename.replace("\\", "/"))
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         return path.rsplit("/", 1)[-1]
     return path
@@ -36,6 +39,7 @@ def compile_timed(text: str, filename: str = "<string>") -> tuple[str, dict[str,
     start = time.perf_counter()
     source = Source(filename, text)
     module = analyze(source)
+    module = dataclasses.replace(module, name=display_path(module.name))
     times["front end"] = time.perf_counter() - start
     start = time.perf_counter()
     raw = emit(module, display_path(filename), source_hash(text))

@@ -74,7 +74,7 @@ class FlowResolver:
                 span,
                 help=rename_help(name),
             )
-        elif name in module_names() and (name.startswith("_") or name in ("asyncio", "NodeInfo", "FlowObserver")):
+        elif name in module_names() and (name.startswith("_") or name in ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException")):
             self.errors.error(
                 codes.RESERVED_NAME,
                 f"parameter `{name}` would hide `{name}`, which the generated module uses",

@@ -4,6 +4,7 @@ they need and the other sections they use."""
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 from dataclasses import dataclass
 from importlib import resources
@@ -91,7 +92,19 @@ def module_names() -> dict[str, tuple[str, str | None] | None]:
             names.update(imported(line))
     for section in load_sections().values():
         names.update(dict.fromkeys(section.defines))
+        # Builtins the helpers call (`isinstance`, `min`, …): a module-level name would hide them.
+        names.update(dict.fromkeys(builtins_used(section.code)))
+    # Builtins the flow functions themselves use.
+    names.update(dict.fromkeys(("bool", "BaseException")))
     return names
+
+
+def builtins_used(code: str) -> set[str]:
+    return {
+        node.id
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and hasattr(builtins, node.id)
+    }
 
 
 def imported(line: str) -> dict[str, tuple[str, str | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import typing
 
@@ -79,10 +80,16 @@ class ModuleScope:
         origin = module_names()[name]
         if origin is not None and same is not None and (origin == same or same_type(origin, same)):
             return
-        kind = "a helper" if origin is None else f"`{origin[0]}`" if origin[1] is None else f"`{origin[0]}.{origin[1]}`"
+        if origin is None and hasattr(builtins, name):
+            message = f"`{name}` is a builtin the generated module uses and cannot name {what}"
+        elif origin is None:
+            message = f"`{name}` names a helper of the generated module and cannot name {what}"
+        else:
+            imported = origin[0] if origin[1] is None else f"{origin[0]}.{origin[1]}"
+            message = f"`{name}` names `{imported}` in the generated module and cannot name {what}"
         self.errors.error(
             codes.RESERVED_NAME,
-            f"`{name}` names {kind} in the generated module and cannot name {what}",
+            message,
             span,
             help=rename_help(name),
         )

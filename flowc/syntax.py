@@ -284,6 +284,7 @@ class Import:
     name: str | None
     alias: str
     span: Span
+    written: bool = True  # False for `import a.b` without `as`, which binds `a`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
