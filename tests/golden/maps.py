@@ -101,7 +101,7 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "tasks", "error", "closing")
+    __slots__ = ("observer", "limit", "parent", "tasks", "error", "closing", "spawning")
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
@@ -110,42 +110,52 @@ class _Run:
         self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
+        self.spawning = False  # a task is starting eagerly, inside the body's own step
 
-    def spawn(self, coro: Coroutine[Any, Any, T], node: NodeInfo) -> asyncio.Task[T]:
-        """Run a node in a task of this run. From Python 3.12 the task starts eagerly: it
-        runs at once, in its own task and context, up to its first suspension, and a node
-        that never suspends is done without a trip through the event loop."""
-        if sys.version_info >= (3, 12):
-            task = asyncio.Task(
-                coro, loop=asyncio.get_running_loop(), name=node.node, eager_start=True
-            )
-        else:
-            task = asyncio.get_running_loop().create_task(coro, name=node.node)
+    def spawn(self, make: Callable[[], Coroutine[Any, Any, T]], node: NodeInfo) -> asyncio.Task[T]:
+        """Run `make()` in a task of this run. The coroutine is made inside the task, so a
+        task cancelled before it starts leaves none unawaited. From Python 3.12 the task
+        starts eagerly: it runs at once, in its own task and context, up to its first
+        suspension, and a node that never suspends is done without a trip through the loop."""
         if self.tasks is None:
             self.tasks = {}
+        if sys.version_info >= (3, 12):
+            self.spawning = True
+            try:
+                task = asyncio.Task(
+                    self._guard(make, node),
+                    loop=asyncio.get_running_loop(),
+                    name=node.node,
+                    eager_start=True,
+                )
+            finally:
+                self.spawning = False
+        else:
+            task = asyncio.get_running_loop().create_task(self._guard(make, node), name=node.node)
         self.tasks[task] = node
-        if task.done():  # started eagerly and already ended
-            if not task.cancelled() and (error := task.exception()) is not None:
-                _note(error, node)
-                raise error  # the body stops here: `abort` cancels the other tasks
-            return task
-        task.add_done_callback(self._done)
+        if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+            raise error  # failed while starting eagerly: the body stops, `abort` cancels the rest
         return task
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        """A task ended: note its failure, and let the first failure stop the run."""
-        if task.cancelled():
-            return
-        error = task.exception()  # retrieved: asyncio will not log it as lost
-        if error is None or self.tasks is None:
-            return
-        _note(error, self.tasks[task])
-        if self.error is None and not self.closing:
-            self.error = error
-            for other in self.tasks:
-                other.cancel()
-            if self.parent is not None:
-                self.parent.cancel()  # `abort` takes this cancellation back
+    async def _guard(self, make: Callable[[], Coroutine[Any, Any, T]], node: NodeInfo) -> T:
+        """A node's task: its failure is noted in the task itself, before any task that
+        reads the node can see it, and the first failure stops the run."""
+        try:
+            return await make()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            _note(error, node)
+            if self.error is None and not self.closing:
+                self.error = error
+                current = asyncio.current_task()
+                for other in self.tasks or ():
+                    if other is not current:
+                        other.cancel()
+                if self.parent is not None and not self.spawning:
+                    # Not while starting eagerly: the body is running, `spawn` raises.
+                    self.parent.cancel()  # `abort` takes this cancellation back
+            raise
 
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """End the run after its body stopped with `exc` while at `node` (`None`:
@@ -331,7 +341,7 @@ async def _map(
     group = _Run(None, None)
     try:
         for _ in range(workers - 1):
-            group.spawn(worker(), node)
+            group.spawn(worker, node)
         await worker()
         for task in group.tasks or ():
             await task
@@ -414,12 +424,16 @@ async def crawl(
     try:
         # maps.flow:15
         saved_task = run.spawn(
-            _map_collect(
+            lambda: _map_collect(
                 run,
                 _crawl__saved,
                 rows,
-                lambda item, index: _call(
-                    run, _crawl__saved, _PLAIN, lambda: store(row=item, table="rows"), index
+                lambda item, index: (
+                    store(row=item, table="rows")
+                    if observer is None
+                    else _call(
+                        run, _crawl__saved, _PLAIN, lambda: store(row=item, table="rows"), index
+                    )
                 ),
                 None,
             ),
@@ -431,8 +445,12 @@ async def crawl(
             run,
             _crawl__pages,
             urls,
-            lambda item, index: _call(
-                run, _crawl__pages, _PLAIN, lambda: page(url=item, observer=observer), index
+            lambda item, index: (
+                page(url=item, observer=observer)
+                if observer is None
+                else _call(
+                    run, _crawl__pages, _PLAIN, lambda: page(url=item, observer=observer), index
+                )
             ),
             4,
         )
@@ -442,8 +460,16 @@ async def crawl(
             run,
             _crawl__lines,
             pages,
-            lambda item, index: _call(
-                run, _crawl__lines, _PLAIN, lambda: asyncio.to_thread(text.shout, line=item), index
+            lambda item, index: (
+                asyncio.to_thread(text.shout, line=item)
+                if observer is None
+                else _call(
+                    run,
+                    _crawl__lines,
+                    _PLAIN,
+                    lambda: asyncio.to_thread(text.shout, line=item),
+                    index,
+                )
             ),
             2,
         )
