@@ -74,7 +74,9 @@ class FlowResolver:
                 span,
                 help=rename_help(name),
             )
-        elif name in module_names() and (name.startswith("_") or name in ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException")):
+        elif name in module_names() and (
+            name.startswith("_") or name in ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException")
+        ):
             self.errors.error(
                 codes.RESERVED_NAME,
                 f"parameter `{name}` would hide `{name}`, which the generated module uses",
@@ -315,7 +317,8 @@ class FlowResolver:
         for extra in positional[len(names) :]:
             self.errors.error(
                 codes.SUBFLOW_ARGUMENTS,
-                f"flow `{target.name}` takes {len(names)} parameters, but {len(positional)} positional arguments are given",
+                f"flow `{target.name}` takes {plural(len(names), 'parameter')}, but "
+                f"{plural(len(positional), 'positional argument')} {'is' if len(positional) == 1 else 'are'} given",
                 extra.span,
             )
         by_position = set(names[: len(positional)])
@@ -408,3 +411,7 @@ def check_positive(errors: Collector, number: s.Number | s.Duration | None, what
 def source_hash(text: str) -> str:
     """The SHA-256 of a source text, as recorded in the generated module's header."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
