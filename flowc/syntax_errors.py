@@ -143,6 +143,7 @@ def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation
     if opened is not None:
         return opened
     hints = (
+        misplaced_word,
         reserved_word,
         equals_in_condition,
         duration_unit,
@@ -159,6 +160,30 @@ def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation
         if found is not None:
             return with_unclosed(found, token, expected, stack)
     return with_unclosed(base, token, expected, stack)
+
+
+RETRY_PARTS = ("backoff", "max", "jitter", "on")
+
+
+def misplaced_word(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """A word that belongs elsewhere in a node was read as the start of an edge statement:
+    `retry 2 timeout 1s backoff 10ms`, `when x is None`."""
+    if previous is None or previous.type != "NAME":
+        return None
+    span = Span.point(previous.line or 1, previous.column or 1, len(previous))
+    if str(previous) in RETRY_PARTS:
+        return Explanation(
+            f"`{previous}` is part of `retry` and must follow it directly",
+            span,
+            help="write `retry N [backoff D [max D2]] [jitter] [on E1, E2]`, then the other clauses",
+        )
+    if str(previous) == "is" and previous.line == token.line:
+        return Explanation(
+            "`is` is not an operator of conditions",
+            span,
+            help="compare with `==` or `!=`, as in `when x == None`",
+        )
+    return None
 
 
 def reserved_word(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
