@@ -24,12 +24,16 @@ class Edges:
         self.succs: dict[str, list[str]] = {name: [] for name in self.nodes + [START]}
         self.spans: dict[tuple[str, str], Span] = {}
         self.touched: set[str] = set()
+        # An edge naming an unknown node: its edge is missing, so reachability and unbound
+        # inputs would only report that edge again, each in its own words.
+        self.broken = False
         known = set(self.nodes)
         sources, targets = known | {START}, known | {END}
         params = {p.name for p in flow.params}
         for statement in flow.edges:
             for term in statement.terms:
-                self.check_names(term, known, params, flow.name, errors)
+                if self.check_names(term, known, params, flow.name, errors):
+                    self.broken = True
             for left, right in zip(statement.terms, statement.terms[1:]):
                 self.check_ends(left, right, errors)
                 for a, a_span in left.names:
@@ -45,10 +49,13 @@ class Edges:
             self.preds[b].append(a)
 
     @staticmethod
-    def check_names(term: s.EdgeTerm, known: set[str], params: set[str], flow: str, errors: Collector) -> None:
+    def check_names(term: s.EdgeTerm, known: set[str], params: set[str], flow: str, errors: Collector) -> bool:
+        """Report names in the term that are no node; whether there were any."""
+        bad = False
         for name, span in term.names:
             if name in (START, END) or name in known:
                 continue
+            bad = True
             if name in params:
                 errors.error(
                     codes.UNDEFINED_NODE,
@@ -63,6 +70,7 @@ class Edges:
                     span,
                     help=did_you_mean(name, known),
                 )
+        return bad
 
     @staticmethod
     def check_ends(left: s.EdgeTerm, right: s.EdgeTerm, errors: Collector) -> None:
@@ -89,6 +97,8 @@ def check_graph(flow: s.Flow, edges: Edges, errors: Collector) -> list[str] | No
             edges.spans.get((cycle[-2], cycle[-1]), spans[cycle[0]]),
             help=f"remove one of these edges, such as the one that closes the cycle: `{cycle[-2]} >> {cycle[-1]}`",
         )
+    if edges.broken:
+        return None if cycle else topological(edges.nodes, edges.preds)
     from_start = reachable([START], edges.succs)
     to_end = reachable([END], edges.preds)
     for name in edges.nodes:

@@ -166,7 +166,7 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
         end_preds=tuple(p for p in edges.preds["END"] if p != "START"),
         returns=returns,
     )
-    if topo is not None and not resolver.has_duplicates:
+    if topo is not None and not resolver.has_duplicates and not edges.broken:
         check_unbound(resolved_flow, topo, resolver.read_spans, return_spans, errors)
     return resolved_flow
 

@@ -100,6 +100,8 @@ class FlowResolver:
         if ref.name in self.scope.imports or ref.name in self.scope.flows:
             what = "imported" if ref.name in self.scope.imports else "a flow"
             help = f"`{ref.name}` is {what}: it can be called by a node, and the node passed instead"
+        elif ref.name.lower() in ("true", "false", "none") and not ref.steps:
+            help = f"the constant is written `{ref.name.capitalize()}`"
         else:
             help = did_you_mean(ref.name, self.locals) or f"declare it: `node {ref.name} = CALLEE(ARGS)`"
         self.errors.error(

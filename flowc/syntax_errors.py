@@ -173,7 +173,7 @@ def misplaced_word(token: Token, expected: set[str], previous: Token | None, bas
     span = Span.point(previous.line or 1, previous.column or 1, len(previous))
     if str(previous) in RETRY_PARTS:
         return Explanation(
-            f"`{previous}` is part of `retry` and must follow it directly",
+            f"`{previous}` is out of place: it belongs to `retry`, in this order",
             span,
             help="write `retry N [backoff D [max D2]] [jitter] [on E1, E2]`, then the other clauses",
         )

@@ -314,3 +314,13 @@ def test_ten_thousand_nodes(kind: str) -> None:
     nodes = module.flows[0].nodes
     assert len(nodes) >= 10_000
     print(f"\n{kind}: {len(nodes)} nodes analysed in {elapsed:.2f} s")
+
+
+@pytest.mark.parametrize("written", ["true", "false", "none", "NONE"])
+def test_a_lowercase_constant_is_named_with_its_spelling(written: str) -> None:
+    text = f"from demo.steps import double\nflow f(x: int) -> int {{\n    node a = double(x=x) when x == {written}\n    START >> a >> END\n    return a\n}}\n"
+    with pytest.raises(CompileError) as caught:
+        check_source(text, "c.flow")
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "undefined-ref"
+    assert diagnostic.help == f"the constant is written `{written.capitalize()}`"
