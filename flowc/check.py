@@ -9,6 +9,7 @@ from . import codes
 from . import ir
 from . import syntax as s
 from .diagnostics import Collector, did_you_mean
+from .exprs import walk_refs
 from .graph import ancestors, find_cycle, reachable, topological
 from .source import Span
 
@@ -118,13 +119,24 @@ def check_graph(flow: s.Flow, edges: Edges, errors: Collector) -> list[str] | No
                 help=f"add an edge into it, for example `START >> {name}`",
             )
         if name not in to_end:
+            reader = next((n.name for n in flow.nodes if n.name != name and reads(n, name)), None)
             errors.error(
                 codes.DEAD_END,
                 f"node `{name}` never reaches END",
                 spans[name],
-                help=f"add an edge out of it, for example `{name} >> END`",
+                help=(
+                    f"add an edge to the node that reads it: `{name} >> {reader}`"
+                    if reader is not None
+                    else f"add an edge out of it, for example `{name} >> END`"
+                ),
             )
     return None if cycle else topological(edges.nodes, edges.preds)
+
+
+def reads(node: s.Node, name: str) -> bool:
+    """Whether the node's call or clauses read node `name`."""
+    exprs = [node.call, *(c.value for c in node.clauses), *(c.cond for c in node.clauses)]
+    return any(ref.name == name for expr in exprs for ref in walk_refs(expr))
 
 
 def check_unbound(

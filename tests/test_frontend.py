@@ -324,3 +324,11 @@ def test_a_lowercase_constant_is_named_with_its_spelling(written: str) -> None:
     [diagnostic] = caught.value.diagnostics
     assert diagnostic.code == "undefined-ref"
     assert diagnostic.help == f"the constant is written `{written.capitalize()}`"
+
+
+def test_a_dead_end_that_another_node_reads_is_joined_to_its_reader() -> None:
+    path = Path(__file__).parent / "cases" / "errors" / "dead_end_read.flow"
+    with pytest.raises(CompileError) as caught:
+        check_source(path.read_text(encoding="utf-8"), path.name)
+    helps = {d.code: d.help for d in caught.value.diagnostics}
+    assert helps["dead-end"] == "add an edge to the node that reads it: `points >> summary`"
