@@ -277,7 +277,10 @@ def misspelt_keyword(token: Token, expected: set[str], previous: Token | None, b
             continue
         if str(candidate) in RESERVED_WORDS:
             continue
-        close = difflib.get_close_matches(str(candidate), KEYWORDS, n=1, cutoff=0.75)
+        # A name followed by something no edge statement allows on its line (`retires 3`) can
+        # only be a clause: a looser match is still the likeliest reading.
+        loose = candidate is previous and candidate.line == token.line
+        close = difflib.get_close_matches(str(candidate), KEYWORDS, n=1, cutoff=0.6 if loose else 0.75)
         if close and (candidate is previous or close[0] in {describe_terminal(n).strip("`") for n in expected}):
             return Explanation(
                 base.message, base.span, help=f"did you mean `{close[0]}` instead of `{shown(str(candidate))}`?"

@@ -332,3 +332,15 @@ def test_a_dead_end_that_another_node_reads_is_joined_to_its_reader() -> None:
         check_source(path.read_text(encoding="utf-8"), path.name)
     helps = {d.code: d.help for d in caught.value.diagnostics}
     assert helps["dead-end"] == "add an edge to the node that reads it: `points >> summary`"
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"), [("retires 3", "retry"), ("timout 1s", "timeout"), ("fallbak 0", "fallback")]
+)
+def test_a_misspelt_clause_with_its_argument_is_named(written: str, meant: str) -> None:
+    text = f"from demo.steps import double\nflow f(x: int) -> int {{\n    node a = double(x=x) {written}\n    START >> a >> END\n    return a\n}}\n"
+    with pytest.raises(CompileError) as caught:
+        check_source(text, "c.flow")
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "syntax"
+    assert diagnostic.help == f"did you mean `{meant}` instead of `{written.split()[0]}`?"
