@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import posixpath
 import shlex
 import time
 from collections.abc import Sequence
@@ -184,7 +185,9 @@ def compile_file(target: Target, reporter: Reporter, counts: Counts) -> str | No
         return None
     try:
         source = decode(data, target.display)
-        return compile_timed(source.text, target.display)[0]
+        beside = target.output.parent == target.source.parent
+        folder = None if beside else posixpath.dirname(target.output_display) or "."
+        return compile_timed(source.text, target.display, folder)[0]
     except CompileError as error:
         counts.failed += 1
         reporter.compile_error(error)

@@ -388,7 +388,7 @@ def environment() -> jinja2.Environment:
     )
 
 
-def emit(module: ir.Module, display_path: str, source_sha256: str) -> str:
+def emit(module: ir.Module, display_path: str, source_sha256: str, command: str | None = None) -> str:
     """The generated module's text, before formatting."""
     taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
     taken |= {f.result_class for f in module.flows if f.outputs}
@@ -414,6 +414,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str) -> str:
     return environment().get_template("module.py.j2").render(
         version=__version__,
         path=display_path,
+        command=command or display_path,
         sha256=source_sha256,
         stdlib_imports=merge_imports(stdlib),
         user_imports=import_lines(module),

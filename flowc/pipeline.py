@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import time
 
 import black
@@ -33,8 +34,12 @@ def display_path(filename: str) -> str:
     return path
 
 
-def compile_timed(text: str, filename: str = "<string>") -> tuple[str, dict[str, float]]:
-    """The generated module for `.flow` text, and seconds spent per phase."""
+def compile_timed(
+    text: str, filename: str = "<string>", output_folder: str | None = None
+) -> tuple[str, dict[str, float]]:
+    """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
+    (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
+    when the module is not written beside its source."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -42,7 +47,10 @@ def compile_timed(text: str, filename: str = "<string>") -> tuple[str, dict[str,
     module = dataclasses.replace(module, name=display_path(module.name))
     times["front end"] = time.perf_counter() - start
     start = time.perf_counter()
-    raw = emit(module, display_path(filename), source_hash(text))
+    command = shlex.quote(display_path(filename))
+    if output_folder is not None:
+        command += f" -o {shlex.quote(display_path(output_folder))}"
+    raw = emit(module, display_path(filename), source_hash(text), command)
     times["emit"] = time.perf_counter() - start
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)

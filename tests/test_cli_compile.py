@@ -73,6 +73,21 @@ def test_output_folder_mirrors_the_source_tree(project: Path, capsys: pytest.Cap
     assert (project / "single" / "two.py").is_file()
 
 
+def test_the_header_command_regenerates_the_module_where_it_is(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The `# regenerate:` line names the output folder when there is one, and running it
+    leaves the module unchanged."""
+    assert flowc(capsys, "compile", "flows", "-o", "gen").code == 0
+    header = (project / "gen" / "sub" / "two.py").read_text(encoding="utf-8").splitlines()[2]
+    assert header == "# regenerate: flowc compile flows/sub/two.flow -o gen/sub"
+    result = flowc(capsys, "compile", *header.split()[4:])
+    assert result.code == 0 and "0 compiled, 1 unchanged" in result.err, result.err
+    assert flowc(capsys, "compile", "flows/sub/two.flow").code == 0
+    beside = (project / "flows" / "sub" / "two.py").read_text(encoding="utf-8").splitlines()[2]
+    assert beside == "# regenerate: flowc compile flows/sub/two.flow"
+
+
 def test_hidden_and_tool_folders_are_skipped(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for folder in (".hidden", ".venv", "node_modules", "__pycache__"):
         write(project / "flows" / folder / "skip.flow", BROKEN)
