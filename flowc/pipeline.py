@@ -47,10 +47,11 @@ def compile_timed(
     module = dataclasses.replace(module, name=display_path(module.name))
     times["front end"] = time.perf_counter() - start
     start = time.perf_counter()
-    command = shlex.quote(display_path(filename))
+    path = display_path(filename)
+    command = shlex.quote(path)
     if output_folder is not None:
         command += f" -o {shlex.quote(display_path(output_folder))}"
-    raw = emit(module, display_path(filename), source_hash(text), command)
+    raw = emit(module, path, source_hash(text), command)
     times["emit"] = time.perf_counter() - start
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)

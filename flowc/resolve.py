@@ -15,7 +15,7 @@ from . import syntax as s
 from .diagnostics import Collector, did_you_mean
 from .exprs import ExprRules, walk_refs
 from .names import BUILTIN_EXCEPTIONS, BUILTIN_TYPES, rename_help, reserved_reason
-from .runtime_sections import module_names
+from .runtime_sections import hides_module_name
 from .scope import ModuleScope
 from .source import Span
 
@@ -74,9 +74,7 @@ class FlowResolver:
                 span,
                 help=rename_help(name),
             )
-        elif name in module_names() and (
-            name.startswith("_") or name in ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException")
-        ):
+        elif hides_module_name(name):
             self.errors.error(
                 codes.RESERVED_NAME,
                 f"parameter `{name}` would hide `{name}`, which the generated module uses",

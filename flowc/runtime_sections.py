@@ -90,13 +90,22 @@ def module_names() -> dict[str, tuple[str, str | None] | None]:
     for section in load_sections().values():
         for line in section.imports:
             names.update(imported(line))
-    for section in load_sections().values():
         names.update(dict.fromkeys(section.defines))
         # Builtins the helpers call (`isinstance`, `min`, …): a module-level name would hide them.
         names.update(dict.fromkeys(builtins_used(section.code)))
-    # Builtins the flow functions themselves use.
-    names.update(dict.fromkeys(("bool", "BaseException")))
+    for name in FLOW_BODY_NAMES:
+        names.setdefault(name, None)
     return names
+
+
+FLOW_BODY_NAMES = ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException")
+"""Module-level names a generated flow function's own body uses, besides the `_` helpers:
+a parameter of that name would hide them."""
+
+
+def hides_module_name(name: str) -> bool:
+    """Whether a parameter named `name` would hide something its flow's body uses."""
+    return name in module_names() and (name.startswith("_") or name in FLOW_BODY_NAMES)
 
 
 def builtins_used(code: str) -> set[str]:

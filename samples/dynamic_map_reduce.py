@@ -180,12 +180,7 @@ class _Run:
         if isinstance(exc, asyncio.CancelledError):
             return exc
         if node is not None:
-            _note(exc, node)
-        elif self.tasks:
-            # Raised by awaiting a task that failed before its callback could note it.
-            for task, where in self.tasks.items():
-                if task.done() and not task.cancelled() and task.exception() is exc:
-                    _note(exc, where)
+            _note(exc, node)  # a task's failure was noted in the task (`_guard`)
         return exc
 
     @staticmethod
