@@ -30,8 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 import traceback
+import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -268,11 +268,11 @@ class Compiler:
 class ParseTimer:
     """Splits the front end's time into parsing (text to syntax tree) and checking (the rest:
     names, types, the graph rules) by timing the parser inside the same compile: the front
-    end's module-level `parse` (`flowc.frontend.parse`) is wrapped while the compiler runs."""
+    end's module-level `parse` (`flowc.semantics.analyze.parse`) is wrapped while the compiler runs."""
 
     def __init__(self) -> None:
         try:
-            self.frontend: ModuleType | None = importlib.import_module("flowc.frontend")
+            self.frontend: ModuleType | None = importlib.import_module("flowc.semantics.analyze")
         except ImportError:
             self.frontend = None
         if self.frontend is not None and not callable(getattr(self.frontend, "parse", None)):
@@ -316,7 +316,7 @@ def load_compiler() -> tuple[Compiler | None, str]:
     timed = getattr(flowc, "compile_timed", None)
     if not callable(timed):
         try:
-            pipeline = importlib.import_module("flowc.pipeline")
+            pipeline = importlib.import_module("flowc.compiler")
             timed = getattr(pipeline, "compile_timed", None)
         except ImportError:
             timed = None

@@ -8,7 +8,7 @@ __all__ = ["CompileError", "Diagnostic", "__version__", "check_source", "compile
 
 def check_source(text: str, filename: str = "<string>") -> None:
     """Check `.flow` text; raise `CompileError` carrying every diagnostic if it has errors."""
-    from .frontend import analyze
+    from .compiler import analyze
     from .source import Source
 
     analyze(Source(filename, text))
@@ -16,6 +16,6 @@ def check_source(text: str, filename: str = "<string>") -> None:
 
 def compile_source(text: str, filename: str = "<string>") -> str:
     """Compile `.flow` text into the generated module's source; raises `CompileError`."""
-    from .pipeline import compile_text
+    from .compiler import compile_text
 
     return compile_text(text, filename)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from clitools import BROKEN, DIAMOND, STEPS, TWO, isolate, process_env, write
 
-from flowc.buildhook import FlowcBuildHook
+from flowc.cli.hatch_hook import FlowcBuildHook
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -219,7 +219,7 @@ def test_results_become_json_values() -> None:
     import enum
     from typing import NamedTuple
 
-    from flowc.runner import jsonable
+    from flowc.cli.run import jsonable
 
     class Colour(enum.Enum):
         RED = "red"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from clitools import BROKEN, DIAMOND, flowc, isolate, write
 
+from flowc.cli.report import use_color
 from flowc.codes import DESCRIPTIONS
-from flowc.output import use_color
 
 
 @pytest.fixture

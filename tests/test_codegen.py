@@ -12,8 +12,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from flowc import compile_source
 from test_samples import console_script
+
+from flowc import compile_source
 
 STEPS = '''\
 """Typed steps for the hand-off tests."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flowc import CompileError, codes, compile_source
-from flowc.output import FILE_DESCRIPTIONS
+from flowc.cli.report import FILE_DESCRIPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

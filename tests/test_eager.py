@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from flowc.runtime import NodeInfo, _Run
+from flowc.codegen.runtime import NodeInfo, _Run
 
 FIRST = NodeInfo("f", "first", "f.flow:4")
 SECOND = NodeInfo("f", "second", "f.flow:5")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from flowc.parse import RESERVED
+from flowc.syntax.grammar import RESERVED
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITORS = ROOT / "editors"

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from flowc import codes
+from flowc.compiler import analyze, decode
 from flowc.diagnostics import CompileError, Diagnostic, printable
-from flowc.frontend import analyze, decode
 from flowc.source import Source
 
 CASES = Path(__file__).parent / "cases" / "errors"

@@ -14,13 +14,14 @@ from lark import Lark
 from lark.exceptions import UnexpectedInput
 
 from flowc import check_source, codes
+from flowc.compiler import analyze, decode
 from flowc.diagnostics import Collector, CompileError
-from flowc.dump import dump
-from flowc.frontend import analyze, decode
-from flowc.ir import Module
-from flowc.parse import driver, parse, parser
 from flowc.resources import resource_text
+from flowc.semantics.dump import dump
+from flowc.semantics.ir import Module
 from flowc.source import Source
+from flowc.syntax.grammar import driver, parser
+from flowc.syntax.parse import parse
 
 ROOT = Path(__file__).parent.parent
 VALID = Path(__file__).parent / "cases" / "valid"
@@ -261,7 +262,7 @@ def test_fast_lexer_agrees_with_larks_contextual_lexer(lark_reference: Lark) -> 
 
 
 def test_lexer_keywords_come_from_the_grammar() -> None:
-    from flowc.lexer import FlowLexer
+    from flowc.syntax.lexer import FlowLexer
 
     lexer = parser().parser.lexer
     assert isinstance(lexer, FlowLexer)

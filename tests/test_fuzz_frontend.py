@@ -26,14 +26,13 @@ from hypothesis import strategies as st
 from proof import flowgen as proof_flows
 
 from flowc import compile_source
-
+from flowc.compiler import analyze, decode
 from flowc.diagnostics import CompileError, Diagnostic
-from flowc.dump import dump
-from flowc.frontend import analyze, decode
-from flowc.ir import Module
-from flowc.lexer import FlowLexer
-from flowc.parse import parser
+from flowc.semantics.dump import dump
+from flowc.semantics.ir import Module
 from flowc.source import Source
+from flowc.syntax.grammar import parser
+from flowc.syntax.lexer import FlowLexer
 
 LONG = os.environ.get("FLOWC_LONG") == "1"
 settings.register_profile(
@@ -450,7 +449,7 @@ import atheris
 
 with atheris.instrument_imports():
     from flowc.diagnostics import CompileError
-    from flowc.frontend import analyze, decode
+    from flowc.compiler import analyze, decode
 
 
 def one_input(data: bytes) -> None:

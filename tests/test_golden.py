@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_samples import console_script
 
 import flowc
 from flowc import compile_source
-from test_samples import console_script
 
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.stem for p in GOLDEN.glob("*.flow"))

@@ -10,11 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowc.emit import emit
-from flowc.frontend import analyze
-from flowc.layout import _format_shape, fit, format_module, is_canonical
-from flowc.pipeline import BLACK_MODE, display_path
-from flowc.resolve import source_hash
+from flowc.codegen.emit import emit
+from flowc.codegen.layout import _format_shape, fit, format_module, is_canonical
+from flowc.compiler import BLACK_MODE, analyze, display_path
+from flowc.semantics.resolve import source_hash
 from flowc.source import Source
 
 ROOT = Path(__file__).parent.parent

@@ -1,4 +1,4 @@
-"""The helper code generated modules copy (`flowc/runtime.py`): notes, fail-fast and
+"""The helper code generated modules copy (`flowc/codegen/runtime.py`): notes, fail-fast and
 cancellation of a run, retries, timeouts, pools, maps and fallbacks; and the section
 markers the code generator cuts it by. Timings only bound things from one side or with
 wide margins."""
@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from flowc import runtime
-from flowc.runtime import (
+from flowc.codegen import runtime
+from flowc.codegen.runtime import (
     _PLAIN,
     FlowObserver,
     NodeInfo,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from flowc.runner import jsonable
+from flowc.cli.run import jsonable
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

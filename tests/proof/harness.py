@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from flowc import compile_source
-from flowc.frontend import analyze
+from flowc.compiler import analyze
 from flowc.source import Source
 
 from . import bare, steplib

@@ -26,8 +26,8 @@ import collections
 from collections import Counter
 from typing import Any
 
-from flowc import ir
-from flowc import syntax as s
+from flowc.semantics import ir
+from flowc.syntax import tree as s
 
 from . import steplib
 from .expect import BIG, TIMEOUT, Attempt, CallId, Expectation, Fail, Hang, Invocation, NodeRun, Ok, Outcome, Unit

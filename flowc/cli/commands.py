@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__, batch, diagram, files, runner
+from .. import __version__
+from ..compiler import analyze, compile_timed, decode
+from ..diagnostics import CompileError
+from . import batch, files, graph
+from . import run as runner
 from .config import COLORS, OUTPUT_FORMATS, Config, discover
-from .diagnostics import CompileError
 from .errors import InputError, UsageError
-from .frontend import analyze, decode
-from .output import Reporter, use_color
-from .pipeline import compile_timed
+from .report import Reporter, use_color
 
 CRASH_VARIABLE = "FLOWC_TEST_CRASH"
 """A testing aid: when set (non-empty), every command raises an unexpected exception, so
@@ -228,7 +229,7 @@ def graph_command(args: argparse.Namespace, context: Context) -> int:
     flows = list(module.flows)
     if args.flow is not None:
         flows = [runner.choose_flow(module, args.flow, "")]
-    draw = diagram.dot if args.format == "dot" else diagram.mermaid
+    draw = graph.dot if args.format == "dot" else graph.mermaid
     context.stdout.write(draw(module, flows))
     context.stdout.flush()
     return 0

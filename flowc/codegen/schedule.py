@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ir
-from .graph import ancestors, topological
+from ..semantics import ir
+from ..semantics.graph import ancestors, topological
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

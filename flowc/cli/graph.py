@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from . import ir
-from .source import Source, Span
+from ..semantics import ir
+from ..source import Source, Span
 
 START, END = "START", "END"
 

@@ -98,9 +98,8 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
 
     def compile(self, targets: list[Target]) -> list[tuple[Target, str]]:
         """Every target's module; every error of every file fails the build at once."""
-        from .diagnostics import CompileError
-        from .frontend import decode
-        from .pipeline import compile_timed
+        from ..compiler import compile_timed, decode
+        from ..diagnostics import CompileError
 
         modules, errors = [], []
         for target in targets:

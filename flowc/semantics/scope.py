@@ -6,20 +6,20 @@ import builtins
 import keyword
 import typing
 
-from . import codes
-from . import syntax as s
-from .diagnostics import Collector, did_you_mean
+from .. import codes
+from ..diagnostics import Collector, did_you_mean
+from ..source import Span
+from ..syntax import tree as s
 from .ir import result_class_name
-from .names import BUILTIN_TYPES, rename_help, reserved_reason
-from .runtime_sections import module_names
-from .source import Span
+from .names import BUILTIN_TYPES, GeneratedNames, rename_help, reserved_reason
 
 
 class ModuleScope:
     """The module namespace: imported names, pools and flows, each declared once."""
 
-    def __init__(self, module: s.Module, errors: Collector) -> None:
+    def __init__(self, module: s.Module, errors: Collector, generated: GeneratedNames) -> None:
         self.errors = errors
+        self.generated = generated
         self.imports: dict[str, s.Import] = {}
         self.all_imports: list[s.Import] = []
         self.pools: dict[str, s.Pool] = {}
@@ -75,9 +75,9 @@ class ModuleScope:
     def generated_clash(self, name: str, span: Span, what: str, same: tuple[str, str | None] | None = None) -> None:
         """A module-level name the generated module binds for itself (`asyncio`, `_call`, …)
         would replace it; importing the very same thing under its own name is harmless."""
-        if reserved_reason(name) is not None or name not in module_names():
+        if reserved_reason(name) is not None or name not in self.generated.module:
             return
-        origin = module_names()[name]
+        origin = self.generated.module[name]
         if origin is not None and same is not None and (origin == same or same_type(origin, same)):
             return
         if origin is None and hasattr(builtins, name):

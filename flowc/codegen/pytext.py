@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import syntax as s
+from ..syntax import tree as s
 
 Lookup = Callable[[str], str]
 """Maps a parameter or node name to the Python expression holding its value."""

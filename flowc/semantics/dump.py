@@ -6,8 +6,8 @@ parenthesised, so that the dump shows how the front end grouped them.
 
 from __future__ import annotations
 
+from ..syntax import tree as s
 from . import ir
-from . import syntax as s
 
 
 def dump(module: ir.Module) -> str:

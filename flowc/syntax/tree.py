@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from .source import Span
+from ..source import Span
 
 # ---------------------------------------------------------------- expressions
 

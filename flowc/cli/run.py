@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import ir
+from ..semantics import ir
 from .errors import InputError, UsageError
 
 

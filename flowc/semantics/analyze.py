@@ -1,4 +1,4 @@
-"""The front end: `.flow` bytes or text to a checked IR, or every error of the file at once.
+"""The front end: `.flow` text to a checked IR, or every error of the file at once.
 
 parse (and build) → resolve (module scope, then each flow) → check (graph, then rules across
 flows). Every stage reports into one collector; `CompileError` carries all of it.
@@ -9,49 +9,33 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from typing import NoReturn
 
-from . import codes
+from .. import codes
+from ..diagnostics import Collector
+from ..source import Source, Span
+from ..syntax import tree as s
+from ..syntax.parse import parse
 from . import ir
-from . import syntax as s
-from .check import Edges, check_graph, check_pool_deadlock, check_recursion, check_unbound
-from .diagnostics import Collector, CompileError
-from .parse import parse
+from .graph_rules import (
+    Edges,
+    check_graph,
+    check_pool_deadlock,
+    check_recursion,
+    check_unbound,
+)
+from .names import GeneratedNames
 from .resolve import FlowResolver, check_positive
-from .returns import flow_result, flow_returns
+from .results import flow_result, flow_returns
 from .scope import ModuleScope
-from .source import Source, Span
 
 
-def decode(data: bytes, path: str) -> Source:
-    """Decode a file's bytes as UTF-8 (a BOM is allowed), or raise a located error."""
-    if b"\x00" in data:
-        head = Source(path, data[: data.index(b"\x00")].decode("utf-8", "replace"))
-        fail(head, "this is a binary file, not `.flow` text: it contains a NUL byte", None)
-    try:
-        return Source(path, data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        head = Source(path, data[: error.start].decode("utf-8", "replace"))
-        fail(
-            head,
-            f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be decoded",
-            "save the file as UTF-8",
-        )
-
-
-def fail(head: Source, message: str, help: str | None) -> NoReturn:
-    """Raise an encoding error located just after `head`, the text that could be decoded."""
-    errors = Collector(head)
-    errors.error(codes.ENCODING, message, Span.point(*head.position(len(head.text))), help=help)
-    raise CompileError(errors.diagnostics, head)
-
-
-def analyze(source: Source) -> ir.Module:
-    """Parse, build, resolve and check one file; raises `CompileError` with every error."""
+def analyze(source: Source, generated: GeneratedNames) -> ir.Module:
+    """Parse, build, resolve and check one file; raises `CompileError` with every error.
+    `generated` are the names the generated module binds, which the file cannot use."""
     errors = Collector(source)
     try:
         with paused_gc():
-            module = analyze_into(source, errors)
+            module = analyze_into(source, errors, generated)
     except RecursionError:  # pragma: no cover - the lexer refuses input nested this deeply
         errors.error(codes.TOO_DEEP, "this file is nested too deeply for flowc", Span.point(1, 1))
         module = None
@@ -74,7 +58,7 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def analyze_into(source: Source, errors: Collector) -> ir.Module | None:
+def analyze_into(source: Source, errors: Collector, generated: GeneratedNames) -> ir.Module | None:
     if not encodable(source, errors):
         return None
     module = parse(source.text, errors)
@@ -85,7 +69,7 @@ def analyze_into(source: Source, errors: Collector) -> ir.Module | None:
         errors.error(
             codes.EMPTY, f"the file {what}", Span.point(1, 1), help="declare one: `flow NAME(x: int) -> int { ... }`"
         )
-    scope = ModuleScope(module, errors)
+    scope = ModuleScope(module, errors, generated)
     for pool in module.pools:
         check_positive(errors, pool.limit, "a pool limit", integer=True)
         check_positive(errors, pool.rate, "a pool rate", integer=True)

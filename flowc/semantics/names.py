@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import builtins
 import keyword
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from .parse import RESERVED
+from ..syntax.grammar import RESERVED
 
 PYTHON_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
@@ -13,6 +15,23 @@ BUILTIN_TYPES = frozenset(
     name for name, value in vars(builtins).items() if isinstance(value, type) and not name.startswith("_")
 )
 BUILTIN_EXCEPTIONS = frozenset(name for name in BUILTIN_TYPES if issubclass(getattr(builtins, name), BaseException))
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedNames:
+    """The names a generated module binds for itself, as the code generator declares them
+    (the front end knows nothing of code generation; the compiler hands these over).
+
+    `module` maps each name to what it imports, `(module, name or None)`, or to None for a
+    helper or builtin; a flow, an import or a parameter cannot take one of them, except by
+    importing the very same thing. `body` are the names a flow function's own body reads."""
+
+    module: Mapping[str, tuple[str, str | None] | None]
+    body: frozenset[str]
+
+    def hidden_by_parameter(self, name: str) -> bool:
+        """Whether a parameter named `name` would hide something its flow's body uses."""
+        return name in self.module and (name.startswith("_") or name in self.body)
 
 
 def rename_help(name: str) -> str:

@@ -9,6 +9,8 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
+from ..semantics.names import GeneratedNames
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -61,7 +63,7 @@ def definitions(code: str) -> list[str]:
 
 @functools.cache
 def load_sections() -> dict[str, Section]:
-    text = resources.files("flowc").joinpath("runtime.py").read_text(encoding="utf-8")
+    text = resources.files("flowc.codegen").joinpath("runtime.py").read_text(encoding="utf-8")
     return parse_sections(text)
 
 
@@ -103,9 +105,10 @@ FLOW_BODY_NAMES = ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException
 a parameter of that name would hide them."""
 
 
-def hides_module_name(name: str) -> bool:
-    """Whether a parameter named `name` would hide something its flow's body uses."""
-    return name in module_names() and (name.startswith("_") or name in FLOW_BODY_NAMES)
+@functools.cache
+def generated_names() -> GeneratedNames:
+    """The names every generated module binds, for the front end to keep `.flow` names off."""
+    return GeneratedNames(module_names(), frozenset(FLOW_BODY_NAMES))
 
 
 def builtins_used(code: str) -> set[str]:

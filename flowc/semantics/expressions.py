@@ -8,10 +8,10 @@ import keyword
 from collections.abc import Iterator
 from typing import Literal as TypingLiteral
 
-from . import codes
-from . import syntax as s
-from .diagnostics import Collector
-from .source import Span
+from .. import codes
+from ..diagnostics import Collector
+from ..source import Span
+from ..syntax import tree as s
 
 # Where an expression stands, for `each`: a whole argument of a map's call, somewhere
 # inside such an argument, or anywhere else (another node's call, a fallback, a return…).

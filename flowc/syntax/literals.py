@@ -9,10 +9,10 @@ import warnings
 
 from lark import Token
 
-from . import codes
-from . import syntax as s
-from .diagnostics import Collector
-from .source import Span
+from .. import codes
+from ..diagnostics import Collector
+from ..source import Span
+from . import tree as s
 
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 

@@ -15,11 +15,21 @@ from typing import Any
 
 from lark import Token, Transformer
 
-from . import codes, literals
-from . import syntax as s
-from .diagnostics import Collector
-from .fragments import Backoff, CallSuffix, FlowOption, ImportName, Imports, Outputs, Rate, RetryOn
-from .source import Span
+from .. import codes
+from ..diagnostics import Collector
+from ..source import Span
+from . import literals
+from . import tree as s
+from .fragments import (
+    Backoff,
+    CallSuffix,
+    FlowOption,
+    ImportName,
+    Imports,
+    Outputs,
+    Rate,
+    RetryOn,
+)
 
 # The collector of the parse in progress: the parser (and this builder) is built once per
 # process and shared, so the file-specific part travels in a context variable.

@@ -5,15 +5,20 @@ from __future__ import annotations
 import dataclasses
 import shlex
 import time
+from typing import NoReturn
 
 import black
 from black.mode import TargetVersion
 
-from .emit import emit
-from .layout import format_module
-from .frontend import analyze
-from .resolve import source_hash
-from .source import Source
+from . import codes
+from .codegen.emit import emit
+from .codegen.layout import format_module
+from .codegen.sections import generated_names
+from .diagnostics import Collector, CompileError
+from .semantics import analyze as semantics
+from .semantics import ir
+from .semantics.resolve import source_hash
+from .source import Source, Span
 
 BLACK_MODE = black.Mode(
     target_versions={TargetVersion.PY311},
@@ -22,6 +27,34 @@ BLACK_MODE = black.Mode(
     magic_trailing_comma=True,
 )
 """Fixed formatting: never the user's black configuration."""
+
+
+def analyze(source: Source) -> ir.Module:
+    """Parse, resolve and check one file (the front end); raises `CompileError` with every error."""
+    return semantics.analyze(source, generated_names())
+
+
+def decode(data: bytes, path: str) -> Source:
+    """Decode a file's bytes as UTF-8 (a BOM is allowed), or raise a located error."""
+    if b"\x00" in data:
+        head = Source(path, data[: data.index(b"\x00")].decode("utf-8", "replace"))
+        fail(head, "this is a binary file, not `.flow` text: it contains a NUL byte", None)
+    try:
+        return Source(path, data.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        head = Source(path, data[: error.start].decode("utf-8", "replace"))
+        fail(
+            head,
+            f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be decoded",
+            "save the file as UTF-8",
+        )
+
+
+def fail(head: Source, message: str, help: str | None) -> NoReturn:
+    """Raise an encoding error located just after `head`, the text that could be decoded."""
+    errors = Collector(head)
+    errors.error(codes.ENCODING, message, Span.point(*head.position(len(head.text))), help=help)
+    raise CompileError(errors.diagnostics, head)
 
 
 def display_path(filename: str) -> str:

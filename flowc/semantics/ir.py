@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
 
-from .source import Span
-from .syntax import Call, Cond, Expr
+from ..source import Span
+from ..syntax.tree import Call, Cond, Expr
 
 CallMode = TypingLiteral["await", "sync", "thread"]
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from . import codes
-from . import syntax as s
-from .diagnostics import Collector
-from .exprs import walk_refs
+from .. import codes
+from ..diagnostics import Collector
+from ..source import Span
+from ..syntax import tree as s
+from .expressions import walk_refs
 from .names import reserved_reason
 from .resolve import FlowResolver
 from .scope import ModuleScope
-from .source import Span
 
 # Fields of a NamedTuple cannot start with `_`, and these would shadow tuple methods.
 TUPLE_METHODS = frozenset({"count", "index"})

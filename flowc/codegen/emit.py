@@ -16,13 +16,14 @@ from typing import TypeGuard
 
 import jinja2
 
-from . import __version__
-from . import expressions as x
-from . import ir, syntax
+from .. import __version__
+from ..resources import resource_text
+from ..semantics import ir
+from ..syntax import tree as syntax
+from . import pytext as x
 from .layout import END_REGION, REGION
-from .resources import resource_text
-from .runtime_sections import Section, load_sections, module_names, select
 from .schedule import Schedule, Spawn, schedule
+from .sections import Section, load_sections, module_names, select
 
 FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
 """Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from . import __version__
-from .codes import DESCRIPTIONS
-from .diagnostics import CompileError, Diagnostic
-from .source import Source
+from .. import __version__
+from ..codes import DESCRIPTIONS
+from ..diagnostics import CompileError, Diagnostic
+from ..source import Source
 
 INFORMATION_URI = "https://pypi.org/project/flowc/"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -13,9 +13,10 @@ from typing import Any
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from . import codes
-from .diagnostics import Collector
-from .source import Span
+from .. import codes
+from ..diagnostics import Collector
+from ..source import Span
+from .grammar import parser
 
 # What the grammar's terminals are called in messages; string terminals show as `text`.
 TERMINAL_WORDS = {
@@ -80,8 +81,6 @@ def previous_token(error: UnexpectedInput) -> Token | None:
 def describe_terminal(name: str) -> str:
     if name in TERMINAL_WORDS:
         return TERMINAL_WORDS[name]
-    from .parse import parser
-
     try:
         pattern = parser().get_terminal(name).pattern
     except KeyError:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from . import codes
+from .. import codes
+from ..diagnostics import Collector, did_you_mean
+from ..source import Span
+from ..syntax import tree as s
 from . import ir
-from . import syntax as s
-from .diagnostics import Collector, did_you_mean
-from .exprs import walk_refs
+from .expressions import walk_refs
 from .graph import ancestors, find_cycle, reachable, topological
-from .source import Span
 
 START, END = "START", "END"
 

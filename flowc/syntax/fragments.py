@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from lark import Token
 
-from . import syntax as s
-from .source import Span
+from ..source import Span
+from . import tree as s
 
 
 @dataclass(frozen=True, slots=True)

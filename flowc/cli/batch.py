@@ -13,13 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from ..compiler import analyze, compile_timed, decode
+from ..diagnostics import CompileError
+from ..source import Source
 from . import files
-from .diagnostics import CompileError
 from .errors import UsageError
-from .frontend import analyze, decode
-from .output import IO_ERROR, MISSING_OUTPUT, ORPHANED_OUTPUT, STALE_OUTPUT, Problem, Reporter
-from .pipeline import compile_timed
-from .source import Source
+from .report import (
+    IO_ERROR,
+    MISSING_OUTPUT,
+    ORPHANED_OUTPUT,
+    STALE_OUTPUT,
+    Problem,
+    Reporter,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,29 +3,21 @@ syntax errors of several statements, not only the first."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.utils import TextSlice
 
-from . import codes
-from . import syntax as s
-from .build import Builder, current_errors
-from .diagnostics import Collector
-from .lalr import Driver
+from .. import codes
+from ..diagnostics import Collector
+from ..source import Span
+from . import tree as s
+from .builder import current_errors
+from .grammar import driver
 from .lexer import NestingTooDeep
-from .resources import resource_text
-from .source import Span
-from .syntax_errors import report_syntax_error
-
-RESERVED = frozenset(
-    "flow node map each pool from import as return START END timeout retry backoff max jitter on"
-    " fallback collect limit rate per when and or not in sync thread first True False None".split()
-)
+from .messages import report_syntax_error
 
 # Where parsing may resume after an error: a statement or declaration at the start of a line.
 RESUME_POINT = re.compile(r"^[ \t\f\r]*(node|return|START|flow|from|import|pool)\b", re.MULTILINE)
@@ -34,27 +26,6 @@ BRACES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[{}]")
 MAX_SYNTAX_ERRORS = 20
 
 
-@functools.cache
-def parser() -> Lark:
-    """The LALR parser for `.flow` files, built once per process; it builds the syntax tree
-    as it parses (see `flowc.build`)."""
-    from .lexer import FlowLexer
-
-    return Lark(
-        resource_text("grammar", "flow.lark"),
-        parser="lalr",
-        lexer=FlowLexer,
-        transformer=Builder(),
-        keep_all_tokens=True,
-        maybe_placeholders=False,
-        start=["start", "resume_body"],
-        cache=False,
-    )
-
-
-@functools.cache
-def driver() -> Driver:
-    return Driver(parser())
 
 
 def parse(text: str, errors: Collector) -> s.Module | None:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 
-from . import codes
+from .. import codes
+from ..diagnostics import Collector, did_you_mean
+from ..source import Span
+from ..syntax import tree as s
 from . import ir
-from . import syntax as s
-from .diagnostics import Collector, did_you_mean
-from .exprs import ExprRules, walk_refs
+from .expressions import ExprRules, walk_refs
 from .names import BUILTIN_EXCEPTIONS, BUILTIN_TYPES, rename_help, reserved_reason
-from .runtime_sections import hides_module_name
 from .scope import ModuleScope
-from .source import Span
 
 MAP_ONLY = ("limit", "collect")
 
@@ -74,7 +73,7 @@ class FlowResolver:
                 span,
                 help=rename_help(name),
             )
-        elif hides_module_name(name):
+        elif self.scope.generated.hidden_by_parameter(name):
             self.errors.error(
                 codes.RESERVED_NAME,
                 f"parameter `{name}` would hide `{name}`, which the generated module uses",
