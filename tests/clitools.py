@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,15 @@ from pathlib import Path
 import pytest
 
 from flowc.cli import main
+
+
+def console_script() -> str:
+    """The installed `flowc` script of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "flowc"
+    found = str(beside) if beside.is_file() else shutil.which("flowc")
+    assert found is not None, "the flowc console script is not installed (pip install -e .)"
+    return found
+
 
 DIAMOND = """\
 # The diamond: prepare >> [branch_a, branch_b] >> merge.

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from clitools import BROKEN, DIAMOND, flowc_process, isolate, process_env, write
+from clitools import (
+    BROKEN,
+    DIAMOND,
+    console_script,
+    flowc_process,
+    isolate,
+    process_env,
+    write,
+)
 
 
 @pytest.fixture
@@ -103,15 +110,8 @@ def test_help_documents_the_exit_statuses(project: Path) -> None:
         assert line in result.stdout
 
 
-def console_script() -> str | None:
-    beside = Path(sys.executable).parent / "flowc"
-    return str(beside) if beside.is_file() else shutil.which("flowc")
-
-
-@pytest.mark.skipif(console_script() is None, reason="the flowc console script is not installed")
 def test_the_installed_console_script(project: Path) -> None:
     script = console_script()
-    assert script is not None
     version = subprocess.run([script, "--version"], capture_output=True, text=True, env=process_env(), timeout=60)
     assert version.returncode == 0
     assert version.stdout.startswith("flowc ")

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from test_samples import console_script
+from clitools import console_script
 
 from flowc import compile_source
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_samples import console_script
+from clitools import console_script
 
 import flowc
 from flowc import compile_source

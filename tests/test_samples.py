@@ -8,7 +8,6 @@ import asyncio
 import importlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,20 +16,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from clitools import console_script
 
 from flowc.cli.run import jsonable
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 NAMES = sorted(p.stem for p in SAMPLES.glob("*.flow"))
-
-
-def console_script() -> str:
-    """The installed `flowc` script of this interpreter's environment."""
-    beside = Path(sys.executable).parent / "flowc"
-    found = str(beside) if beside.is_file() else shutil.which("flowc")
-    assert found is not None, "the flowc console script is not installed (pip install -e .)"
-    return found
 
 
 def test_every_sample_has_its_parts() -> None:
