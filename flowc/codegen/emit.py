@@ -1,18 +1,15 @@
 """IR to Python: one module per `.flow` file, laid out by `templates/module.py.j2`.
 
-Python prepares every line of flow code here (one small function per kind of thing); the
-template only arranges the module. Helper code comes from `runtime.py`, section by section,
-only the sections a module uses.
+Rendering only: every name, the schedule, the runtime sections and the imports come from the
+plan (`plan.py`). Python prepares every line of flow code here (one small function per kind of
+thing); the template only arranges the module.
 """
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 import functools
 import re
-from dataclasses import dataclass, field
-from typing import TypeGuard
 
 import jinja2
 
@@ -22,36 +19,8 @@ from ..semantics import ir
 from ..syntax import tree as syntax
 from . import pytext as x
 from .layout import END_REGION, REGION
-from .schedule import Schedule, Spawn, schedule
-from .sections import Section, load_sections, module_names, select
-
-FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
-"""Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
-
-
-class Namer:
-    """Hands out Python names that collide with nothing already taken, deterministically."""
-
-    def __init__(self, taken: set[str]) -> None:
-        self.taken = set(taken)
-
-    def __call__(self, wanted: str) -> str:
-        name = wanted
-        while name in self.taken:
-            name += "_"
-        self.taken.add(name)
-        return name
-
-
-@dataclass(slots=True)
-class ModuleNames:
-    """Names at module level: node constants, policies, pools and the sections they need."""
-
-    namer: Namer
-    pools: dict[str, str] = field(default_factory=dict)
-    needs: set[str] = field(default_factory=set)
-    constants: list[str] = field(default_factory=list)
-    uses_asyncio: bool = False
+from .plan import FlowPlan, ModulePlan, mutable, plan
+from .schedule import Spawn
 
 
 def titled(name: str) -> str:
@@ -61,44 +30,40 @@ def titled(name: str) -> str:
 class FlowEmitter:
     """Writes the body of one flow's `async def`."""
 
-    def __init__(self, module: ir.Module, flow: ir.Flow, names: ModuleNames) -> None:
+    def __init__(self, module: ir.Module, planned: FlowPlan, pools: dict[str, str]) -> None:
         self.module = module
-        self.flow = flow
-        self.names = names
-        self.flows = {f.name for f in module.flows}
-        self.plan: Schedule = schedule(flow)
-        # Module-level names this flow reads come first: its locals keep clear of them.
-        self.info = {n.name: self.constant(f"_{flow.name}__{n.name}", self.node_info(n)) for n in flow.nodes}
-        self.policy = {n.name: self.policy_constant(n) for n in flow.nodes}
-        self.defaults_of = {p.name: self.default_name(p) for p in flow.params if mutable(p.default)}
-        # Parameters keep their names (they are the function's keywords); the front end keeps
-        # them apart from every module-level name. The flow's own locals and the nodes yield.
-        self.local = {p.name: p.name for p in flow.params}
-        local = Namer(names.namer.taken | set(self.local) | {"observer"})
-        self.v = {name: local(name) for name in FLOW_LOCALS}
-        self.local |= {n.name: local(n.name) for n in flow.nodes}
-        self.task = {name: local(f"{self.local[name]}_task") for name in sorted(self.plan.tasks)}
+        self.flow = planned.flow
+        self.plan = planned.schedule
+        self.pools = pools
+        self.info = planned.info
+        self.policy = planned.policy
+        self.defaults_of = planned.defaults
+        self.local = planned.local
+        self.v = planned.v
+        self.task = planned.task
+        temporary = planned.temporaries
         self.values: dict[str, str] = {}
-        self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, local("value"))
+        self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, temporary("value"))
         self.awaited: set[str] = set()
 
     # ---------------------------------------------------------------- module-level constants
 
-    def constant(self, wanted: str, value: str) -> str:
-        name = self.names.namer(wanted)
-        self.names.constants.append(f"{name} = {value}")
-        return name
+    def constants(self) -> list[str]:
+        """The module-level constants the flow reads: node infos, policies, mutable defaults."""
+        lines = [f"{self.info[n.name]} = {self.node_info(n)}" for n in self.flow.nodes]
+        lines += [f"{self.policy[n.name]} = {self.policy_value(n)}" for n in self.flow.nodes if not n.policy.plain]
+        for param in self.flow.params:
+            if mutable(param.default):
+                value = x.expr(param.default, literal_only)
+                lines.append(f"{self.defaults_of[param.name]}: {param.type} = {value}")
+        return lines
 
     def node_info(self, node: ir.Node) -> str:
-        self.names.needs.add("observer")
         location = f"{self.module.name}:{node.line}"
         return f"NodeInfo({x.string(self.flow.name)}, {x.string(node.name)}, {x.string(location)})"
 
-    def policy_constant(self, node: ir.Node) -> str:
+    def policy_value(self, node: ir.Node) -> str:
         policy = node.policy
-        if policy.plain:
-            return "_PLAIN"
-        self.names.needs.add("policy")
         fields = []
         if policy.timeout is not None:
             fields.append(f"timeout={policy.timeout!r}")
@@ -113,8 +78,8 @@ class FlowEmitter:
         if policy.retry_on:
             fields.append(f"retry_on=({', '.join(policy.retry_on)},)")
         if policy.pool is not None:
-            fields.append(f"pool={self.names.pools[policy.pool]}")
-        return self.constant(f"_{self.flow.name}__{node.name}__policy", f"_Policy({', '.join(fields)})")
+            fields.append(f"pool={self.pools[policy.pool]}")
+        return f"_Policy({', '.join(fields)})"
 
     # ---------------------------------------------------------------- values
 
@@ -140,7 +105,6 @@ class FlowEmitter:
             sep = ", " if arguments else ""
             return f"{callee}({arguments}{sep}observer=observer)", True
         if node.mode == "thread":
-            self.names.uses_asyncio = True
             return f"asyncio.to_thread({callee}{', ' if arguments else ''}{arguments})", True
         return f"{callee}({arguments})", node.mode == "await"
 
@@ -148,21 +112,16 @@ class FlowEmitter:
         """An awaitable for one attempt of the node's call."""
         text, awaitable = self.call(node, lookup, each)
         if not awaitable:
-            self.names.needs.add("call")
             return f"_ready({text})"
         return text
 
     def guarded(self, node: ir.Node, lookup: x.Lookup, each: str | None = None, index: str | None = None) -> str:
         """An awaitable for the node's call with its clauses: retries, timeout, pool, fallback."""
-        self.names.needs.add("call")
-        if node.policy.pool is not None:
-            self.names.needs.add("pool")
         extra = f", {index}" if index else ""
         text = f"_call({self.v['run']}, {self.info[node.name]}, {self.policy[node.name]}, lambda: {self.attempt(node, lookup, each)}{extra})"
         fallback = node.fallback
         if fallback is None:
             return text
-        self.names.needs.add("fallback")
         if isinstance(fallback, syntax.Call):
             # The fallback call is made the way the node's own callee is (await, sync, thread).
             assert node.fallback_callee is not None, "the front end resolves every fallback call"
@@ -182,12 +141,10 @@ class FlowEmitter:
                 # Without clauses or an observer an element is its call, as a plain node is.
                 element = f"{self.attempt(node, lookup, each=item)} if observer is None else {element}"
             helper = "_map_collect" if node.collect else "_map"
-            self.names.needs.add("map")
             text = f"{helper}({self.v['run']}, {self.info[node.name]}, {items}, lambda {item}, {index}: {element}, {node.map_limit!r})"
         else:
             text = self.guarded(node, lookup)
         if node.when is not None:
-            self.names.needs.add("when")
             text = f"_when({self.v['run']}, {self.info[node.name]}, {x.condition(node.when, lookup, self.fresh)}, lambda: {text})"
         return text
 
@@ -207,7 +164,6 @@ class FlowEmitter:
         target = self.local[node.name]
         lines = [f"# {self.module.name}:{node.line}", f"{self.v['at']} = {self.info[node.name]}"]
         if self.is_plain(node):
-            self.names.needs.add("call")
             text, awaitable = self.call(node, self.inline_value)
             direct = f"await {text}" if awaitable else text
             observed = f"await _call({self.v['run']}, {self.info[node.name]}, _PLAIN, lambda: {self.attempt(node, self.inline_value)})"
@@ -222,13 +178,10 @@ class FlowEmitter:
     def spawn(self, spawn: Spawn) -> list[str]:
         node = spawn.node
         info = self.info[node.name]
-        self.names.needs.add("run")
         if spawn.waits:
-            self.names.needs.add("after")
             waits = ", ".join(self.task[w] for w in spawn.waits)
             text = f"_after(({waits},), lambda: {self.awaitable(node, self.task_value)})"
         elif self.is_plain(node) and node.mode != "sync":
-            self.names.needs.add("call")
             direct, _ = self.call(node, self.task_value)
             text = f"{direct} if observer is None else _call({self.v['run']}, {info}, _PLAIN, lambda: {direct})"
         else:
@@ -253,14 +206,6 @@ class FlowEmitter:
                     f"    {self.local[param.name]} = {x.expr(param.default, self.local.__getitem__)}",
                 ]
         return lines
-
-    def default_name(self, param: ir.Param) -> str:
-        """A module-level constant holding a mutable default, as the signature's marker."""
-        assert param.default is not None
-        value = x.expr(param.default, literal_only)
-        name = self.names.namer(f"_{self.flow.name}__{param.name}__default")
-        self.names.constants.append(f"{name}: {param.type} = {value}")
-        return name
 
     def returns(self) -> list[str]:
         flow = self.flow
@@ -302,7 +247,6 @@ class FlowEmitter:
 
     def function(self) -> list[str]:
         """The whole `async def` of the flow."""
-        self.names.needs.update({"run", "observer"})
         body = self.body()
         limit = repr(self.flow.limit)
         lines = [self.signature(), f'    """Run flow `{self.flow.name}` ({self.module.name}:{self.flow.line})."""']
@@ -312,7 +256,6 @@ class FlowEmitter:
         lines += [f"    {v['run']} = _Run(observer, {limit})", f"    {v['at']}: NodeInfo | None = None"]
         indent = "    "
         if self.flow.timeout is not None:
-            self.names.uses_asyncio = True
             lines.append(f"    async with asyncio.timeout({self.flow.timeout!r}):")
             indent = "        "
         lines.append(indent + "try:")
@@ -324,11 +267,6 @@ class FlowEmitter:
             "    " + END_REGION,
         ]
         return lines
-
-
-def mutable(default: syntax.Expr | None) -> TypeGuard[syntax.ListExpr | syntax.DictExpr]:
-    """Whether a parameter's default is a list or dict, rebuilt for every run."""
-    return isinstance(default, (syntax.ListExpr, syntax.DictExpr))
 
 
 def literal_only(name: str) -> str:
@@ -365,18 +303,6 @@ def import_lines(module: ir.Module) -> list[str]:
     return [f"from {line} import {', '.join(grouped[line])}" if line in grouped else line for line in lines]
 
 
-def merge_imports(lines: set[str]) -> list[str]:
-    """Standard-library import lines, one per module, names merged and sorted: `import x` lines
-    first, then `from x import a, b`, each group in module order."""
-    plain = sorted(line for line in lines if line.startswith("import "))
-    names: dict[str, set[str]] = {}
-    for line in lines:
-        if line.startswith("from "):
-            module, _, imported = line[len("from ") :].partition(" import ")
-            names.setdefault(module, set()).update(n.strip() for n in imported.split(","))
-    return plain + [f"from {m} import {', '.join(sorted(names[m]))}" for m in sorted(names)]
-
-
 @functools.cache
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -391,24 +317,13 @@ def environment() -> jinja2.Environment:
 
 def emit(module: ir.Module, display_path: str, source_sha256: str, command: str | None = None) -> str:
     """The generated module's text, before formatting."""
-    taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
-    taken |= {f.result_class for f in module.flows if f.outputs}
-    sections = load_sections()
-    taken |= set(module_names())
-    names = ModuleNames(namer=Namer(taken))
-    names.pools = {p.name: names.namer(f"_pool_{p.name}") for p in module.pools}
-    if module.pools:
-        names.needs.add("pool")
-    functions = [FlowEmitter(module, flow, names).function() for flow in module.flows]
-    chosen: list[Section] = select(sections, names.needs)
-    stdlib = {line for section in chosen for line in section.imports}
-    if any(f.outputs for f in module.flows):
-        stdlib.add("from typing import NamedTuple")
-    if names.uses_asyncio:
-        stdlib.add("import asyncio")
+    planned: ModulePlan = plan(module)
+    emitters = [FlowEmitter(module, flow, planned.pools) for flow in planned.flows]
+    functions = [emitter.function() for emitter in emitters]
+    constants = [line for emitter in emitters for line in emitter.constants()]
     public = sorted({f.name for f in module.flows} | {f.result_class for f in module.flows if f.outputs} | {"FlowObserver", "NodeInfo"})
     pools = [
-        f"{names.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
+        f"{planned.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
         for p in module.pools
     ]
@@ -417,11 +332,11 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
         path=display_path,
         command=command or display_path,
         sha256=source_sha256,
-        stdlib_imports=merge_imports(stdlib),
+        stdlib_imports=planned.stdlib_imports,
         user_imports=import_lines(module),
-        sections=chosen,
+        sections=planned.sections,
         public=public,
-        constants=[REGION, *pools, *names.constants, END_REGION] if pools or names.constants else [],
+        constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],
         result_classes=[result_class(f) for f in module.flows if f.outputs],
         future_annotations=reads_result_classes(module),
         functions=functions,

@@ -1,0 +1,159 @@
+"""What a generated module will hold, decided from the IR before any text is written: the
+Python name of everything the module and each flow function bind, each flow's schedule, the
+runtime sections the module copies and the standard-library imports they need.
+
+Rendering (`emit.py`) reads this plan and decides nothing of it. The one kind of name left to
+rendering is a temporary that holds a value read twice within one expression (`value`,
+`value_`, …): it exists only in the text of that expression, and is drawn from the flow's own
+`Namer`, so it can never collide with a planned name.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from typing import TypeGuard
+
+from ..semantics import ir
+from ..syntax import tree as syntax
+from .schedule import Schedule, Spawn, schedule
+from .sections import Section, load_sections, module_names, select
+
+FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
+"""Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
+
+ALWAYS = frozenset({"run", "observer"})
+"""Sections every module copies: the run of a flow and the observer protocol."""
+
+
+class Namer:
+    """Hands out Python names that collide with nothing already taken, deterministically."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+
+    def __call__(self, wanted: str) -> str:
+        name = wanted
+        while name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        return name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowPlan:
+    """One flow function: its schedule and every name it binds or reads at module level."""
+
+    flow: ir.Flow
+    schedule: Schedule
+    info: dict[str, str]
+    """Node → its `NodeInfo` constant."""
+    policy: dict[str, str]
+    """Node → its `_Policy` constant, or `_PLAIN` for a node without clauses."""
+    defaults: dict[str, str]
+    """Parameter with a list or dict default → the constant that marks it in the signature."""
+    local: dict[str, str]
+    """Parameter or node → its local name (parameters keep theirs: they are keywords)."""
+    v: dict[str, str]
+    """Each of `FLOW_LOCALS` → its name in this function."""
+    task: dict[str, str]
+    """Node that runs in a task → the local holding the task."""
+    temporaries: Namer
+    """Where rendering draws the names of temporaries from."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModulePlan:
+    pools: dict[str, str]
+    """Pool → its module-level `_Pool` constant."""
+    flows: tuple[FlowPlan, ...]
+    sections: tuple[Section, ...]
+    """The runtime sections copied, in the order of `runtime.py`."""
+    stdlib_imports: tuple[str, ...]
+    """Standard-library import lines, merged and sorted."""
+
+
+def plan(module: ir.Module) -> ModulePlan:
+    taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
+    taken |= {f.result_class for f in module.flows if f.outputs}
+    taken |= set(module_names())
+    namer = Namer(taken)
+    pools = {p.name: namer(f"_pool_{p.name}") for p in module.pools}
+    flows = tuple(plan_flow(flow, namer) for flow in module.flows)
+    sections = tuple(select(load_sections(), needed_sections(module, flows)))
+    stdlib = {line for section in sections for line in section.imports}
+    if any(f.outputs for f in module.flows):
+        stdlib.add("from typing import NamedTuple")
+    if uses_asyncio(module):
+        stdlib.add("import asyncio")
+    return ModulePlan(pools=pools, flows=flows, sections=sections, stdlib_imports=tuple(merge_imports(stdlib)))
+
+
+def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
+    """Module-level names first, in node order, so that the flow's locals keep clear of them."""
+    info = {n.name: namer(f"_{flow.name}__{n.name}") for n in flow.nodes}
+    policy = {n.name: "_PLAIN" if n.policy.plain else namer(f"_{flow.name}__{n.name}__policy") for n in flow.nodes}
+    defaults = {p.name: namer(f"_{flow.name}__{p.name}__default") for p in flow.params if mutable(p.default)}
+    # Parameters keep their names (the front end keeps them apart from every module-level
+    # name); the flow's own locals and the nodes yield.
+    local = {p.name: p.name for p in flow.params}
+    names = Namer(namer.taken | set(local) | {"observer"})
+    v = {name: names(name) for name in FLOW_LOCALS}
+    local |= {n.name: names(n.name) for n in flow.nodes}
+    order = schedule(flow)
+    task = {name: names(f"{local[name]}_task") for name in sorted(order.tasks)}
+    return FlowPlan(
+        flow=flow,
+        schedule=order,
+        info=info,
+        policy=policy,
+        defaults=defaults,
+        local=local,
+        v=v,
+        task=task,
+        temporaries=names,
+    )
+
+
+def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
+    """The runtime sections the module's code calls into, from what its nodes are."""
+    nodes = [node for flow in module.flows for node in flow.nodes]
+    needs = set(ALWAYS)
+    wanted = {
+        "call": bool(nodes),
+        "policy": any(not n.policy.plain for n in nodes),
+        "pool": bool(module.pools),
+        "fallback": any(n.fallback is not None for n in nodes),
+        "map": any(n.is_map for n in nodes),
+        "when": any(n.when is not None for n in nodes),
+        "after": any(spawn.waits for flow in flows for spawn in spawns(flow.schedule)),
+    }
+    return needs | {name for name, used in wanted.items() if used}
+
+
+def spawns(order: Schedule) -> list[Spawn]:
+    return [*order.first, *(spawn for step in order.steps for spawn in step.spawns)]
+
+
+def uses_asyncio(module: ir.Module) -> bool:
+    """A flow timeout (`asyncio.timeout`) or a `thread` call (`asyncio.to_thread`)."""
+    return any(
+        flow.timeout is not None or any(node.mode == "thread" for node in flow.nodes) for flow in module.flows
+    )
+
+
+def mutable(default: syntax.Expr | None) -> TypeGuard[syntax.ListExpr | syntax.DictExpr]:
+    """Whether a parameter's default is a list or dict, rebuilt for every run."""
+    return isinstance(default, (syntax.ListExpr, syntax.DictExpr))
+
+
+def merge_imports(lines: set[str]) -> list[str]:
+    """Standard-library import lines, one per module, names merged and sorted: `import x` lines
+    first, then `from x import a, b`, each group in module order."""
+    plain = sorted(line for line in lines if line.startswith("import "))
+    names: dict[str, set[str]] = {}
+    for line in lines:
+        if line.startswith("from "):
+            module, _, imported = line[len("from ") :].partition(" import ")
+            names.setdefault(module, set()).update(n.strip() for n in imported.split(","))
+    return plain + [f"from {m} import {', '.join(sorted(names[m]))}" for m in sorted(names)]
