@@ -134,6 +134,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff=context.stdout if args.diff else None,
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
+        force=args.force,
     )
     return batch.compile_all(found, context.reporter, mode)
 
@@ -301,6 +302,9 @@ def parser() -> argparse.ArgumentParser:
     compile_.add_argument("-o", "--output", metavar="DIR", help="write outputs under DIR, mirroring the sources")
     compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if an output is out of date")
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
+    compile_.add_argument(
+        "--force", action="store_true", help="overwrite an existing NAME.py even if flowc did not generate it"
+    )
 
     check = command("check", "validate .flow files and write nothing", check_command)
     paths_argument(check)
