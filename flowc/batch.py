@@ -218,14 +218,20 @@ def compile_file(target: Target, reporter: Reporter, counts: Counts) -> str | No
         io_problem(reporter, counts, target.display, "cannot read", error)
         return None
     try:
-        source = decode(data, target.display)
-        beside = target.output.parent == target.source.parent
-        folder = None if beside else posixpath.dirname(target.output_display) or "."
-        return compile_timed(source.text, target.display, folder)[0]
+        return compile_target(target, data)
     except CompileError as error:
         counts.failed += 1
         reporter.compile_error(error)
         return None
+
+
+def compile_target(target: Target, data: bytes) -> str:
+    """The module a target's source bytes compile to, its header naming where it is written
+    when that is not beside the source; raises `CompileError`."""
+    source = decode(data, target.display)
+    beside = target.output.parent == target.source.parent
+    folder = None if beside else posixpath.dirname(target.output_display) or "."
+    return compile_timed(source.text, target.display, folder)[0]
 
 
 def report_outdated(target: Target, reporter: Reporter, counts: Counts, *, missing: bool, fix: list[str]) -> None:
