@@ -252,7 +252,8 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
             result = runner.run(loaded, flow.name, inputs)
         except InputError as error:
             raise InputError(f"flow `{flow.name}` raised {error}") from error.__cause__
-    context.stdout.write(json.dumps(runner.jsonable(result), indent=2, ensure_ascii=False) + "\n")
+    text = runner.as_json(result)
+    context.stdout.write(text + "\n")
     context.stdout.flush()
     return 0
 
