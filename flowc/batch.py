@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import files
-from .diagnostics import CompileError
+from .diagnostics import CompileError, printable
 from .errors import UsageError
 from .frontend import analyze, decode
 from .output import FOREIGN_OUTPUT, IO_ERROR, MISSING_OUTPUT, ORPHANED_OUTPUT, STALE_OUTPUT, Problem, Reporter
@@ -160,7 +160,7 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
         if outdated:
             reporter.conclusion(
                 f"flowc: {outdated} {'output is' if outdated == 1 else 'outputs are'} out of date; "
-                f"fix with: {fix(mode.fix_command, counts)}"
+                f"fix with: {printable(fix(mode.fix_command, counts))}"
             )
     reporter.info(summary(counts, mode, time.perf_counter() - start))
     if counts.io_errors:
@@ -246,7 +246,7 @@ def report_outdated(target: Target, reporter: Reporter, counts: Counts, *, missi
             code=MISSING_OUTPUT if missing else STALE_OUTPUT,
             message=message,
             path=target.output_display,
-            help=f"run `{shlex.join(fix)}`",
+            help=f"run `{printable(shlex.join(fix))}`",
         )
     )
 

@@ -168,7 +168,7 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
         folder = Path(tempfile.mkdtemp(prefix="flowc-build-"))
         self._generated = folder
         for target, text in modules:
-            relative = target.output_display
+            relative = files.portable(os.path.relpath(target.output, self.root))
             generated = folder / relative
             generated.parent.mkdir(parents=True, exist_ok=True)
             generated.write_bytes(text.encode("utf-8"))
@@ -184,6 +184,9 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
             self.fail(error.message + (f"; {error.help}" if error.help else ""))
 
     def fail(self, message: str) -> NoReturn:
+        from .diagnostics import printable
+
+        message = "\n".join(printable(line) for line in message.split("\n"))
         self.app.abort(f"flowc: {message}")
         raise FlowcBuildError(message)  # pragma: no cover - `abort` exits
 

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from . import __version__, batch, diagram, files, runner
 from .config import COLORS, OUTPUT_FORMATS, Config, discover
-from .diagnostics import CompileError
+from .diagnostics import CompileError, printable
 from .errors import InputError, UsageError
 from .frontend import analyze, decode
 from .output import Reporter, use_color
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         sys.stderr.write(
-            f"flowc: internal error: {type(error).__name__}: {error} — this is a bug in flowc; "
+            f"flowc: internal error: {type(error).__name__}: {printable(str(error))} — this is a bug in flowc; "
             "rerun with --debug for the traceback\n"
         )
         return 3
@@ -114,7 +114,7 @@ def dispatch(args: argparse.Namespace) -> int:
     except InputError as error:
         if args.debug and error.__cause__ is not None:
             traceback.print_exception(error.__cause__)
-        reporter.error(str(error))
+        reporter.error("\n".join(printable(line) for line in str(error).split("\n")))
         return 1
     finally:
         reporter.finish()
@@ -187,7 +187,7 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
         paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots
     )
     for folder in found.empty:
-        context.reporter.info(f"flowc: warning: no .flow files in `{folder}`")
+        context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
     return found
 
 

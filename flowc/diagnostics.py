@@ -25,7 +25,7 @@ class Diagnostic:
         return (self.path, self.span.line, self.span.column, self.code, self.message)
 
     def location(self) -> str:
-        return f"{self.path}:{self.span.line}:{self.span.column}"
+        return f"{printable(self.path)}:{self.span.line}:{self.span.column}"
 
     def concise(self) -> str:
         """One line: `path:line:col: error: message [code]`."""

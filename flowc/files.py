@@ -18,6 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnostics import printable
+
 SKIPPED_FOLDERS = frozenset({".venv", "venv", "node_modules", "__pycache__", "site-packages"})
 """Folders never searched for `.flow` files, besides hidden ones (`.git`, `.tox`, ...)."""
 
@@ -46,11 +48,12 @@ def portable(path: str) -> str:
 
 def display(path: Path, base: Path) -> str:
     """How a path is shown in messages and headers: relative to `base`, `/`-separated,
-    never absolute (a path on another drive is shown by its name alone)."""
+    never absolute (a path on another drive is shown by its name alone), and printable (a
+    newline or escape sequence in a file name is shown as U+FFFD, never sent to a terminal)."""
     try:
-        return portable(os.path.relpath(path, base))
+        return printable(portable(os.path.relpath(path, base)))
     except ValueError:
-        return path.name
+        return printable(path.name)
 
 
 def skipped(name: str) -> bool:
