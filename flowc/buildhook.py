@@ -14,7 +14,7 @@ In `compile` mode every `.flow` file under the sources is compiled before the wh
 built, and each `NAME.py` goes into the wheel beside its `NAME.flow`, or at its place under
 `[tool.flowc] output` when the project sets one (generated in a temporary folder: the source
 tree is not touched). For an editable install the modules are
-written beside their sources, so that imports work from the tree. In `check` mode nothing is
+written where `flowc compile` writes them, so that imports work from the tree. In `check` mode nothing is
 written and the build fails if a committed module is missing or stale. A source distribution
 only validates: the wheel built from it compiles again. Any `.flow` error fails the build,
 and so do sources or an output outside the project, a missing `sources` folder, a bad

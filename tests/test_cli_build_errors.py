@@ -25,23 +25,26 @@ def fails(root: Path, config: dict[str, Any], capsys: pytest.CaptureFixture[str]
     return captured.out + captured.err
 
 
+def add_project_table(root: Path, line: str) -> None:
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as file:
+        file.write(f"\n[tool.flowc]\n{line}\n")
+
+
 def test_sources_outside_the_project_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = example_project(isolate(monkeypatch, tmp_path / "project"))
     write(tmp_path / "elsewhere" / "two.flow", TWO)
-    data = build_data()
-    message = fails(root, {"sources": ["../elsewhere"]}, capsys)
+    message = fails(root, {"sources": ["../elsewhere"]}, capsys, "editable")
     assert "`../elsewhere` is outside the project" in message
-    assert data["force_include"] == {}
+    assert not (tmp_path / "elsewhere" / "two.py").exists()
 
 
 def test_the_project_output_folder_is_honoured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = example_project(isolate(monkeypatch, tmp_path))
-    with (root / "pyproject.toml").open("a", encoding="utf-8") as file:
-        file.write('\n[tool.flowc]\noutput = "src/tinyflows/gen"\n')
+    add_project_table(root, 'output = "src/tinyflows/gen"')
     hook(root, {"sources": ["src"]}).initialize("editable", build_data())
     assert (root / "src" / "tinyflows" / "gen" / "tinyflows" / "diamond.py").is_file()
     assert not (root / "src" / "tinyflows" / "diamond.py").exists()
@@ -62,8 +65,7 @@ def test_a_bad_project_table_fails_the_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = example_project(isolate(monkeypatch, tmp_path))
-    with (root / "pyproject.toml").open("a", encoding="utf-8") as file:
-        file.write("\n[tool.flowc]\nexclude = 3\n")
+    add_project_table(root, "exclude = 3")
     assert "`exclude` must be a list of strings" in fails(root, {"sources": ["src"]}, capsys)
 
 
