@@ -38,7 +38,7 @@ POOL_DEADLOCK: Final = "pool-deadlock"
 RETURN_MISMATCH: Final = "return-mismatch"
 
 DESCRIPTIONS: Final[dict[str, str]] = {
-    ENCODING: "the file is not UTF-8 text",
+    ENCODING: "the file is not UTF-8 text, or ends a line with CR alone",
     EMPTY: "the file declares no flow",
     SYNTAX: "the text does not follow the grammar of the flow language",
     TOO_DEEP: "brackets or `not` nested more deeply than flowc accepts",

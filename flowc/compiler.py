@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import time
 from typing import NoReturn
@@ -40,7 +41,7 @@ def decode(data: bytes, path: str) -> Source:
         head = Source(path, data[: data.index(b"\x00")].decode("utf-8", "replace"))
         fail(head, "this is a binary file, not `.flow` text: it contains a NUL byte", None)
     try:
-        return Source(path, data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         head = Source(path, data[: error.start].decode("utf-8", "replace"))
         fail(
@@ -48,6 +49,18 @@ def decode(data: bytes, path: str) -> Source:
             f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be decoded",
             "save the file as UTF-8",
         )
+    if (alone := LONE_CR.search(text)) is not None:
+        fail(
+            Source(path, text[: alone.start()]),
+            "a carriage return without a line feed: lines end with LF or CRLF, never CR alone",
+            "save the file with LF (or CRLF) line ends",
+        )
+    return Source(path, text)
+
+
+LONE_CR = re.compile("\r(?!\n)")
+"""A line end flowc does not read: CR alone (old Mac text) would put every location on
+line 1, and a comment would run to the end of the file."""
 
 
 def fail(head: Source, message: str, help: str | None) -> NoReturn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ class Diagnostic:
         return (self.path, self.span.line, self.span.column, self.code, self.message)
 
     def location(self) -> str:
-        return f"{self.path}:{self.span.line}:{self.span.column}"
+        return f"{printable(self.path)}:{self.span.line}:{self.span.column}"
 
     def concise(self) -> str:
         """One line: `path:line:col: error: message [code]`."""
@@ -36,13 +37,9 @@ class Diagnostic:
         bold, red, blue, reset = ("\x1b[1m", "\x1b[31m", "\x1b[34m", "\x1b[0m") if color else ("",) * 4
         lines = [f"{bold}{self.location()}: {red}error:{reset}{bold} {self.message} [{self.code}]{reset}"]
         if source is not None and source.has_line(self.span.line):
-            text = printable(source.line_text(self.span.line))
+            text, caret = underline(source.line_text(self.span.line), self.span)
             gutter = str(self.span.line)
             pad = " " * len(gutter)
-            span = self.span
-            width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
-            width = max(1, min(width, len(text) - span.column + 1))
-            caret = " " * (span.column - 1) + "^" + "~" * (width - 1)
             lines += [
                 f"{blue}{pad} |{reset}",
                 f"{blue}{gutter} |{reset} {text}",
@@ -52,6 +49,42 @@ class Diagnostic:
             lines.append(f"{blue}help:{reset} {self.help}")
         lines.extend(f"{blue}note:{reset} {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+TAB_STOP = 4
+"""Where a tab in a quoted source line advances to: the next multiple of this column."""
+
+
+def underline(raw: str, span: Span) -> tuple[str, str]:
+    """A source line as shown on a terminal, and the caret line under `span` in it: tabs
+    expanded, control characters replaced (see `printable`), a wide (East Asian) character
+    two cells, a combining mark none, so that the caret stands under what it points at."""
+    shown, starts = layout(raw)
+    start = span.column - 1
+    stop = span.end_column - 1 if span.end_line == span.line else len(raw)
+    stop = max(start + 1, min(stop, len(raw)))
+    first = starts[min(start, len(raw))] + max(0, start - len(raw))
+    cells = max(1, starts[min(stop, len(raw))] - first)
+    return shown, " " * first + "^" + "~" * (cells - 1)
+
+
+def layout(raw: str) -> tuple[str, list[int]]:
+    """A line as shown, and the terminal cell where each character starts (and its end)."""
+    shown: list[str] = []
+    starts: list[int] = []
+    cell = 0
+    for char in raw:
+        starts.append(cell)
+        if char == "\t":
+            width = TAB_STOP - cell % TAB_STOP
+            shown.append(" " * width)
+        else:
+            char = printable(char)
+            width = 0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+            shown.append(char)
+        cell += width
+    starts.append(cell)
+    return "".join(shown), starts
 
 
 def printable(text: str) -> str:

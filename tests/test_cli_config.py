@@ -125,3 +125,17 @@ def test_configured_output_folder(
     monkeypatch.chdir(project)
     # A file named on the command line (as pre-commit does) mirrors under its configured source.
     assert flowc(capsys, "compile", "--check", "flows/sub/two.flow").code == 0
+
+
+def test_a_deeply_nested_configuration_is_a_clear_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "deep.toml", "sources = " + "[" * 5000 + "]" * 5000 + "\n")
+    result = flowc(capsys, "check", "flows", "--config", "deep.toml")
+    assert result.code == 2
+    assert "deep.toml` is nested too deeply to read" in result.err
+    assert "internal error" not in result.err
+
+
+def test_a_configuration_that_never_ends_is_read_only_so_far(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = flowc(capsys, "check", "flows", "--config", "/dev/zero")
+    assert result.code == 2
+    assert "cannot read configuration file `/dev/zero`: larger than 1 MiB" in result.err

@@ -7,7 +7,6 @@ turns anything unexpected into status 3 and a one-line message that asks for a b
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -18,7 +17,7 @@ from typing import TextIO
 
 from .. import __version__
 from ..compiler import analyze, compile_timed, decode
-from ..diagnostics import CompileError
+from ..diagnostics import CompileError, printable
 from . import batch, files, graph
 from . import run as runner
 from .config import COLORS, OUTPUT_FORMATS, Config, discover
@@ -72,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         sys.stderr.write(
-            f"flowc: internal error: {type(error).__name__}: {error} — this is a bug in flowc; "
+            f"flowc: internal error: {type(error).__name__}: {printable(str(error))} — this is a bug in flowc; "
             "rerun with --debug for the traceback\n"
         )
         return 3
@@ -115,7 +114,7 @@ def dispatch(args: argparse.Namespace) -> int:
     except InputError as error:
         if args.debug and error.__cause__ is not None:
             traceback.print_exception(error.__cause__)
-        reporter.error(str(error))
+        reporter.error("\n".join(printable(line) for line in str(error).split("\n")))
         return 1
     finally:
         reporter.finish()
@@ -135,6 +134,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff=context.stdout if args.diff else None,
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
+        force=args.force,
     )
     return batch.compile_all(found, context.reporter, mode)
 
@@ -187,7 +187,7 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
         paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots
     )
     for folder in found.empty:
-        context.reporter.info(f"flowc: warning: no .flow files in `{folder}`")
+        context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
     return found
 
 
@@ -252,7 +252,8 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
             result = runner.run(loaded, flow.name, inputs)
         except InputError as error:
             raise InputError(f"flow `{flow.name}` raised {error}") from error.__cause__
-    context.stdout.write(json.dumps(runner.jsonable(result), indent=2, ensure_ascii=False) + "\n")
+    text = runner.as_json(result)
+    context.stdout.write(text + "\n")
     context.stdout.flush()
     return 0
 
@@ -302,6 +303,9 @@ def parser() -> argparse.ArgumentParser:
     compile_.add_argument("-o", "--output", metavar="DIR", help="write outputs under DIR, mirroring the sources")
     compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if an output is out of date")
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
+    compile_.add_argument(
+        "--force", action="store_true", help="overwrite an existing NAME.py even if flowc did not generate it"
+    )
 
     check = command("check", "validate .flow files and write nothing", check_command)
     paths_argument(check)

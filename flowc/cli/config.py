@@ -19,6 +19,7 @@ from .errors import UsageError
 
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github")
 COLORS = ("auto", "always", "never")
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,13 +90,15 @@ def read_table(path: Path, *, explicit: bool) -> dict[str, Any] | None:
     """The `[tool.flowc]` table of a TOML file; for a named file that is not a
     `pyproject.toml`, its top level. None when a `pyproject.toml` has no such table."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_bounded(path).decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"configuration file `{path}` does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read configuration file `{path}`: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"`{path}` is not valid TOML: {error}") from None
+    except RecursionError:
+        raise UsageError(f"`{path}` is nested too deeply to read") from None
     tool = data.get("tool")
     if isinstance(tool, dict) and "flowc" in tool:
         table = tool["flowc"]
@@ -107,6 +110,16 @@ def read_table(path: Path, *, explicit: bool) -> dict[str, Any] | None:
             raise UsageError(f"`{path}` has no `[tool.flowc]` table")
         return data
     return None
+
+
+def read_bounded(path: Path) -> bytes:
+    """A configuration file's bytes, refusing one larger than `MAX_CONFIG_BYTES` (a device
+    such as `/dev/zero` would otherwise be read forever)."""
+    with path.open("rb") as file:
+        data = file.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise OSError(f"larger than {MAX_CONFIG_BYTES // 1024 // 1024} MiB; is it a configuration file?")
+    return data
 
 
 def parse(table: dict[str, Any], path: Path) -> Config:

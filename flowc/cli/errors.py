@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from ..diagnostics import printable
+
 
 class UsageError(Exception):
-    """Bad usage, configuration or I/O: the command line exits with status 2."""
+    """Bad usage, configuration or I/O: the command line exits with status 2. The message and
+    help are one line each, and what they quote (a file name, an argument) is made printable:
+    a control character or escape sequence in a name never reaches the terminal."""
 
     def __init__(self, message: str, *, help: str | None = None) -> None:
+        message = printable(message)
         super().__init__(message)
         self.message = message
-        self.help = help
+        self.help = None if help is None else printable(help)
 
 
 class InputError(Exception):

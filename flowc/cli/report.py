@@ -27,12 +27,14 @@ STALE_OUTPUT = "stale-output"
 MISSING_OUTPUT = "missing-output"
 ORPHANED_OUTPUT = "orphaned-output"
 IO_ERROR = "io-error"
+FOREIGN_OUTPUT = "foreign-output"
 
 FILE_DESCRIPTIONS = {
     STALE_OUTPUT: "a generated module that differs from what its `.flow` source compiles to",
     MISSING_OUTPUT: "a `.flow` source whose generated module does not exist",
     ORPHANED_OUTPUT: "a generated module whose `.flow` source no longer exists",
     IO_ERROR: "a file that cannot be read or written",
+    FOREIGN_OUTPUT: "an output path that holds a file flowc did not generate, which it will not overwrite",
 }
 
 

@@ -9,6 +9,8 @@ import difflib
 import enum
 import json
 import linecache
+import math
+import re
 import sys
 import traceback
 import types
@@ -52,13 +54,7 @@ def parse_inputs(pairs: Sequence[str], flow: ir.Flow) -> dict[str, Any]:
             raise UsageError(f"flow `{flow.name}` has no parameter `{name}`", help=hint)
         if name in values:
             raise UsageError(f"`{name}` is given twice")
-        try:
-            values[name] = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise UsageError(
-                f"the value of `{name}` is not JSON: {error.msg}: {text!r}",
-                help=f"a string is written in double quotes: {name}='\"{text}\"'",
-            ) from None
+        values[name] = parse_value(name, text)
     missing = [p.name for p in flow.params if p.default is None and p.name not in values]
     if missing:
         raise UsageError(
@@ -66,6 +62,37 @@ def parse_inputs(pairs: Sequence[str], flow: ir.Flow) -> dict[str, Any]:
             help="give each as `NAME=JSON`: " + " ".join(f"{m}=..." for m in missing),
         )
     return values
+
+
+def parse_value(name: str, text: str) -> Any:
+    """One input's JSON value; a value Python cannot hold (an integer past its digit limit,
+    nesting past its recursion limit) is a usage error like malformed JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(
+            f"the value of `{name}` is not JSON: {error.msg}: {shorten(text)}",
+            help=f"a string is written in double quotes: {name}='\"{shorten(text)}\"'",
+        ) from None
+    except ValueError:  # int("1" * 5000): Python's limit on integer digits
+        raise UsageError(
+            f"the value of `{name}` has an integer longer than {sys.get_int_max_str_digits()} digits, Python's limit",
+            help="`PYTHONINTMAXSTRDIGITS=0` lifts the limit; or pass it as a JSON string",
+        ) from None
+    except RecursionError:
+        raise UsageError(f"the value of `{name}` is nested too deeply to read") from None
+
+
+def too_long(number: int) -> bool:
+    """Whether `str(number)` would pass Python's limit on integer digits."""
+    limit = sys.get_int_max_str_digits()
+    return bool(limit) and number.bit_length() > 3 * limit and abs(number) >= 10**limit
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A value as quoted in a message: printable, and cut short when long."""
+    shown = ascii(text)[1:-1]
+    return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
 @contextmanager
@@ -83,15 +110,16 @@ def import_path(folders: Sequence[Path]) -> Iterator[None]:
 def loaded(code: str, name: str, filename: str) -> Iterator[types.ModuleType]:
     """The generated module, imported from its text under the name `name` for a while
     (named tuples and dataclasses look their module up in `sys.modules`)."""
-    module = types.ModuleType(name)
+    module = types.ModuleType(module_name(name))
     module.__file__ = filename
+    name = module.__name__
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
     previous = sys.modules.get(name)
     sys.modules[name] = module
     try:
         try:
             exec(compile(code, filename, "exec"), module.__dict__)
-        except Exception as error:
+        except (Exception, SystemExit, asyncio.CancelledError) as error:
             raise InputError(f"importing the compiled module failed: {last_line(error)}") from error
         yield module
     finally:
@@ -101,13 +129,43 @@ def loaded(code: str, name: str, filename: str) -> Iterator[types.ModuleType]:
             sys.modules[name] = previous
 
 
+def module_name(stem: str) -> str:
+    """The name the generated module is imported under: the file's stem, unless a module of
+    that name exists (`time.flow` must not replace the `time` its own code imports)."""
+    if stem.isidentifier() and stem not in sys.stdlib_module_names and stem not in sys.modules:
+        return stem
+    return f"_flowc_run_{stem}"
+
+
 def run(module: types.ModuleType, flow: str, inputs: dict[str, Any]) -> Any:
     """Run one flow to its end; its exceptions become an `InputError` with the traceback's
-    last line and notes."""
+    last line and notes. So do `SystemExit` and `CancelledError` raised by a step: they end
+    the flow, not flowc (Ctrl-C still interrupts)."""
     try:
         return asyncio.run(getattr(module, flow)(**inputs))
-    except Exception as error:
+    except (Exception, SystemExit, asyncio.CancelledError) as error:
         raise InputError(last_line(error)) from error
+
+
+def as_json(value: Any) -> str:
+    """A flow's result as JSON text (see `jsonable`): lone surrogates are written as
+    `\\uXXXX` escapes; a result that holds itself, is nested past Python's recursion limit or
+    has an integer too long to print raises `InputError`."""
+    try:
+        text = json.dumps(jsonable(value, set()), indent=2, ensure_ascii=False, allow_nan=False)
+    except RecursionError:
+        raise InputError("the result is nested too deeply to print as JSON") from None
+    except InputError:
+        raise
+    except Exception as error:  # an int past sys.get_int_max_str_digits(), a `__str__` that raises
+        raise InputError(f"the result cannot be printed as JSON: {last_line(error)}") from error
+    return SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+"""How a float JSON has no number for is printed: as a string."""
 
 
 def last_line(error: BaseException) -> str:
@@ -115,29 +173,55 @@ def last_line(error: BaseException) -> str:
     return "".join(traceback.format_exception_only(error)).rstrip("\n")
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: Any, holders: set[int] | None = None) -> Any:
     """A value in the shapes JSON has: dataclasses and named tuples as objects, other
-    tuples and sets as arrays, objects as their attributes, anything else as text."""
+    tuples and sets as arrays, objects as their attributes, NaN and infinities as the strings
+    `"NaN"`, `"Infinity"`, `"-Infinity"`, anything else as text. `holders` (the ids of the
+    containers being converted) finds a value that holds itself: `InputError`."""
     match value:
+        case float() if not math.isfinite(value):
+            return NON_FINITE[repr(value)]
+        case int() if too_long(value):
+            raise InputError(
+                f"the result has an integer longer than {sys.get_int_max_str_digits()} digits, Python's limit "
+                "for printing one; `PYTHONINTMAXSTRDIGITS=0` lifts it"
+            )
         case None | bool() | int() | float() | str():
             return value
+    holders = set() if holders is None else holders
+    if id(value) in holders:
+        raise InputError(f"the result holds itself (a {type(value).__name__} inside itself): JSON cannot show it")
+    holders.add(id(value))
+    try:
+        return jsonable_container(value, holders)
+    finally:
+        holders.discard(id(value))
+
+
+def jsonable_container(value: Any, holders: set[int]) -> Any:
+    """`jsonable` of anything but a plain scalar."""
+
+    def convert(item: Any) -> Any:
+        return jsonable(item, holders)
+
+    match value:
         case enum.Enum():
-            return jsonable(value.value)
+            return convert(value.value)
         case BaseException():
             return last_line(value)
         case tuple() if hasattr(value, "_fields"):
-            return {field: jsonable(item) for field, item in zip(value._fields, value)}
+            return {field: convert(item) for field, item in zip(value._fields, value)}
         case list() | tuple():
-            return [jsonable(item) for item in value]
+            return [convert(item) for item in value]
         case set() | frozenset():
-            items = [jsonable(item) for item in value]
+            items = [convert(item) for item in value]
             return sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
         case dict():
-            return {key if isinstance(key, str) else str(key): jsonable(item) for key, item in value.items()}
+            return {key if isinstance(key, str) else str(key): convert(item) for key, item in value.items()}
         case datetime.date() | datetime.time():
             return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if hasattr(value, "__dict__") and not isinstance(value, type) and vars(value):
-        return {key: jsonable(item) for key, item in vars(value).items() if not key.startswith("_")}
+        return {key: convert(item) for key, item in vars(value).items() if not key.startswith("_")}
     return str(value)

@@ -20,9 +20,13 @@ from lark.lexer import Lexer, LexerState, PatternStr
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-# The parser's stack grows by one or two entries per level of brackets or `not`; beyond
-# this, later stages (which recurse over expressions, conditions and types) are refused.
-MAX_STACK = 200
+MAX_DEPTH = 100
+"""How deeply brackets of any kind and `not` may nest, counted together, in expressions and
+types alike: later stages, black among them, recurse over expressions, conditions and types
+(a dict type deepest). A `not` counts until the operand it applies to begins."""
+
+# The parser's stack grows by one to four entries per level of nesting; a backstop.
+MAX_STACK = 500
 
 
 class NestingTooDeep(Exception):
@@ -62,6 +66,9 @@ class FlowLexer(Lexer):
         high = [f"(?P<{name}>{regexp})" for priority, name, regexp in ordered if priority > 1]
         low = [f"(?P<{name}>{regexp})" for priority, name, regexp in ordered if priority <= 1]
         self.ignore = frozenset(conf.ignore)
+        self.opening = frozenset({"INDEX_OPEN", *(self.symbols[s] for s in "([{" if s in self.symbols)})
+        self.closing = frozenset(self.symbols[s] for s in ")]}" if s in self.symbols)
+        self.negation = self.keywords.get("not", "")
         self.regexp = re.compile("|".join(high + [f"(?P<SYMBOL>{symbols})"] + low))
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
@@ -76,6 +83,7 @@ class FlowLexer(Lexer):
         keywords, symbols, ignore, match = self.keywords, self.symbols, self.ignore, self.regexp.match
         new_token = Token._future_new  # what `Token(...)` calls, without its deprecation shim
         previous: Token | None = None
+        depth = negations = 0  # open brackets; `not`s since the last token that is neither
         while pos < end:
             found = match(text, pos, end)
             if found is None:
@@ -108,7 +116,14 @@ class FlowLexer(Lexer):
                 kind = symbols["["]
             column = start - line_start + 1
             token = new_token(kind, value, start, line, column, line, column + len(value), pos)  # type: ignore[no-untyped-call]
-            if len(stack) > MAX_STACK:
+            if kind in self.opening:
+                depth += 1
+            elif kind == self.negation:
+                negations += 1
+            else:
+                depth = max(0, depth - 1) if kind in self.closing else depth
+                negations = 0
+            if depth + negations > MAX_DEPTH or len(stack) > MAX_STACK:
                 raise NestingTooDeep(token)
             # lark's slot, used here for the token before the one being parsed, which names
             # the mistake in some syntax errors (see flowc/parse.py).
