@@ -99,22 +99,19 @@ class FlowEmitter:
         if policy.plain:
             return "_PLAIN"
         self.names.needs.add("policy")
-        fields = []
-        if policy.timeout is not None:
-            fields.append(f"timeout={policy.timeout!r}")
-        if policy.retries:
-            fields.append(f"retries={policy.retries!r}")
-        if policy.backoff is not None:
-            fields.append(f"backoff={policy.backoff!r}")
-        if policy.max_delay is not None:
-            fields.append(f"max_delay={policy.max_delay!r}")
-        if policy.jitter:
-            fields.append("jitter=True")
-        if policy.retry_on:
-            fields.append(f"retry_on=({', '.join(policy.retry_on)},)")
-        if policy.pool is not None:
-            fields.append(f"pool={self.names.pools[policy.pool]}")
+        fields = [f"{setting.field}={self.setting_value(setting)}" for setting in policy.settings()]
         return self.constant(f"_{self.flow.name}__{node.name}__policy", f"_Policy({', '.join(fields)})")
+
+    def setting_value(self, setting: ir.Setting) -> str:
+        """A policy setting's value as Python: a pool by its module-level name, exception
+        classes as a tuple, numbers and `True` as written by `repr`."""
+        value = setting.value
+        if setting.field == "pool":
+            assert isinstance(value, str)
+            return self.names.pools[value]
+        if isinstance(value, tuple):
+            return f"({', '.join(value)},)"
+        return repr(value)
 
     # ---------------------------------------------------------------- values
 

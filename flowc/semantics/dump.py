@@ -53,7 +53,7 @@ def dump_node(node: ir.Node) -> list[str]:
     if node.collect:
         lines.append("    collect")
     if not node.policy.plain:
-        lines.append(f"    policy {policy(node.policy)}")
+        lines.append(f"    policy {'; '.join(node.policy.clauses(seconds))}")
     if node.fallback is not None:
         flow = " (a flow)" if node.fallback_callee and node.fallback_callee.flow else ""
         lines.append(f"    fallback {expr(node.fallback)}{flow}")
@@ -61,25 +61,6 @@ def dump_node(node: ir.Node) -> list[str]:
         lines.append(f"    when {cond(node.when)}")
     lines.append(f"    after [{', '.join(node.preds)}] reads [{', '.join(node.reads)}]")
     return lines
-
-
-def policy(p: ir.Policy) -> str:
-    parts = []
-    if p.timeout is not None:
-        parts.append(f"timeout {seconds(p.timeout)}")
-    if p.retries:
-        parts.append(f"retries {p.retries}")
-    if p.backoff is not None:
-        parts.append(f"backoff {seconds(p.backoff)}")
-    if p.max_delay is not None:
-        parts.append(f"max {seconds(p.max_delay)}")
-    if p.jitter:
-        parts.append("jitter")
-    if p.retry_on:
-        parts.append(f"on {', '.join(p.retry_on)}")
-    if p.pool is not None:
-        parts.append(f"pool {p.pool}")
-    return "; ".join(parts)
 
 
 def seconds(value: float | None) -> str:

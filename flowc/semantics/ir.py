@@ -6,8 +6,10 @@ every `Ref` in them is known to name a parameter or node of its flow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
+from typing import TypeAlias
 
 from ..source import Span
 from ..syntax.tree import Call, Cond, Expr
@@ -50,6 +52,53 @@ class Policy:
     @property
     def plain(self) -> bool:
         return self == PLAIN
+
+    def settings(self) -> tuple[Setting, ...]:
+        """What differs from the default, in field order: `timeout`, `retries`, `backoff`,
+        `max_delay`, `jitter`, `retry_on`, `pool` (the runtime's `_Policy` keywords)."""
+        values: tuple[tuple[str, SettingValue | None], ...] = (
+            ("timeout", self.timeout),
+            ("retries", self.retries or None),
+            ("backoff", self.backoff),
+            ("max_delay", self.max_delay),
+            ("jitter", True if self.jitter else None),
+            ("retry_on", self.retry_on or None),
+            ("pool", self.pool),
+        )
+        return tuple(Setting(field=name, value=value) for name, value in values if value is not None)
+
+    def clauses(self, duration: Callable[[float], str]) -> tuple[str, ...]:
+        """The policy as the flow language writes it, one clause each: `retry 3 backoff 1s
+        max 10s jitter on KeyError`, `timeout 2s`, `pool api`; `duration` writes seconds."""
+        clauses = []
+        if self.retries:
+            retry = [f"retry {self.retries}"]
+            if self.backoff is not None:
+                retry.append(f"backoff {duration(self.backoff)}")
+            if self.max_delay is not None:
+                retry.append(f"max {duration(self.max_delay)}")
+            if self.jitter:
+                retry.append("jitter")
+            if self.retry_on:
+                retry.append("on " + ", ".join(self.retry_on))
+            clauses.append(" ".join(retry))
+        if self.timeout is not None:
+            clauses.append(f"timeout {duration(self.timeout)}")
+        if self.pool is not None:
+            clauses.append(f"pool {self.pool}")
+        return tuple(clauses)
+
+
+SettingValue: TypeAlias = int | float | bool | str | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setting:
+    """One setting of a policy: a field of `Policy` (the runtime's `_Policy` keyword of the
+    same name) and its value; `jitter` is True, `retry_on` the exception classes' names."""
+
+    field: str
+    value: SettingValue
 
 
 PLAIN = Policy()
