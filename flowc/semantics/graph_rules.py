@@ -4,6 +4,7 @@ recursion and pool deadlocks. One function per rule."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import assert_never
 
 from .. import codes
 from ..diagnostics import Collector, did_you_mean
@@ -135,8 +136,21 @@ def check_graph(flow: s.Flow, edges: Edges, errors: Collector) -> list[str] | No
 
 def reads(node: s.Node, name: str) -> bool:
     """Whether the node's call or clauses read node `name`."""
-    exprs = [node.call, *(c.value for c in node.clauses), *(c.cond for c in node.clauses)]
+    exprs = [node.call, *(clause_expr(c) for c in node.clauses)]
     return any(ref.name == name for expr in exprs for ref in walk_refs(expr))
+
+
+def clause_expr(clause: s.Clause) -> s.Expr | s.Cond | None:
+    """What a clause reads: a fallback's value or call, a `when` condition; else nothing."""
+    match clause:
+        case s.Fallback(value=value):
+            return value
+        case s.When(cond=cond):
+            return cond
+        case s.Timeout() | s.Retry() | s.Limit() | s.PoolClause() | s.Collect() | s.Sync() | s.Thread():
+            return None
+        case _:
+            assert_never(clause)
 
 
 def check_unbound(

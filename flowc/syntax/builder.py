@@ -248,8 +248,8 @@ class Builder(Transformer[Token, Any]):
     def duration(self, token: Token) -> s.Duration:
         return literals.duration(token, self.errors)
 
-    def timeout(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="timeout", span=span_of(children[0]), duration=self.duration(children[1]))
+    def timeout(self, children: list[Token]) -> s.Timeout:
+        return s.Timeout(duration=self.duration(children[1]), span=span_of(children[0]))
 
     def backoff(self, children: list[Token]) -> Backoff:
         durations = tokens(children, "DURATION")
@@ -259,39 +259,38 @@ class Builder(Transformer[Token, Any]):
     def retry_on(self, children: list[Any]) -> RetryOn:
         return RetryOn(names=tuple(values(children)), span=whole(children))
 
-    def retry(self, children: list[Any]) -> s.Clause:
+    def retry(self, children: list[Any]) -> s.Retry:
         backoff = next((c for c in children if isinstance(c, Backoff)), None)
         retry_on = next((c for c in children if isinstance(c, RetryOn)), None)
-        return s.Clause(
-            kind="retry",
-            span=span_of(children[0]),
-            number=self.count(children[1]),
+        return s.Retry(
+            count=self.count(children[1]),
             backoff=backoff.delay if backoff else None,
             max_delay=backoff.cap if backoff else None,
             jitter=bool(tokens(children, "JITTER")),
-            retry_on=retry_on.names if retry_on else (),
+            on=retry_on.names if retry_on else (),
+            span=span_of(children[0]),
         )
 
-    def fallback(self, children: list[Any]) -> s.Clause:
-        return s.Clause(kind="fallback", span=span_of(children[0]), value=children[1])
+    def fallback(self, children: list[Any]) -> s.Fallback:
+        return s.Fallback(value=children[1], span=span_of(children[0]))
 
-    def when(self, children: list[Any]) -> s.Clause:
-        return s.Clause(kind="when", span=span_of(children[0]), cond=self.as_cond(children[1]))
+    def when(self, children: list[Any]) -> s.When:
+        return s.When(cond=self.as_cond(children[1]), span=span_of(children[0]))
 
-    def limit(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="limit", span=span_of(children[0]), number=self.count(children[1]))
+    def limit(self, children: list[Token]) -> s.Limit:
+        return s.Limit(count=self.count(children[1]), span=span_of(children[0]))
 
-    def pool_clause(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="pool", span=span_of(children[0]), name=str(children[1]), name_span=span_of(children[1]))
+    def pool_clause(self, children: list[Token]) -> s.PoolClause:
+        return s.PoolClause(name=str(children[1]), name_span=span_of(children[1]), span=span_of(children[0]))
 
-    def collect(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="collect", span=span_of(children[0]))
+    def collect(self, children: list[Token]) -> s.Collect:
+        return s.Collect(span=span_of(children[0]))
 
-    def sync(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="sync", span=span_of(children[0]))
+    def sync(self, children: list[Token]) -> s.Sync:
+        return s.Sync(span=span_of(children[0]))
 
-    def thread(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="thread", span=span_of(children[0]))
+    def thread(self, children: list[Token]) -> s.Thread:
+        return s.Thread(span=span_of(children[0]))
 
     # ---------------------------------------------------------------- statements
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import ClassVar, TypeAlias
 
 from ..source import Span
 
@@ -193,21 +193,90 @@ class Duration:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Clause:
-    """One clause as written; `kind` is its keyword (`timeout`, `retry`, …)."""
+class Timeout:
+    """`timeout DURATION`: the longest one attempt of the call may take."""
 
-    kind: str
+    keyword: ClassVar[str] = "timeout"
+    duration: Duration
     span: Span
-    number: Number | None = None
-    duration: Duration | None = None
-    backoff: Duration | None = None
-    max_delay: Duration | None = None
-    jitter: bool = False
-    retry_on: tuple[TypeName, ...] = ()
-    value: Expr | None = None
-    cond: Cond | None = None
-    name: str | None = None
-    name_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retry:
+    """`retry COUNT [backoff DELAY [max CAP]] [jitter] [on Exc, ...]`."""
+
+    keyword: ClassVar[str] = "retry"
+    count: Number
+    backoff: Duration | None
+    max_delay: Duration | None
+    jitter: bool
+    on: tuple[TypeName, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fallback:
+    """`fallback EXPR`: a value, or a call, used when the node's call fails."""
+
+    keyword: ClassVar[str] = "fallback"
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class When:
+    """`when CONDITION`: the node runs only if the condition holds."""
+
+    keyword: ClassVar[str] = "when"
+    cond: Cond
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit:
+    """`limit COUNT`: how many elements of a map run at once."""
+
+    keyword: ClassVar[str] = "limit"
+    count: Number
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolClause:
+    """`pool NAME`: each call holds a slot of a module-level pool."""
+
+    keyword: ClassVar[str] = "pool"
+    name: str
+    name_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Collect:
+    """`collect`: a map's failed element becomes its exception instead of failing the node."""
+
+    keyword: ClassVar[str] = "collect"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sync:
+    """`sync`: the callee is a plain function, called on the event loop."""
+
+    keyword: ClassVar[str] = "sync"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Thread:
+    """`thread`: the callee is a plain function, called in a worker thread."""
+
+    keyword: ClassVar[str] = "thread"
+    span: Span
+
+
+Clause: TypeAlias = Timeout | Retry | Fallback | When | Limit | PoolClause | Collect | Sync | Thread
+"""One clause as written; `keyword` is the word it starts with."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
