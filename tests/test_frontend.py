@@ -92,7 +92,7 @@ FLOW = """from m import g, h
 
 def test_a_flow_without_nodes() -> None:
     module = analyze_text("flow f(x: int) -> int { return x }")
-    assert module.flows[0].nodes == () and module.flows[0].returns[0][0] is None
+    assert module.flows[0].nodes == () and module.flows[0].returns[0].name is None
 
 
 def test_start_to_end_and_duplicate_edges() -> None:

@@ -261,13 +261,13 @@ class FlowEmitter:
 
     def returns(self) -> list[str]:
         flow = self.flow
-        if flow.outputs:
-            values = dict(flow.returns)
-            fields = ", ".join(f"{name}={x.expr(values[name], self.inline_value, fresh=self.fresh)}" for name, _ in flow.outputs)
-            return [f"return {flow.result_class}({fields})"]
-        if flow.result is None:
+        if isinstance(flow.result, ir.NamedOutputs):
+            values = {r.name: r.value for r in flow.returns}
+            fields = ", ".join(f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs)
+            return [f"return {flow.result.class_name}({fields})"]
+        if isinstance(flow.result, ir.NoResult):
             return ["return None"]
-        return [f"return {x.expr(flow.returns[0][1], self.inline_value, fresh=self.fresh)}"]
+        return [f"return {x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)}"]
 
     def body(self) -> list[str]:
         """The statements inside `try:`."""
@@ -294,8 +294,7 @@ class FlowEmitter:
                 text += f" = {x.expr(param.default, self.local.__getitem__)}"
             params.append(text)
         params += ["*", "observer: FlowObserver | None = None"]
-        result = self.flow.result_class if self.flow.outputs else (self.flow.result or "None")
-        return f"async def {self.flow.name}({', '.join(params)}) -> {result}:"
+        return f"async def {self.flow.name}({', '.join(params)}) -> {self.flow.result.annotation}:"
 
     def function(self) -> list[str]:
         """The whole `async def` of the flow."""
@@ -332,16 +331,21 @@ def literal_only(name: str) -> str:
     raise AssertionError(f"a default is a literal; it reads no `{name}`")
 
 
-def result_class(flow: ir.Flow) -> list[str]:
-    lines = [f"class {flow.result_class}(NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
-    return lines + [f"    {name}: {type_}" for name, type_ in flow.outputs]
+def result_class(flow: ir.Flow, result: ir.NamedOutputs) -> list[str]:
+    lines = [f"class {result.class_name}(NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
+    return lines + [f"    {o.name}: {o.type}" for o in result.outputs]
+
+
+def named_outputs(module: ir.Module) -> list[tuple[ir.Flow, ir.NamedOutputs]]:
+    """The flows that return named outputs, with their outputs."""
+    return [(f, f.result) for f in module.flows if isinstance(f.result, ir.NamedOutputs)]
 
 
 def reads_result_classes(module: ir.Module) -> bool:
     """Whether a result class's field names a result class (its own, or one defined after
     it): the module then postpones its annotations, or importing it would fail."""
-    classes = {f.result_class for f in module.flows if f.outputs}
-    words = {word for f in module.flows for _, type_ in f.outputs for word in re.findall(r"\w+", type_)}
+    classes = {r.class_name for _, r in named_outputs(module)}
+    words = {word for _, r in named_outputs(module) for o in r.outputs for word in re.findall(r"\w+", o.type)}
     return not classes.isdisjoint(words)
 
 
@@ -389,7 +393,7 @@ def environment() -> jinja2.Environment:
 def emit(module: ir.Module, display_path: str, source_sha256: str, command: str | None = None) -> str:
     """The generated module's text, before formatting."""
     taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
-    taken |= {f.result_class for f in module.flows if f.outputs}
+    taken |= {r.class_name for _, r in named_outputs(module)}
     sections = load_sections()
     taken |= set(module_names())
     names = ModuleNames(namer=Namer(taken))
@@ -399,11 +403,11 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
     functions = [FlowEmitter(module, flow, names).function() for flow in module.flows]
     chosen: list[Section] = select(sections, names.needs)
     stdlib = {line for section in chosen for line in section.imports}
-    if any(f.outputs for f in module.flows):
+    if named_outputs(module):
         stdlib.add("from typing import NamedTuple")
     if names.uses_asyncio:
         stdlib.add("import asyncio")
-    public = sorted({f.name for f in module.flows} | {f.result_class for f in module.flows if f.outputs} | {"FlowObserver", "NodeInfo"})
+    public = sorted({f.name for f in module.flows} | {r.class_name for _, r in named_outputs(module)} | {"FlowObserver", "NodeInfo"})
     pools = [
         f"{names.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
@@ -419,7 +423,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
         sections=chosen,
         public=public,
         constants=[REGION, *pools, *names.constants, END_REGION] if pools or names.constants else [],
-        result_classes=[result_class(f) for f in module.flows if f.outputs],
+        result_classes=[result_class(f, r) for f, r in named_outputs(module)],
         future_annotations=reads_result_classes(module),
         functions=functions,
     )

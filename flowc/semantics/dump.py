@@ -28,10 +28,11 @@ def dump_flow(flow: ir.Flow) -> list[str]:
     for param in flow.params:
         default = f" = {expr(param.default)}" if param.default is not None else ""
         lines.append(f"  param {param.name}: {param.type}{default}")
-    if flow.outputs:
-        lines.append(f"  outputs {flow.result_class}(" + ", ".join(f"{n}: {t}" for n, t in flow.outputs) + ")")
+    if isinstance(flow.result, ir.NamedOutputs):
+        outputs = ", ".join(f"{o.name}: {o.type}" for o in flow.result.outputs)
+        lines.append(f"  outputs {flow.result.class_name}({outputs})")
     else:
-        lines.append(f"  result {flow.result or 'None'}")
+        lines.append(f"  result {flow.result.annotation}")
     if flow.limit is not None:
         lines.append(f"  limit {flow.limit}")
     if flow.timeout is not None:
@@ -39,8 +40,8 @@ def dump_flow(flow: ir.Flow) -> list[str]:
     for node in flow.nodes:
         lines += dump_node(node)
     lines.append(f"  end after [{', '.join(flow.end_preds)}]")
-    for name, value in flow.returns:
-        lines.append(f"  return {name + '=' if name else ''}{expr(value)}")
+    for returned in flow.returns:
+        lines.append(f"  return {returned.name + '=' if returned.name else ''}{expr(returned.value)}")
     return lines
 
 

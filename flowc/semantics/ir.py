@@ -1,7 +1,8 @@
 """The resolved IR: what a checked `.flow` file means, ready for code generation.
 
-Expressions and conditions are the syntax tree's own (frozen) objects: after resolution
-every `Ref` in them is known to name a parameter or node of its flow.
+Expressions, conditions and arguments (`Arg`: a name or None, a value, a span) are the
+syntax tree's own (frozen) objects: after resolution every `Ref` in them is known to name a
+parameter or node of its flow.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal as TypingLiteral
 from typing import TypeAlias
 
 from ..source import Span
-from ..syntax.tree import Call, Cond, Expr
+from ..syntax.tree import Arg, Call, Cond, Expr
 
 CallMode = TypingLiteral["await", "sync", "thread"]
 
@@ -147,24 +148,64 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NoResult:
+    """`-> None`: the flow returns nothing."""
+
+    @property
+    def annotation(self) -> str:
+        return "None"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SingleResult:
+    """`-> TYPE`: the flow returns one value."""
+
+    type: str
+
+    @property
+    def annotation(self) -> str:
+        return self.type
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    """One named output: `name: type` in `-> (name: type, ...)`."""
+
+    name: str
+    type: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NamedOutputs:
+    """`-> (a: A, b: B)`: the flow returns the NamedTuple `class_name` of these outputs."""
+
+    class_name: str
+    outputs: tuple[Output, ...]
+
+    @property
+    def annotation(self) -> str:
+        return self.class_name
+
+
+Result: TypeAlias = NoResult | SingleResult | NamedOutputs
+"""What a flow returns, as declared after `->`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
-    """One flow: parameters, result, nodes in source order, the nodes END waits for."""
+    """One flow: parameters, result, nodes in source order, the nodes END waits for, and the
+    values its `return` gives (one unnamed, or one per named output)."""
 
     name: str
     line: int
     params: tuple[Param, ...]
-    result: str | None
-    outputs: tuple[tuple[str, str], ...]
+    result: Result
     limit: int | None
     timeout: float | None
     nodes: tuple[Node, ...]
     end_preds: tuple[str, ...]
-    returns: tuple[tuple[str | None, Expr], ...]
-
-    @property
-    def result_class(self) -> str:
-        """`<FlowNameInCamelCase>Result`, the NamedTuple of named outputs."""
-        return result_class_name(self.name)
+    returns: tuple[Arg, ...]
 
 
 def result_class_name(flow: str) -> str:

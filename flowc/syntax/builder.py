@@ -26,7 +26,6 @@ from .fragments import (
     FlowOption,
     ImportName,
     Imports,
-    Outputs,
     Rate,
     RetryOn,
 )
@@ -330,8 +329,8 @@ class Builder(Transformer[Token, Any]):
     def output(self, children: list[Any]) -> s.Output:
         return s.Output(name=str(children[0]), type=children[2], span=whole(children))
 
-    def outputs(self, children: list[Any]) -> Outputs:
-        return Outputs(items=tuple(values(children)), span=whole(children))
+    def outputs(self, children: list[Any]) -> s.Outputs:
+        return s.Outputs(items=tuple(values(children)), span=whole(children))
 
     def flow_limit(self, children: list[Token]) -> FlowOption:
         return FlowOption(kind="limit", value=self.count(children[1]), span=span_of(children[0]))
@@ -350,7 +349,7 @@ class Builder(Transformer[Token, Any]):
             name=str(children[1]),
             name_span=span_of(children[1]),
             params=params,
-            returns=returns.items if isinstance(returns, Outputs) else returns,
+            returns=returns,
             limit=limits[0] if limits else None,
             timeout=timeouts[0] if timeouts else None,
             options=tuple((o.kind, o.span) for o in options),

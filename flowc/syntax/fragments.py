@@ -40,12 +40,6 @@ class FlowOption:
 
 
 @dataclass(frozen=True, slots=True)
-class Outputs:
-    items: tuple[s.Output, ...]
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
 class ImportName:
     name: Token
     alias: Token | None

@@ -331,11 +331,19 @@ class Output:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Outputs:
+    """`(a: int, b: str)` after `->`: the flow returns named outputs."""
+
+    items: tuple[Output, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
     name: str
     name_span: Span
     params: tuple[Param, ...]
-    returns: TypeExpr | tuple[Output, ...]
+    returns: TypeExpr | Outputs
     limit: Number | None
     timeout: Duration | None
     options: tuple[tuple[str, Span], ...]

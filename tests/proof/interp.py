@@ -113,6 +113,7 @@ class Interpreter:
     def run(self, name: str, kwargs: dict[str, object]) -> Expectation:
         outcome, top = self.run_flow(name, kwargs)
         flow = self.flows[name]
+        named = flow.result if isinstance(flow.result, ir.NamedOutputs) else None
         return Expectation(
             outcome=outcome,
             calls=self.calls,
@@ -121,8 +122,8 @@ class Interpreter:
             maybe_events=self.maybe_events,
             top=top,
             pools=self.pools,
-            result_class=flow.result_class if flow.outputs else None,
-            fields=tuple(n for n, _ in flow.outputs),
+            result_class=named.class_name if named else None,
+            fields=tuple(o.name for o in named.outputs) if named else (),
         )
 
     def run_flow(self, name: str, kwargs: dict[str, object]) -> tuple[Outcome, Invocation]:
@@ -160,13 +161,14 @@ class Interpreter:
             return fail({TIMEOUT}, frozenset(), TimeoutError()) if flow.timeout is not None else Hang()
         if short:
             raise Ambiguous(f"flow {flow.name} ends, yet has a short timeout")
-        if flow.outputs:
-            values = dict(flow.returns)
-            cls = collections.namedtuple(flow.result_class, [n for n, _ in flow.outputs])  # type: ignore[misc]
-            return Ok(cls(*(self.expr(values[n], env) for n, _ in flow.outputs)))
-        if flow.result is None or not flow.returns:
-            return Ok(None)
-        return Ok(self.expr(flow.returns[0][1], env))
+        match flow.result:
+            case ir.NamedOutputs(class_name=class_name, outputs=outputs):
+                values = {r.name: r.value for r in flow.returns}
+                cls = collections.namedtuple(class_name, [o.name for o in outputs])  # type: ignore[misc]
+                return Ok(cls(*(self.expr(values[o.name], env) for o in outputs)))
+            case ir.SingleResult() if flow.returns:
+                return Ok(self.expr(flow.returns[0].value, env))
+        return Ok(None)
 
     # ---------------------------------------------------------------- nodes
 
