@@ -18,7 +18,7 @@ from flowc.compiler import analyze, decode
 from flowc.diagnostics import Collector, CompileError
 from flowc.resources import resource_text
 from flowc.semantics.dump import dump
-from flowc.semantics.ir import Module
+from flowc.semantics.ir import FallbackCall, Module
 from flowc.source import Source
 from flowc.syntax.grammar import driver, parser
 from flowc.syntax.parse import parse
@@ -111,7 +111,7 @@ def test_keywords_as_keyword_arguments_and_attributes() -> None:
             " node b = h(x=a.limit, y=a.map[0])\n START >> a >> b >> END\n return b.first }"
         )
     )
-    assert [name for name, _ in module.flows[0].nodes[0].args] == ["timeout", "limit", "retry", "map", "when"]
+    assert [arg.name for arg in module.flows[0].nodes[0].args] == ["timeout", "limit", "retry", "map", "when"]
 
 
 @pytest.mark.parametrize("name", ["class", "limit", "map", "first", "None", "START", "observer", "__x"])
@@ -132,7 +132,7 @@ def test_a_fallback_call_of_a_flow_is_resolved() -> None:
         )
     )
     node = module.flows[0].nodes[0]
-    assert node.fallback_callee is not None and node.fallback_callee.flow == "b"
+    assert isinstance(node.fallback, FallbackCall) and node.fallback.callee.flow == "b"
 
 
 def test_plain_module_imports_may_share_their_head() -> None:

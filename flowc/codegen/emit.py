@@ -160,18 +160,16 @@ class FlowEmitter:
         if fallback is None:
             return text
         self.names.needs.add("fallback")
-        if isinstance(fallback, syntax.Call):
+        if isinstance(fallback, ir.FallbackCall):
             # The fallback call is made the way the node's own callee is (await, sync, thread).
-            assert node.fallback_callee is not None, "the front end resolves every fallback call"
-            args = tuple((a.name, a.value) for a in fallback.args)
-            alt = dataclasses.replace(node, callee=node.fallback_callee, args=args)
+            alt = dataclasses.replace(node, callee=fallback.callee, args=fallback.call.args)
             return f"_fallback_call(lambda: {text}, lambda: {self.attempt(alt, lookup)})"
-        return f"_fallback(lambda: {text}, lambda: {x.expr(fallback, lookup, fresh=self.fresh)})"
+        return f"_fallback(lambda: {text}, lambda: {x.expr(fallback.value, lookup, fresh=self.fresh)})"
 
     def awaitable(self, node: ir.Node, lookup: x.Lookup) -> str:
         """An awaitable for the whole node: map, clauses and `when`."""
         if node.is_map:
-            each = next(value for _, value in node.args if isinstance(value, syntax.Each))
+            each = next(a.value for a in node.args if isinstance(a.value, syntax.Each))
             items = x.ref(each.ref, lookup, self.fresh)
             item, index = self.v["item"], self.v["index"]
             element = self.guarded(node, lookup, each=item, index=index)

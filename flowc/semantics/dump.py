@@ -55,9 +55,11 @@ def dump_node(node: ir.Node) -> list[str]:
         lines.append("    collect")
     if not node.policy.plain:
         lines.append(f"    policy {'; '.join(node.policy.clauses(seconds))}")
-    if node.fallback is not None:
-        flow = " (a flow)" if node.fallback_callee and node.fallback_callee.flow else ""
-        lines.append(f"    fallback {expr(node.fallback)}{flow}")
+    match node.fallback:
+        case ir.FallbackValue(value=value):
+            lines.append(f"    fallback {expr(value)}")
+        case ir.FallbackCall(call=call, callee=callee):
+            lines.append(f"    fallback {expr(call)}{' (a flow)' if callee.flow else ''}")
     if node.when is not None:
         lines.append(f"    when {cond(node.when)}")
     lines.append(f"    after [{', '.join(node.preds)}] reads [{', '.join(node.reads)}]")
@@ -68,8 +70,8 @@ def seconds(value: float | None) -> str:
     return f"{value!r}s"
 
 
-def args(pairs: tuple[tuple[str | None, s.Expr], ...]) -> str:
-    return ", ".join(f"{name}={expr(value)}" if name else expr(value) for name, value in pairs)
+def args(items: tuple[s.Arg, ...]) -> str:
+    return ", ".join(f"{a.name}={expr(a.value)}" if a.name else expr(a.value) for a in items)
 
 
 def expr(node: s.Expr) -> str:
@@ -82,14 +84,14 @@ def expr(node: s.Expr) -> str:
             )
         case s.ListExpr(items=items):
             return "[" + ", ".join(expr(i) for i in items) + "]"
-        case s.DictExpr(items=pairs):
-            return "{" + ", ".join(f"{expr(k)}: {expr(v)}" for k, v in pairs) + "}"
+        case s.DictExpr(items=items):
+            return "{" + ", ".join(f"{expr(i.key)}: {expr(i.value)}" for i in items) + "}"
         case s.First(items=items):
             return "first(" + ", ".join(expr(i) for i in items) + ")"
         case s.Each(ref=ref):
             return f"each {expr(ref)}"
         case s.Call(callee=callee, args=call_args):
-            return ".".join(callee) + "(" + args(tuple((a.name, a.value) for a in call_args)) + ")"
+            return ".".join(callee) + "(" + args(call_args) + ")"
     raise AssertionError(node)  # pragma: no cover
 
 

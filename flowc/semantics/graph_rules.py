@@ -206,7 +206,11 @@ def check_unbound(
 def flow_calls(flow: ir.Flow) -> list[tuple[str, str]]:
     """(node, flow) for every call of a flow of this file, fallback calls included."""
     calls = [(n.name, n.callee.flow) for n in flow.nodes if n.callee.flow]
-    calls += [(n.name, n.fallback_callee.flow) for n in flow.nodes if n.fallback_callee and n.fallback_callee.flow]
+    calls += [
+        (n.name, n.fallback.callee.flow)
+        for n in flow.nodes
+        if isinstance(n.fallback, ir.FallbackCall) and n.fallback.callee.flow
+    ]
     return calls
 
 

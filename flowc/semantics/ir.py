@@ -125,19 +125,37 @@ class Node:
     line: int
     span: Span
     callee: Callee
-    args: tuple[tuple[str | None, Expr], ...]
+    args: tuple[Arg, ...]
     mode: CallMode
     is_map: bool
     map_limit: int | None
     collect: bool
     policy: Policy
-    fallback: Expr | Call | None
+    fallback: Fallback | None
     when: Cond | None
     preds: tuple[str, ...]
     reads: tuple[str, ...]
-    fallback_callee: Callee | None = None
-    """What a `fallback g(...)` calls (its `flow` set for a flow of this file); None when the
-    fallback is a value or there is none."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackValue:
+    """`fallback EXPR`: the node's value when its call fails."""
+
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackCall:
+    """`fallback g(...)`: a call made (the way the node's own call is) when the node's call
+    fails; `callee.flow` is set for a flow of this file."""
+
+    call: Call
+    callee: Callee
+    span: Span
+
+
+Fallback: TypeAlias = FallbackValue | FallbackCall
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -291,7 +291,7 @@ class FlowResolver:
         if node.is_map:
             self.map_each(node, call)
         reads = self.reads(call, node.name)
-        fallback, fallback_callee = self.fallback(found.fallback, node, reads)
+        fallback = self.fallback(found.fallback, node, reads)
         when = found.when
         if when:
             self.exprs.condition(when.cond)
@@ -299,7 +299,7 @@ class FlowResolver:
         limit = found.limit if node.is_map else None
         if limit:
             self.positive(limit.count, "a map limit", integer=True)
-        mode = self.mode(found, callee, fallback_callee)
+        mode = self.mode(found, callee, fallback.callee if isinstance(fallback, ir.FallbackCall) else None)
         if callee is None:
             return None
         return ir.Node(
@@ -307,7 +307,7 @@ class FlowResolver:
             line=node.span.line,
             span=node.name_span,
             callee=callee,
-            args=tuple((a.name, a.value) for a in call.args),
+            args=call.args,
             mode=mode,
             is_map=node.is_map,
             map_limit=int(limit.count.value) if limit and limit.count.valid else None,
@@ -317,7 +317,6 @@ class FlowResolver:
             when=when.cond if when else None,
             preds=preds,
             reads=tuple(reads),
-            fallback_callee=fallback_callee,
         )
 
     def not_a_call(self, node: s.Node, value: s.Expr) -> None:
@@ -385,23 +384,22 @@ class FlowResolver:
                 help="pass " + ", ".join(f"`{m}=...`" for m in missing),
             )
 
-    def fallback(
-        self, clause: s.Fallback | None, node: s.Node, reads: dict[str, None]
-    ) -> tuple[s.Expr | None, ir.Callee | None]:
-        """The fallback's value or call; the nodes it reads are added to `reads`."""
+    def fallback(self, clause: s.Fallback | None, node: s.Node, reads: dict[str, None]) -> ir.Fallback | None:
+        """The fallback's value or call (None when there is none, or its callee is unknown,
+        which is reported); the nodes it reads are added to `reads`."""
         if clause is None:
-            return None, None
+            return None
         value = clause.value
-        callee = None
-        if isinstance(value, s.Call):
-            callee = self.callee(value)
-            self.exprs.args(value.args, is_map=False)
-            if callee is not None and callee.flow:
-                self.subflow_args(value, self.scope.flows[callee.flow])
-        else:
+        if not isinstance(value, s.Call):
             self.exprs.value(value)
+            reads.update(self.reads(value, node.name))
+            return ir.FallbackValue(value=value, span=value.span)
+        callee = self.callee(value)
+        self.exprs.args(value.args, is_map=False)
+        if callee is not None and callee.flow:
+            self.subflow_args(value, self.scope.flows[callee.flow])
         reads.update(self.reads(value, node.name))
-        return value, callee
+        return ir.FallbackCall(call=value, callee=callee, span=value.span) if callee is not None else None
 
     def mode(self, found: NodeClauses, *callees: ir.Callee | None) -> ir.CallMode:
         """How the callee (and a fallback call) is called; a flow can only be awaited."""
@@ -430,8 +428,8 @@ def contains_each(expr: s.Expr) -> bool:
             return True
         case s.ListExpr(items=items) | s.First(items=items):
             return any(contains_each(i) for i in items)
-        case s.DictExpr(items=pairs):
-            return any(contains_each(v) for _, v in pairs)
+        case s.DictExpr(items=items):
+            return any(contains_each(i.value) for i in items)
     return False
 
 

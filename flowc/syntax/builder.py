@@ -102,8 +102,8 @@ class Builder(Transformer[Token, Any]):
 
     literal_list = list_expr
 
-    def dict_item(self, children: list[Any]) -> tuple[s.Literal, s.Expr]:
-        return self.string([children[0]]), children[2]
+    def dict_item(self, children: list[Any]) -> s.DictItem:
+        return s.DictItem(key=self.string([children[0]]), value=children[2], span=whole(children))
 
     literal_item = dict_item
 

@@ -51,8 +51,17 @@ class ListExpr:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DictItem:
+    """`"key": value` inside a dict; the key is a string literal."""
+
+    key: Literal
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DictExpr:
-    items: tuple[tuple[Literal, Expr], ...]
+    items: tuple[DictItem, ...]
     span: Span
 
 

@@ -77,8 +77,8 @@ class Interpreter:
                 return item
             case s.ListExpr(items=items):
                 return [self.expr(i, env, item) for i in items]
-            case s.DictExpr(items=pairs):
-                return {k.value: self.expr(v, env, item) for k, v in pairs}
+            case s.DictExpr(items=entries):
+                return {e.key.value: self.expr(e.value, env, item) for e in entries}
             case s.First(items=items):
                 values = [self.expr(i, env, item) for i in items]
                 return next((v for v in values[:-1] if v is not None), values[-1])
@@ -181,7 +181,7 @@ class Interpreter:
             unit = Unit(index=None)
             run.units.append(unit)
             return self.guarded(flow, node, env, unit, None)
-        each = next(v for _, v in node.args if isinstance(v, s.Each))
+        each = next(a.value for a in node.args if isinstance(a.value, s.Each))
         items = list(self.ref(each.ref, env))  # type: ignore[call-overload]
         results: list[object] = []
         fails: list[Fail] = []
@@ -230,16 +230,15 @@ class Interpreter:
             self.event("retrying", flow, node, unit.index, attempt)
             unit.delays.append(delays(policy, attempt))
         assert isinstance(outcome, Fail)
-        if node.fallback is None:
-            return outcome
-        if not isinstance(node.fallback, s.Call):
-            return Ok(self.expr(node.fallback, env))
-        assert node.fallback_callee is not None
-        call = node.fallback
-        args = tuple((a.name, a.value) for a in call.args)
-        attempt_record = Attempt()
-        unit.fallback = attempt_record
-        return self.call(node.fallback_callee, args, env, item, None, None, attempt_record)
+        match node.fallback:
+            case None:
+                return outcome
+            case ir.FallbackValue(value=value):
+                return Ok(self.expr(value, env))
+            case ir.FallbackCall(call=call, callee=callee):
+                attempt_record = Attempt()
+                unit.fallback = attempt_record
+                return self.call(callee, call.args, env, item, None, None, attempt_record)
 
     def retryable(self, candidate: object, retry_on: tuple[type[BaseException], ...]) -> bool:
         assert isinstance(candidate, tuple)
@@ -262,7 +261,7 @@ class Interpreter:
     def call(
         self,
         callee: ir.Callee,
-        args: tuple[tuple[str | None, s.Expr], ...],
+        args: tuple[s.Arg, ...],
         env: dict[str, object],
         item: object,
         attempt: int | None,
@@ -326,7 +325,7 @@ def fail(candidates: frozenset[object] | set[object], culprits: frozenset[Any], 
 
 def bind(
     names: list[str],
-    args: tuple[tuple[str | None, s.Expr], ...],
+    args: tuple[s.Arg, ...],
     interp: Interpreter,
     env: dict[str, object],
     item: object,
@@ -334,13 +333,13 @@ def bind(
     """Arguments by parameter name: positional ones in order, then keywords."""
     bound: dict[str, object] = {}
     position = 0
-    for name, expr in args:
-        value = interp.expr(expr, env, item)
-        if name is None:
+    for arg in args:
+        value = interp.expr(arg.value, env, item)
+        if arg.name is None:
             bound[names[position]] = value
             position += 1
         else:
-            bound[name] = value
+            bound[arg.name] = value
     return bound
 
 
