@@ -156,15 +156,15 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
 
 def flow_options(flow: s.Flow, errors: Collector) -> None:
     seen: set[str] = set()
-    for option, span in flow.options:
-        if option in seen:
+    for option in flow.options:
+        if option.keyword in seen:
             errors.error(
                 codes.DUPLICATE_CLAUSE,
-                f"`{option}` is given twice on flow `{flow.name}`",
-                span,
-                help=f"keep one `{option}`",
+                f"`{option.keyword}` is given twice on flow `{flow.name}`",
+                option.span,
+                help=f"keep one `{option.keyword}`",
             )
-        seen.add(option)
+        seen.add(option.keyword)
     check_positive(errors, flow.limit, "a flow limit", integer=True)
     check_positive(errors, flow.timeout, "a flow timeout", integer=False)
 

@@ -38,10 +38,11 @@ class Edges:
                     self.broken = True
             for left, right in zip(statement.terms, statement.terms[1:]):
                 self.check_ends(left, right, errors)
-                for a, a_span in left.names:
-                    for b, b_span in right.names:
-                        if a in sources and b in targets:
-                            self.add(a, b, Span(a_span.line, a_span.column, b_span.end_line, b_span.end_column))
+                for a in left.names:
+                    for b in right.names:
+                        if a.name in sources and b.name in targets:
+                            span = Span(a.span.line, a.span.column, b.span.end_line, b.span.end_column)
+                            self.add(a.name, b.name, span)
 
     def add(self, a: str, b: str, span: Span) -> None:
         self.touched.update((a, b))
@@ -54,7 +55,8 @@ class Edges:
     def check_names(term: s.EdgeTerm, known: set[str], params: set[str], flow: str, errors: Collector) -> bool:
         """Report names in the term that are no node; whether there were any."""
         bad = False
-        for name, span in term.names:
+        for item in term.names:
+            name, span = item.name, item.span
             if name in (START, END) or name in known:
                 continue
             bad = True
@@ -76,15 +78,18 @@ class Edges:
 
     @staticmethod
     def check_ends(left: s.EdgeTerm, right: s.EdgeTerm, errors: Collector) -> None:
-        for name, span in right.names:
-            if name == START:
+        for item in right.names:
+            if item.name == START:
                 errors.error(
-                    codes.INVALID_EDGE, "nothing can come before `START`", span, help="START begins an edge statement"
+                    codes.INVALID_EDGE,
+                    "nothing can come before `START`",
+                    item.span,
+                    help="START begins an edge statement",
                 )
-        for name, span in left.names:
-            if name == END:
+        for item in left.names:
+            if item.name == END:
                 errors.error(
-                    codes.INVALID_EDGE, "nothing can come after `END`", span, help="END ends an edge statement"
+                    codes.INVALID_EDGE, "nothing can come after `END`", item.span, help="END ends an edge statement"
                 )
 
 

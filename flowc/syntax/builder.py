@@ -23,7 +23,6 @@ from . import tree as s
 from .fragments import (
     Backoff,
     CallSuffix,
-    FlowOption,
     ImportName,
     Imports,
     Rate,
@@ -306,7 +305,7 @@ class Builder(Transformer[Token, Any]):
 
     def edge_term(self, children: list[Token]) -> s.EdgeTerm:
         names = [c for c in children if c.type in ("NAME", "START", "END")]
-        return s.EdgeTerm(names=tuple((str(c), span_of(c)) for c in names), span=whole(children))
+        return s.EdgeTerm(names=tuple(s.EdgeName(name=str(c), span=span_of(c)) for c in names), span=whole(children))
 
     def edges(self, children: list[Any]) -> s.Edges:
         return s.Edges(terms=tuple(values(children)), span=whole(children))
@@ -332,19 +331,19 @@ class Builder(Transformer[Token, Any]):
     def outputs(self, children: list[Any]) -> s.Outputs:
         return s.Outputs(items=tuple(values(children)), span=whole(children))
 
-    def flow_limit(self, children: list[Token]) -> FlowOption:
-        return FlowOption(kind="limit", value=self.count(children[1]), span=span_of(children[0]))
+    def flow_limit(self, children: list[Token]) -> s.FlowOption:
+        return s.FlowOption(keyword="limit", value=self.count(children[1]), span=span_of(children[0]))
 
-    def flow_timeout(self, children: list[Token]) -> FlowOption:
-        return FlowOption(kind="timeout", value=self.duration(children[1]), span=span_of(children[0]))
+    def flow_timeout(self, children: list[Token]) -> s.FlowOption:
+        return s.FlowOption(keyword="timeout", value=self.duration(children[1]), span=span_of(children[0]))
 
     def flow(self, children: list[Any]) -> s.Flow:
         parts = values(children)
         params = tuple(c for c in parts if isinstance(c, s.Param))
         returns = parts[len(params)]
-        options = [c for c in parts if isinstance(c, FlowOption)]
-        limits = [o.value for o in options if o.kind == "limit" and isinstance(o.value, s.Number)]
-        timeouts = [o.value for o in options if o.kind == "timeout" and isinstance(o.value, s.Duration)]
+        options = [c for c in parts if isinstance(c, s.FlowOption)]
+        limits = [o.value for o in options if isinstance(o.value, s.Number)]
+        timeouts = [o.value for o in options if isinstance(o.value, s.Duration)]
         return s.Flow(
             name=str(children[1]),
             name_span=span_of(children[1]),
@@ -352,7 +351,7 @@ class Builder(Transformer[Token, Any]):
             returns=returns,
             limit=limits[0] if limits else None,
             timeout=timeouts[0] if timeouts else None,
-            options=tuple((o.kind, o.span) for o in options),
+            options=tuple(options),
             nodes=tuple(c for c in parts if isinstance(c, s.Node)),
             edges=tuple(c for c in parts if isinstance(c, s.Edges)),
             returns_stmt=tuple(c for c in parts if isinstance(c, s.Return)),

@@ -299,10 +299,18 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EdgeName:
+    """One name in an edge statement: a node, `START` or `END`."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EdgeTerm:
     """`START`, `END`, a node name or a `[a, b]` group."""
 
-    names: tuple[tuple[str, Span], ...]
+    names: tuple[EdgeName, ...]
     span: Span
 
 
@@ -348,6 +356,15 @@ class Outputs:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FlowOption:
+    """`limit COUNT` or `timeout DURATION` after a flow's result; `keyword` is the word."""
+
+    keyword: str
+    value: Number | Duration
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
     name: str
     name_span: Span
@@ -355,7 +372,7 @@ class Flow:
     returns: TypeExpr | Outputs
     limit: Number | None
     timeout: Duration | None
-    options: tuple[tuple[str, Span], ...]
+    options: tuple[FlowOption, ...]
     nodes: tuple[Node, ...]
     edges: tuple[Edges, ...]
     returns_stmt: tuple[Return, ...]
