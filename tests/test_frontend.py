@@ -22,7 +22,7 @@ from flowc.compiler import analyze, decode
 from flowc.diagnostics import Collector, CompileError
 from flowc.resources import resource_text
 from flowc.semantics.dump import dump
-from flowc.semantics.ir import Module
+from flowc.semantics.ir import FallbackCall, Module
 from flowc.source import Source
 from flowc.syntax.grammar import driver, parser
 from flowc.syntax.parse import parse
@@ -119,7 +119,7 @@ FLOW = """from m import g, h
 
 def test_a_flow_without_nodes() -> None:
     module = analyze_text("flow f(x: int) -> int { return x }")
-    assert module.flows[0].nodes == () and module.flows[0].returns[0][0] is None
+    assert module.flows[0].nodes == () and module.flows[0].returns[0].name is None
 
 
 def test_start_to_end_and_duplicate_edges() -> None:
@@ -138,7 +138,7 @@ def test_keywords_as_keyword_arguments_and_attributes() -> None:
             " node b = h(x=a.limit, y=a.map[0])\n START >> a >> b >> END\n return b.first }"
         )
     )
-    assert [name for name, _ in module.flows[0].nodes[0].args] == ["timeout", "limit", "retry", "map", "when"]
+    assert [arg.name for arg in module.flows[0].nodes[0].args] == ["timeout", "limit", "retry", "map", "when"]
 
 
 @pytest.mark.parametrize("name", ["class", "limit", "map", "first", "None", "START", "observer", "__x"])
@@ -159,7 +159,7 @@ def test_a_fallback_call_of_a_flow_is_resolved() -> None:
         )
     )
     node = module.flows[0].nodes[0]
-    assert node.fallback_callee is not None and node.fallback_callee.flow == "b"
+    assert isinstance(node.fallback, FallbackCall) and node.fallback.callee.flow == "b"
 
 
 def test_plain_module_imports_may_share_their_head() -> None:

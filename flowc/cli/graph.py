@@ -39,22 +39,7 @@ def labels(node: ir.Node, source: Source) -> list[str]:
 def policy(p: ir.Policy) -> list[str]:
     """The call's clauses on one line, `retry 3, timeout 2s, pool api`; a retry with an
     `on` list (itself comma-separated) gets a line of its own."""
-    parts = []
-    if p.retries:
-        retry = f"retry {p.retries}"
-        if p.backoff is not None:
-            retry += f" backoff {duration(p.backoff)}"
-        if p.max_delay is not None:
-            retry += f" max {duration(p.max_delay)}"
-        if p.jitter:
-            retry += " jitter"
-        if p.retry_on:
-            retry += " on " + ", ".join(p.retry_on)
-        parts.append(retry)
-    if p.timeout is not None:
-        parts.append(f"timeout {duration(p.timeout)}")
-    if p.pool is not None:
-        parts.append(f"pool {p.pool}")
+    parts = list(p.clauses(duration))
     if p.retries and p.retry_on:
         return [parts[0], ", ".join(parts[1:])] if len(parts) > 1 else parts
     return [", ".join(parts)] if parts else []

@@ -19,7 +19,7 @@ from ..semantics import ir
 from ..syntax import tree as syntax
 from . import pytext as x
 from .layout import END_REGION, REGION
-from .plan import FlowPlan, ModulePlan, mutable, plan
+from .plan import FlowPlan, ModulePlan, mutable, named_outputs, plan
 from .schedule import Spawn
 
 
@@ -64,22 +64,19 @@ class FlowEmitter:
 
     def policy_value(self, node: ir.Node) -> str:
         policy = node.policy
-        fields = []
-        if policy.timeout is not None:
-            fields.append(f"timeout={policy.timeout!r}")
-        if policy.retries:
-            fields.append(f"retries={policy.retries!r}")
-        if policy.backoff is not None:
-            fields.append(f"backoff={policy.backoff!r}")
-        if policy.max_delay is not None:
-            fields.append(f"max_delay={policy.max_delay!r}")
-        if policy.jitter:
-            fields.append("jitter=True")
-        if policy.retry_on:
-            fields.append(f"retry_on=({', '.join(policy.retry_on)},)")
-        if policy.pool is not None:
-            fields.append(f"pool={self.pools[policy.pool]}")
+        fields = [f"{setting.field}={self.setting_value(setting)}" for setting in policy.settings()]
         return f"_Policy({', '.join(fields)})"
+
+    def setting_value(self, setting: ir.Setting) -> str:
+        """A policy setting's value as Python: a pool by its module-level name, exception
+        classes as a tuple, numbers and `True` as written by `repr`."""
+        value = setting.value
+        if setting.field == "pool":
+            assert isinstance(value, str)
+            return self.pools[value]
+        if isinstance(value, tuple):
+            return f"({', '.join(value)},)"
+        return repr(value)
 
     # ---------------------------------------------------------------- values
 
@@ -122,18 +119,16 @@ class FlowEmitter:
         fallback = node.fallback
         if fallback is None:
             return text
-        if isinstance(fallback, syntax.Call):
+        if isinstance(fallback, ir.FallbackCall):
             # The fallback call is made the way the node's own callee is (await, sync, thread).
-            assert node.fallback_callee is not None, "the front end resolves every fallback call"
-            args = tuple((a.name, a.value) for a in fallback.args)
-            alt = dataclasses.replace(node, callee=node.fallback_callee, args=args)
+            alt = dataclasses.replace(node, callee=fallback.callee, args=fallback.call.args)
             return f"_fallback_call(lambda: {text}, lambda: {self.attempt(alt, lookup)})"
-        return f"_fallback(lambda: {text}, lambda: {x.expr(fallback, lookup, fresh=self.fresh)})"
+        return f"_fallback(lambda: {text}, lambda: {x.expr(fallback.value, lookup, fresh=self.fresh)})"
 
     def awaitable(self, node: ir.Node, lookup: x.Lookup) -> str:
         """An awaitable for the whole node: map, clauses and `when`."""
         if node.is_map:
-            each = next(value for _, value in node.args if isinstance(value, syntax.Each))
+            each = next(a.value for a in node.args if isinstance(a.value, syntax.Each))
             items = x.ref(each.ref, lookup, self.fresh)
             item, index = self.v["item"], self.v["index"]
             element = self.guarded(node, lookup, each=item, index=index)
@@ -209,13 +204,13 @@ class FlowEmitter:
 
     def returns(self) -> list[str]:
         flow = self.flow
-        if flow.outputs:
-            values = dict(flow.returns)
-            fields = ", ".join(f"{name}={x.expr(values[name], self.inline_value, fresh=self.fresh)}" for name, _ in flow.outputs)
-            return [f"return {flow.result_class}({fields})"]
-        if flow.result is None:
+        if isinstance(flow.result, ir.NamedOutputs):
+            values = {r.name: r.value for r in flow.returns}
+            fields = ", ".join(f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs)
+            return [f"return {flow.result.class_name}({fields})"]
+        if isinstance(flow.result, ir.NoResult):
             return ["return None"]
-        return [f"return {x.expr(flow.returns[0][1], self.inline_value, fresh=self.fresh)}"]
+        return [f"return {x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)}"]
 
     def body(self) -> list[str]:
         """The statements inside `try:`."""
@@ -242,8 +237,7 @@ class FlowEmitter:
                 text += f" = {x.expr(param.default, self.local.__getitem__)}"
             params.append(text)
         params += ["*", "observer: FlowObserver | None = None"]
-        result = self.flow.result_class if self.flow.outputs else (self.flow.result or "None")
-        return f"async def {self.flow.name}({', '.join(params)}) -> {result}:"
+        return f"async def {self.flow.name}({', '.join(params)}) -> {self.flow.result.annotation}:"
 
     def function(self) -> list[str]:
         """The whole `async def` of the flow."""
@@ -273,16 +267,16 @@ def literal_only(name: str) -> str:
     raise AssertionError(f"a default is a literal; it reads no `{name}`")
 
 
-def result_class(flow: ir.Flow) -> list[str]:
-    lines = [f"class {flow.result_class}(NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
-    return lines + [f"    {name}: {type_}" for name, type_ in flow.outputs]
+def result_class(flow: ir.Flow, result: ir.NamedOutputs) -> list[str]:
+    lines = [f"class {result.class_name}(NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
+    return lines + [f"    {o.name}: {o.type}" for o in result.outputs]
 
 
 def reads_result_classes(module: ir.Module) -> bool:
     """Whether a result class's field names a result class (its own, or one defined after
     it): the module then postpones its annotations, or importing it would fail."""
-    classes = {f.result_class for f in module.flows if f.outputs}
-    words = {word for f in module.flows for _, type_ in f.outputs for word in re.findall(r"\w+", type_)}
+    classes = {r.class_name for _, r in named_outputs(module)}
+    words = {word for _, r in named_outputs(module) for o in r.outputs for word in re.findall(r"\w+", o.type)}
     return not classes.isdisjoint(words)
 
 
@@ -321,7 +315,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
     emitters = [FlowEmitter(module, flow, planned.pools) for flow in planned.flows]
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
-    public = sorted({f.name for f in module.flows} | {f.result_class for f in module.flows if f.outputs} | {"FlowObserver", "NodeInfo"})
+    public = sorted({f.name for f in module.flows} | {r.class_name for _, r in named_outputs(module)} | {"FlowObserver", "NodeInfo"})
     pools = [
         f"{planned.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
@@ -337,7 +331,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
         sections=planned.sections,
         public=public,
         constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],
-        result_classes=[result_class(f) for f in module.flows if f.outputs],
+        result_classes=[result_class(f, r) for f, r in named_outputs(module)],
         future_annotations=reads_result_classes(module),
         functions=functions,
     )

@@ -75,14 +75,14 @@ class ModulePlan:
 
 def plan(module: ir.Module) -> ModulePlan:
     taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
-    taken |= {f.result_class for f in module.flows if f.outputs}
+    taken |= {r.class_name for _, r in named_outputs(module)}
     taken |= set(module_names())
     namer = Namer(taken)
     pools = {p.name: namer(f"_pool_{p.name}") for p in module.pools}
     flows = tuple(plan_flow(flow, namer) for flow in module.flows)
     sections = tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
-    if any(f.outputs for f in module.flows):
+    if named_outputs(module):
         stdlib.add("from typing import NamedTuple")
     if uses_asyncio(module):
         stdlib.add("import asyncio")
@@ -113,6 +113,11 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
         task=task,
         temporaries=names,
     )
+
+
+def named_outputs(module: ir.Module) -> list[tuple[ir.Flow, ir.NamedOutputs]]:
+    """The flows that return named outputs, with their outputs."""
+    return [(f, f.result) for f in module.flows if isinstance(f.result, ir.NamedOutputs)]
 
 
 def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:

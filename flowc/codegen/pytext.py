@@ -42,8 +42,8 @@ def expr(node: s.Expr, lookup: Lookup, each: str | None = None, fresh: Fresh | N
             return each
         case s.ListExpr(items=items):
             return "[" + ", ".join(expr(i, lookup, each, fresh) for i in items) + "]"
-        case s.DictExpr(items=pairs):
-            return "{" + ", ".join(f"{literal(k.value)}: {expr(v, lookup, each, fresh)}" for k, v in pairs) + "}"
+        case s.DictExpr(items=items):
+            return "{" + ", ".join(f"{literal(i.key.value)}: {expr(i.value, lookup, each, fresh)}" for i in items) + "}"
         case s.First(items=items):
             return first([expr(i, lookup, each, fresh) for i in items], fresh)
         case s.Call():
@@ -75,12 +75,10 @@ def first(items: list[str], fresh: Fresh | None = None) -> str:
     return f"({text})" if len(items) > 1 else text
 
 
-def args(
-    pairs: tuple[tuple[str | None, s.Expr], ...], lookup: Lookup, each: str | None = None, fresh: Fresh | None = None
-) -> str:
+def args(items: tuple[s.Arg, ...], lookup: Lookup, each: str | None = None, fresh: Fresh | None = None) -> str:
     return ", ".join(
-        (f"{name}={expr(value, lookup, each, fresh)}" if name else expr(value, lookup, each, fresh))
-        for name, value in pairs
+        (f"{a.name}={expr(a.value, lookup, each, fresh)}" if a.name else expr(a.value, lookup, each, fresh))
+        for a in items
     )
 
 

@@ -127,7 +127,7 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
     resolver = FlowResolver(flow, scope)
     flow_options(flow, errors)
     params = flow_params(flow, scope, resolver, errors)
-    result, outputs = flow_result(flow, scope, errors)
+    result = flow_result(flow, scope, errors)
     edges = Edges(flow, errors)
     topo = check_graph(flow, edges, errors)
     nodes = []
@@ -135,7 +135,7 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
         resolved = resolver.node(node, tuple(p for p in edges.preds[node.name] if p != "START"))
         if resolved is not None:
             nodes.append(resolved)
-    returns, return_spans = flow_returns(flow, resolver, result, outputs, errors)
+    returns, return_spans = flow_returns(flow, resolver, result, errors)
     if len(nodes) != len(flow.nodes):
         return None
     resolved_flow = ir.Flow(
@@ -143,7 +143,6 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
         line=flow.span.line,
         params=params,
         result=result,
-        outputs=outputs,
         limit=int(flow.limit.value) if flow.limit and flow.limit.valid else None,
         timeout=flow.timeout.seconds if flow.timeout else None,
         nodes=tuple(nodes),
@@ -157,15 +156,15 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
 
 def flow_options(flow: s.Flow, errors: Collector) -> None:
     seen: set[str] = set()
-    for option, span in flow.options:
-        if option in seen:
+    for option in flow.options:
+        if option.keyword in seen:
             errors.error(
                 codes.DUPLICATE_CLAUSE,
-                f"`{option}` is given twice on flow `{flow.name}`",
-                span,
-                help=f"keep one `{option}`",
+                f"`{option.keyword}` is given twice on flow `{flow.name}`",
+                option.span,
+                help=f"keep one `{option.keyword}`",
             )
-        seen.add(option)
+        seen.add(option.keyword)
     check_positive(errors, flow.limit, "a flow limit", integer=True)
     check_positive(errors, flow.timeout, "a flow timeout", integer=False)
 

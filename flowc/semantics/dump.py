@@ -28,10 +28,11 @@ def dump_flow(flow: ir.Flow) -> list[str]:
     for param in flow.params:
         default = f" = {expr(param.default)}" if param.default is not None else ""
         lines.append(f"  param {param.name}: {param.type}{default}")
-    if flow.outputs:
-        lines.append(f"  outputs {flow.result_class}(" + ", ".join(f"{n}: {t}" for n, t in flow.outputs) + ")")
+    if isinstance(flow.result, ir.NamedOutputs):
+        outputs = ", ".join(f"{o.name}: {o.type}" for o in flow.result.outputs)
+        lines.append(f"  outputs {flow.result.class_name}({outputs})")
     else:
-        lines.append(f"  result {flow.result or 'None'}")
+        lines.append(f"  result {flow.result.annotation}")
     if flow.limit is not None:
         lines.append(f"  limit {flow.limit}")
     if flow.timeout is not None:
@@ -39,8 +40,8 @@ def dump_flow(flow: ir.Flow) -> list[str]:
     for node in flow.nodes:
         lines += dump_node(node)
     lines.append(f"  end after [{', '.join(flow.end_preds)}]")
-    for name, value in flow.returns:
-        lines.append(f"  return {name + '=' if name else ''}{expr(value)}")
+    for returned in flow.returns:
+        lines.append(f"  return {returned.name + '=' if returned.name else ''}{expr(returned.value)}")
     return lines
 
 
@@ -53,41 +54,24 @@ def dump_node(node: ir.Node) -> list[str]:
     if node.collect:
         lines.append("    collect")
     if not node.policy.plain:
-        lines.append(f"    policy {policy(node.policy)}")
-    if node.fallback is not None:
-        flow = " (a flow)" if node.fallback_callee and node.fallback_callee.flow else ""
-        lines.append(f"    fallback {expr(node.fallback)}{flow}")
+        lines.append(f"    policy {'; '.join(node.policy.clauses(seconds))}")
+    match node.fallback:
+        case ir.FallbackValue(value=value):
+            lines.append(f"    fallback {expr(value)}")
+        case ir.FallbackCall(call=call, callee=callee):
+            lines.append(f"    fallback {expr(call)}{' (a flow)' if callee.flow else ''}")
     if node.when is not None:
         lines.append(f"    when {cond(node.when)}")
     lines.append(f"    after [{', '.join(node.preds)}] reads [{', '.join(node.reads)}]")
     return lines
 
 
-def policy(p: ir.Policy) -> str:
-    parts = []
-    if p.timeout is not None:
-        parts.append(f"timeout {seconds(p.timeout)}")
-    if p.retries:
-        parts.append(f"retries {p.retries}")
-    if p.backoff is not None:
-        parts.append(f"backoff {seconds(p.backoff)}")
-    if p.max_delay is not None:
-        parts.append(f"max {seconds(p.max_delay)}")
-    if p.jitter:
-        parts.append("jitter")
-    if p.retry_on:
-        parts.append(f"on {', '.join(p.retry_on)}")
-    if p.pool is not None:
-        parts.append(f"pool {p.pool}")
-    return "; ".join(parts)
-
-
 def seconds(value: float | None) -> str:
     return f"{value!r}s"
 
 
-def args(pairs: tuple[tuple[str | None, s.Expr], ...]) -> str:
-    return ", ".join(f"{name}={expr(value)}" if name else expr(value) for name, value in pairs)
+def args(items: tuple[s.Arg, ...]) -> str:
+    return ", ".join(f"{a.name}={expr(a.value)}" if a.name else expr(a.value) for a in items)
 
 
 def expr(node: s.Expr) -> str:
@@ -100,14 +84,14 @@ def expr(node: s.Expr) -> str:
             )
         case s.ListExpr(items=items):
             return "[" + ", ".join(expr(i) for i in items) + "]"
-        case s.DictExpr(items=pairs):
-            return "{" + ", ".join(f"{expr(k)}: {expr(v)}" for k, v in pairs) + "}"
+        case s.DictExpr(items=items):
+            return "{" + ", ".join(f"{expr(i.key)}: {expr(i.value)}" for i in items) + "}"
         case s.First(items=items):
             return "first(" + ", ".join(expr(i) for i in items) + ")"
         case s.Each(ref=ref):
             return f"each {expr(ref)}"
         case s.Call(callee=callee, args=call_args):
-            return ".".join(callee) + "(" + args(tuple((a.name, a.value) for a in call_args)) + ")"
+            return ".".join(callee) + "(" + args(call_args) + ")"
     raise AssertionError(node)  # pragma: no cover
 
 

@@ -31,9 +31,9 @@ def walk_refs(expr: s.Expr | s.Cond | None) -> Iterator[s.Ref]:
         case s.ListExpr(items=items) | s.First(items=items):
             for item in items:
                 yield from walk_refs(item)
-        case s.DictExpr(items=pairs):
-            for _, value in pairs:
-                yield from walk_refs(value)
+        case s.DictExpr(items=entries):
+            for entry in entries:
+                yield from walk_refs(entry.value)
         case s.Call(args=args):
             for arg in args:
                 yield from walk_refs(arg.value)
@@ -71,9 +71,9 @@ class ExprRules:
             case s.First(items=items) | s.ListExpr(items=items):
                 for item in items:
                     self.value(item, "inside-map-argument" if place != "elsewhere" else place)
-            case s.DictExpr(items=pairs):
-                for _, item in pairs:
-                    self.value(item, "inside-map-argument" if place != "elsewhere" else place)
+            case s.DictExpr(items=entries):
+                for entry in entries:
+                    self.value(entry.value, "inside-map-argument" if place != "elsewhere" else place)
             case s.Ref():
                 self.ref(expr)
             case s.Literal():

@@ -4,6 +4,7 @@ recursion and pool deadlocks. One function per rule."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import assert_never
 
 from .. import codes
 from ..diagnostics import Collector, did_you_mean
@@ -37,10 +38,11 @@ class Edges:
                     self.broken = True
             for left, right in zip(statement.terms, statement.terms[1:]):
                 self.check_ends(left, right, errors)
-                for a, a_span in left.names:
-                    for b, b_span in right.names:
-                        if a in sources and b in targets:
-                            self.add(a, b, Span(a_span.line, a_span.column, b_span.end_line, b_span.end_column))
+                for a in left.names:
+                    for b in right.names:
+                        if a.name in sources and b.name in targets:
+                            span = Span(a.span.line, a.span.column, b.span.end_line, b.span.end_column)
+                            self.add(a.name, b.name, span)
 
     def add(self, a: str, b: str, span: Span) -> None:
         self.touched.update((a, b))
@@ -53,7 +55,8 @@ class Edges:
     def check_names(term: s.EdgeTerm, known: set[str], params: set[str], flow: str, errors: Collector) -> bool:
         """Report names in the term that are no node; whether there were any."""
         bad = False
-        for name, span in term.names:
+        for item in term.names:
+            name, span = item.name, item.span
             if name in (START, END) or name in known:
                 continue
             bad = True
@@ -75,15 +78,18 @@ class Edges:
 
     @staticmethod
     def check_ends(left: s.EdgeTerm, right: s.EdgeTerm, errors: Collector) -> None:
-        for name, span in right.names:
-            if name == START:
+        for item in right.names:
+            if item.name == START:
                 errors.error(
-                    codes.INVALID_EDGE, "nothing can come before `START`", span, help="START begins an edge statement"
+                    codes.INVALID_EDGE,
+                    "nothing can come before `START`",
+                    item.span,
+                    help="START begins an edge statement",
                 )
-        for name, span in left.names:
-            if name == END:
+        for item in left.names:
+            if item.name == END:
                 errors.error(
-                    codes.INVALID_EDGE, "nothing can come after `END`", span, help="END ends an edge statement"
+                    codes.INVALID_EDGE, "nothing can come after `END`", item.span, help="END ends an edge statement"
                 )
 
 
@@ -135,8 +141,21 @@ def check_graph(flow: s.Flow, edges: Edges, errors: Collector) -> list[str] | No
 
 def reads(node: s.Node, name: str) -> bool:
     """Whether the node's call or clauses read node `name`."""
-    exprs = [node.call, *(c.value for c in node.clauses), *(c.cond for c in node.clauses)]
+    exprs = [node.call, *(clause_expr(c) for c in node.clauses)]
     return any(ref.name == name for expr in exprs for ref in walk_refs(expr))
+
+
+def clause_expr(clause: s.Clause) -> s.Expr | s.Cond | None:
+    """What a clause reads: a fallback's value or call, a `when` condition; else nothing."""
+    match clause:
+        case s.Fallback(value=value):
+            return value
+        case s.When(cond=cond):
+            return cond
+        case s.Timeout() | s.Retry() | s.Limit() | s.PoolClause() | s.Collect() | s.Sync() | s.Thread():
+            return None
+        case _:
+            assert_never(clause)
 
 
 def check_unbound(
@@ -192,7 +211,11 @@ def check_unbound(
 def flow_calls(flow: ir.Flow) -> list[tuple[str, str]]:
     """(node, flow) for every call of a flow of this file, fallback calls included."""
     calls = [(n.name, n.callee.flow) for n in flow.nodes if n.callee.flow]
-    calls += [(n.name, n.fallback_callee.flow) for n in flow.nodes if n.fallback_callee and n.fallback_callee.flow]
+    calls += [
+        (n.name, n.fallback.callee.flow)
+        for n in flow.nodes
+        if isinstance(n.fallback, ir.FallbackCall) and n.fallback.callee.flow
+    ]
     return calls
 
 

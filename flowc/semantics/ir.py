@@ -1,16 +1,19 @@
 """The resolved IR: what a checked `.flow` file means, ready for code generation.
 
-Expressions and conditions are the syntax tree's own (frozen) objects: after resolution
-every `Ref` in them is known to name a parameter or node of its flow.
+Expressions, conditions and arguments (`Arg`: a name or None, a value, a span) are the
+syntax tree's own (frozen) objects: after resolution every `Ref` in them is known to name a
+parameter or node of its flow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
+from typing import TypeAlias
 
 from ..source import Span
-from ..syntax.tree import Call, Cond, Expr
+from ..syntax.tree import Arg, Call, Cond, Expr
 
 CallMode = TypingLiteral["await", "sync", "thread"]
 
@@ -51,6 +54,53 @@ class Policy:
     def plain(self) -> bool:
         return self == PLAIN
 
+    def settings(self) -> tuple[Setting, ...]:
+        """What differs from the default, in field order: `timeout`, `retries`, `backoff`,
+        `max_delay`, `jitter`, `retry_on`, `pool` (the runtime's `_Policy` keywords)."""
+        values: tuple[tuple[str, SettingValue | None], ...] = (
+            ("timeout", self.timeout),
+            ("retries", self.retries or None),
+            ("backoff", self.backoff),
+            ("max_delay", self.max_delay),
+            ("jitter", True if self.jitter else None),
+            ("retry_on", self.retry_on or None),
+            ("pool", self.pool),
+        )
+        return tuple(Setting(field=name, value=value) for name, value in values if value is not None)
+
+    def clauses(self, duration: Callable[[float], str]) -> tuple[str, ...]:
+        """The policy as the flow language writes it, one clause each: `retry 3 backoff 1s
+        max 10s jitter on KeyError`, `timeout 2s`, `pool api`; `duration` writes seconds."""
+        clauses = []
+        if self.retries:
+            retry = [f"retry {self.retries}"]
+            if self.backoff is not None:
+                retry.append(f"backoff {duration(self.backoff)}")
+            if self.max_delay is not None:
+                retry.append(f"max {duration(self.max_delay)}")
+            if self.jitter:
+                retry.append("jitter")
+            if self.retry_on:
+                retry.append("on " + ", ".join(self.retry_on))
+            clauses.append(" ".join(retry))
+        if self.timeout is not None:
+            clauses.append(f"timeout {duration(self.timeout)}")
+        if self.pool is not None:
+            clauses.append(f"pool {self.pool}")
+        return tuple(clauses)
+
+
+SettingValue: TypeAlias = int | float | bool | str | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setting:
+    """One setting of a policy: a field of `Policy` (the runtime's `_Policy` keyword of the
+    same name) and its value; `jitter` is True, `retry_on` the exception classes' names."""
+
+    field: str
+    value: SettingValue
+
 
 PLAIN = Policy()
 
@@ -75,19 +125,37 @@ class Node:
     line: int
     span: Span
     callee: Callee
-    args: tuple[tuple[str | None, Expr], ...]
+    args: tuple[Arg, ...]
     mode: CallMode
     is_map: bool
     map_limit: int | None
     collect: bool
     policy: Policy
-    fallback: Expr | Call | None
+    fallback: Fallback | None
     when: Cond | None
     preds: tuple[str, ...]
     reads: tuple[str, ...]
-    fallback_callee: Callee | None = None
-    """What a `fallback g(...)` calls (its `flow` set for a flow of this file); None when the
-    fallback is a value or there is none."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackValue:
+    """`fallback EXPR`: the node's value when its call fails."""
+
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackCall:
+    """`fallback g(...)`: a call made (the way the node's own call is) when the node's call
+    fails; `callee.flow` is set for a flow of this file."""
+
+    call: Call
+    callee: Callee
+    span: Span
+
+
+Fallback: TypeAlias = FallbackValue | FallbackCall
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,24 +166,64 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NoResult:
+    """`-> None`: the flow returns nothing."""
+
+    @property
+    def annotation(self) -> str:
+        return "None"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SingleResult:
+    """`-> TYPE`: the flow returns one value."""
+
+    type: str
+
+    @property
+    def annotation(self) -> str:
+        return self.type
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    """One named output: `name: type` in `-> (name: type, ...)`."""
+
+    name: str
+    type: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NamedOutputs:
+    """`-> (a: A, b: B)`: the flow returns the NamedTuple `class_name` of these outputs."""
+
+    class_name: str
+    outputs: tuple[Output, ...]
+
+    @property
+    def annotation(self) -> str:
+        return self.class_name
+
+
+Result: TypeAlias = NoResult | SingleResult | NamedOutputs
+"""What a flow returns, as declared after `->`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
-    """One flow: parameters, result, nodes in source order, the nodes END waits for."""
+    """One flow: parameters, result, nodes in source order, the nodes END waits for, and the
+    values its `return` gives (one unnamed, or one per named output)."""
 
     name: str
     line: int
     params: tuple[Param, ...]
-    result: str | None
-    outputs: tuple[tuple[str, str], ...]
+    result: Result
     limit: int | None
     timeout: float | None
     nodes: tuple[Node, ...]
     end_preds: tuple[str, ...]
-    returns: tuple[tuple[str | None, Expr], ...]
-
-    @property
-    def result_class(self) -> str:
-        """`<FlowNameInCamelCase>Result`, the NamedTuple of named outputs."""
-        return result_class_name(self.name)
+    returns: tuple[Arg, ...]
 
 
 def result_class_name(flow: str) -> str:

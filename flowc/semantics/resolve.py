@@ -8,6 +8,8 @@ this module reports what can be judged one declaration at a time.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import assert_never
 
 from .. import codes
 from ..diagnostics import Collector, did_you_mean
@@ -18,7 +20,44 @@ from .expressions import ExprRules, walk_refs
 from .names import BUILTIN_EXCEPTIONS, BUILTIN_TYPES, rename_help, reserved_reason
 from .scope import ModuleScope
 
-MAP_ONLY = ("limit", "collect")
+
+@dataclass(slots=True, kw_only=True)
+class NodeClauses:
+    """A node's clauses by kind: the first of each kind (a repeated one is reported)."""
+
+    timeout: s.Timeout | None = None
+    retry: s.Retry | None = None
+    fallback: s.Fallback | None = None
+    when: s.When | None = None
+    limit: s.Limit | None = None
+    pool: s.PoolClause | None = None
+    collect: s.Collect | None = None
+    sync: s.Sync | None = None
+    thread: s.Thread | None = None
+
+    def add(self, clause: s.Clause) -> None:
+        """Record the clause under its kind, replacing any earlier one."""
+        match clause:
+            case s.Timeout():
+                self.timeout = clause
+            case s.Retry():
+                self.retry = clause
+            case s.Fallback():
+                self.fallback = clause
+            case s.When():
+                self.when = clause
+            case s.Limit():
+                self.limit = clause
+            case s.PoolClause():
+                self.pool = clause
+            case s.Collect():
+                self.collect = clause
+            case s.Sync():
+                self.sync = clause
+            case s.Thread():
+                self.thread = clause
+            case _:
+                assert_never(clause)
 
 
 class FlowResolver:
@@ -133,61 +172,63 @@ class FlowResolver:
     def positive(self, number: s.Number | s.Duration | None, what: str, *, integer: bool) -> None:
         check_positive(self.errors, number, what, integer=integer)
 
-    def clauses(self, node: s.Node) -> dict[str, s.Clause]:
-        found: dict[str, s.Clause] = {}
+    def clauses(self, node: s.Node) -> NodeClauses:
+        found = NodeClauses()
+        seen: set[str] = set()
         for clause in node.clauses:
-            if clause.kind in found:
+            if clause.keyword in seen:
                 self.errors.error(
                     codes.DUPLICATE_CLAUSE,
-                    f"`{clause.kind}` is given twice on node `{node.name}`",
+                    f"`{clause.keyword}` is given twice on node `{node.name}`",
                     clause.span,
-                    help=f"keep one `{clause.kind}` clause",
+                    help=f"keep one `{clause.keyword}` clause",
                 )
-            found.setdefault(clause.kind, clause)
+                continue
+            seen.add(clause.keyword)
+            found.add(clause)
         self.clause_rules(node, found)
         return found
 
-    def clause_rules(self, node: s.Node, found: dict[str, s.Clause]) -> None:
-        for kind in MAP_ONLY:
-            if kind in found and not node.is_map:
+    def clause_rules(self, node: s.Node, found: NodeClauses) -> None:
+        for clause in (found.limit, found.collect):
+            if clause is not None and not node.is_map:
                 self.errors.error(
                     codes.MAP_ONLY_CLAUSE,
-                    f"`{kind}` applies only to `map` nodes, and `{node.name}` is not one",
-                    found[kind].span,
-                    help=f"remove `{kind}`, or make the node a map: `node {node.name} = map CALLEE(x=each ITEMS)`",
+                    f"`{clause.keyword}` applies only to `map` nodes, and `{node.name}` is not one",
+                    clause.span,
+                    help=f"remove `{clause.keyword}`, or make the node a map: `node {node.name} = map CALLEE(x=each ITEMS)`",
                 )
-        if "fallback" in found and "collect" in found:
+        if found.fallback and found.collect:
             self.errors.error(
                 codes.FALLBACK_COLLECT,
                 "`fallback` cannot be combined with `collect`: a collected element's error is its value",
-                found["fallback"].span,
+                found.fallback.span,
                 help="drop `fallback`, or drop `collect` to replace failed elements with the fallback",
             )
-        if "sync" in found and "thread" in found:
+        if found.sync and found.thread:
             self.errors.error(
                 codes.CLAUSE_CONFLICT,
                 "a node is either `sync` or `thread`, not both",
-                found["thread"].span,
+                found.thread.span,
                 help="keep one",
             )
-        if "sync" in found and "timeout" in found:
+        if found.sync and found.timeout:
             self.errors.error(
                 codes.CLAUSE_CONFLICT,
                 "`timeout` cannot interrupt a `sync` call, which blocks the event loop",
-                found["timeout"].span,
+                found.timeout.span,
                 help="use `thread` to run the function in a worker thread that the timeout can abandon",
             )
 
-    def policy(self, found: dict[str, s.Clause]) -> ir.Policy:
-        timeout, retry, pool = found.get("timeout"), found.get("retry"), found.get("pool")
+    def policy(self, found: NodeClauses) -> ir.Policy:
+        timeout, retry, pool = found.timeout, found.retry, found.pool
         if timeout:
             self.positive(timeout.duration, "a timeout", integer=False)
         retry_on: list[str] = []
         if retry:
             self.retry_rules(retry)
-            retry_on = [self.exception_name(name) for name in retry.retry_on]
+            retry_on = [self.exception_name(name) for name in retry.on]
         if pool and pool.name not in self.scope.pools:
-            assert pool.name is not None and pool.name_span is not None
             self.errors.error(
                 codes.UNDEFINED_POOL,
                 f"no pool named `{pool.name}`",
@@ -195,8 +236,8 @@ class FlowResolver:
                 help=did_you_mean(pool.name, self.scope.pools) or f"declare it: `pool {pool.name} limit 4`",
             )
         return ir.Policy(
-            timeout=timeout.duration.seconds if timeout and timeout.duration else None,
-            retries=int(retry.number.value) if retry and retry.number and retry.number.valid else 0,
+            timeout=timeout.duration.seconds if timeout else None,
+            retries=int(retry.count.value) if retry and retry.count.valid else 0,
             backoff=retry.backoff.seconds if retry and retry.backoff else None,
             max_delay=retry.max_delay.seconds if retry and retry.max_delay else None,
             jitter=bool(retry and retry.jitter),
@@ -204,8 +245,8 @@ class FlowResolver:
             pool=pool.name if pool else None,
         )
 
-    def retry_rules(self, retry: s.Clause) -> None:
-        self.positive(retry.number, "a retry count", integer=True)
+    def retry_rules(self, retry: s.Retry) -> None:
+        self.positive(retry.count, "a retry count", integer=True)
         self.positive(retry.backoff, "a backoff", integer=False)
         self.positive(retry.max_delay, "a maximum delay", integer=False)
         if retry.backoff and retry.max_delay and 0 < retry.max_delay.seconds < retry.backoff.seconds:
@@ -250,35 +291,32 @@ class FlowResolver:
         if node.is_map:
             self.map_each(node, call)
         reads = self.reads(call, node.name)
-        fallback, fallback_callee = self.fallback(found.get("fallback"), node, reads)
-        when = found.get("when")
-        if when and when.cond is not None:
+        fallback = self.fallback(found.fallback, node, reads)
+        when = found.when
+        if when:
             self.exprs.condition(when.cond)
             reads.update(self.reads(when.cond, node.name))
-        if node.is_map and "limit" in found:
-            self.positive(found["limit"].number, "a map limit", integer=True)
-        mode = self.mode(found, callee, fallback_callee)
+        limit = found.limit if node.is_map else None
+        if limit:
+            self.positive(limit.count, "a map limit", integer=True)
+        mode = self.mode(found, callee, fallback.callee if isinstance(fallback, ir.FallbackCall) else None)
         if callee is None:
             return None
-        limit = found.get("limit")
         return ir.Node(
             name=node.name,
             line=node.span.line,
             span=node.name_span,
             callee=callee,
-            args=tuple((a.name, a.value) for a in call.args),
+            args=call.args,
             mode=mode,
             is_map=node.is_map,
-            map_limit=(
-                int(limit.number.value) if limit and limit.number and node.is_map and limit.number.valid else None
-            ),
-            collect="collect" in found,
+            map_limit=int(limit.count.value) if limit and limit.count.valid else None,
+            collect=found.collect is not None,
             policy=policy,
             fallback=fallback,
             when=when.cond if when else None,
             preds=preds,
             reads=tuple(reads),
-            fallback_callee=fallback_callee,
         )
 
     def not_a_call(self, node: s.Node, value: s.Expr) -> None:
@@ -346,33 +384,33 @@ class FlowResolver:
                 help="pass " + ", ".join(f"`{m}=...`" for m in missing),
             )
 
-    def fallback(
-        self, clause: s.Clause | None, node: s.Node, reads: dict[str, None]
-    ) -> tuple[s.Expr | None, ir.Callee | None]:
-        """The fallback's value or call; the nodes it reads are added to `reads`."""
-        if clause is None or clause.value is None:
-            return None, None
+    def fallback(self, clause: s.Fallback | None, node: s.Node, reads: dict[str, None]) -> ir.Fallback | None:
+        """The fallback's value or call (None when there is none, or its callee is unknown,
+        which is reported); the nodes it reads are added to `reads`."""
+        if clause is None:
+            return None
         value = clause.value
-        callee = None
-        if isinstance(value, s.Call):
-            callee = self.callee(value)
-            self.exprs.args(value.args, is_map=False)
-            if callee is not None and callee.flow:
-                self.subflow_args(value, self.scope.flows[callee.flow])
-        else:
+        if not isinstance(value, s.Call):
             self.exprs.value(value)
+            reads.update(self.reads(value, node.name))
+            return ir.FallbackValue(value=value, span=value.span)
+        callee = self.callee(value)
+        self.exprs.args(value.args, is_map=False)
+        if callee is not None and callee.flow:
+            self.subflow_args(value, self.scope.flows[callee.flow])
         reads.update(self.reads(value, node.name))
-        return value, callee
+        return ir.FallbackCall(call=value, callee=callee, span=value.span) if callee is not None else None
 
-    def mode(self, found: dict[str, s.Clause], *callees: ir.Callee | None) -> ir.CallMode:
+    def mode(self, found: NodeClauses, *callees: ir.Callee | None) -> ir.CallMode:
         """How the callee (and a fallback call) is called; a flow can only be awaited."""
-        mode: ir.CallMode = "sync" if "sync" in found else "thread" if "thread" in found else "await"
+        clause = found.sync or found.thread
+        mode: ir.CallMode = "sync" if found.sync else "thread" if found.thread else "await"
         flows = [c.flow for c in callees if c is not None and c.flow]
-        if flows and mode != "await":
+        if clause is not None and flows:
             self.errors.error(
                 codes.CLAUSE_CONFLICT,
                 f"`{mode}` does not apply to a flow: `{flows[0]}` is always awaited",
-                found[mode].span,
+                clause.span,
                 help=f"remove `{mode}`",
             )
         return mode
@@ -390,8 +428,8 @@ def contains_each(expr: s.Expr) -> bool:
             return True
         case s.ListExpr(items=items) | s.First(items=items):
             return any(contains_each(i) for i in items)
-        case s.DictExpr(items=pairs):
-            return any(contains_each(v) for _, v in pairs)
+        case s.DictExpr(items=items):
+            return any(contains_each(i.value) for i in items)
     return False
 
 

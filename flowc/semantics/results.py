@@ -6,6 +6,7 @@ from .. import codes
 from ..diagnostics import Collector
 from ..source import Span
 from ..syntax import tree as s
+from . import ir
 from .expressions import walk_refs
 from .names import reserved_reason
 from .resolve import FlowResolver
@@ -14,23 +15,23 @@ from .scope import ModuleScope
 # Fields of a NamedTuple cannot start with `_`, and these would shadow tuple methods.
 TUPLE_METHODS = frozenset({"count", "index"})
 
-Returns = tuple[tuple[str | None, s.Expr], ...]
+Returns = tuple[s.Arg, ...]
 
 
-def flow_result(flow: s.Flow, scope: ModuleScope, errors: Collector) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-    """The result type's text (None for `-> None` or named outputs) and the named outputs."""
-    if not isinstance(flow.returns, tuple):
+def flow_result(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Result:
+    """What the flow declares it returns: nothing, one value, or named outputs."""
+    if not isinstance(flow.returns, s.Outputs):
         text = scope.type_text(flow.returns)
-        return (None if text == "None" else text), ()
-    outputs: list[tuple[str, str]] = []
-    for output in flow.returns:
+        return ir.NoResult() if text == "None" else ir.SingleResult(type=text)
+    outputs: list[ir.Output] = []
+    for output in flow.returns.items:
         type_text = scope.type_text(output.type)
-        if output.name in {name for name, _ in outputs}:
+        if output.name in {o.name for o in outputs}:
             errors.error(codes.DUPLICATE_ARGUMENT, f"output `{output.name}` is declared twice", output.span)
             continue
         check_output_name(output, errors)
-        outputs.append((output.name, type_text))
-    return None, tuple(outputs)
+        outputs.append(ir.Output(name=output.name, type=type_text, span=output.span))
+    return ir.NamedOutputs(class_name=ir.result_class_name(flow.name), outputs=tuple(outputs))
 
 
 def check_output_name(output: s.Output, errors: Collector) -> None:
@@ -48,9 +49,10 @@ def check_output_name(output: s.Output, errors: Collector) -> None:
 
 
 def flow_returns(
-    flow: s.Flow, resolver: FlowResolver, result: str | None, outputs: tuple[tuple[str, str], ...], errors: Collector
+    flow: s.Flow, resolver: FlowResolver, result: ir.Result, errors: Collector
 ) -> tuple[Returns, dict[str, Span]]:
-    """The return's values by output name (None for a single value) and where it reads nodes."""
+    """The return's values, named by output (unnamed for a single value), and where it reads
+    nodes."""
     statements = flow.returns_stmt
     for extra in statements[1:]:
         errors.error(
@@ -60,26 +62,27 @@ def flow_returns(
             help="keep one `return`",
         )
     if not statements:
-        if result is not None or outputs:
+        if not isinstance(result, ir.NoResult):
             errors.error(
                 codes.RETURN_MISMATCH,
                 f"flow `{flow.name}` declares a result but has no `return`",
                 flow.name_span,
                 help=(
                     "end the flow with `return NODE`"
-                    if result is not None
+                    if isinstance(result, ir.SingleResult)
                     else "end the flow with `return a=..., b=...`"
                 ),
             )
         return (), {}
     statement = statements[0]
     if statement.value is not None:
-        single_value(flow, statement, result, outputs, errors)
-        values: Returns = ((None, statement.value),)
+        single_value(flow, statement, result, errors)
+        values: Returns = (s.Arg(name=None, value=statement.value, span=statement.value.span),)
     else:
-        values = named_values(flow, statement, outputs, errors)
+        values = named_values(flow, statement, result, errors)
     spans: dict[str, Span] = {}
-    for _, value in values:
+    for returned in values:
+        value = returned.value
         resolver.exprs.value(value)
         resolver.reads(value)
         for ref in walk_refs(value):
@@ -87,22 +90,21 @@ def flow_returns(
     return values, spans
 
 
-def single_value(
-    flow: s.Flow, statement: s.Return, result: str | None, outputs: tuple[tuple[str, str], ...], errors: Collector
-) -> None:
-    if result is not None:
+def single_value(flow: s.Flow, statement: s.Return, result: ir.Result, errors: Collector) -> None:
+    if isinstance(result, ir.SingleResult):
         return
-    what = "named outputs" if outputs else "`None`"
+    named = isinstance(result, ir.NamedOutputs)
     errors.error(
         codes.RETURN_MISMATCH,
-        f"flow `{flow.name}` returns {what}, so it cannot `return` a single value",
+        f"flow `{flow.name}` returns {'named outputs' if named else '`None`'}, so it cannot `return` a single value",
         statement.span,
-        help="write `return a=..., b=...`" if outputs else "remove the `return`, or declare a result type",
+        help="write `return a=..., b=...`" if named else "remove the `return`, or declare a result type",
     )
 
 
-def named_values(flow: s.Flow, statement: s.Return, outputs: tuple[tuple[str, str], ...], errors: Collector) -> Returns:
-    declared = [name for name, _ in outputs]
+def named_values(flow: s.Flow, statement: s.Return, result: ir.Result, errors: Collector) -> Returns:
+    outputs = result.outputs if isinstance(result, ir.NamedOutputs) else ()
+    declared = [o.name for o in outputs]
     if not outputs:
         errors.error(
             codes.RETURN_MISMATCH,
@@ -110,9 +112,9 @@ def named_values(flow: s.Flow, statement: s.Return, outputs: tuple[tuple[str, st
             statement.span,
             help="declare them, as in `-> (a: int, b: str)`, or return a single value: `return NODE`",
         )
-    values: list[tuple[str | None, s.Expr]] = []
+    values: list[s.Arg] = []
     for arg in statement.outputs:
-        if arg.name in [n for n, _ in values]:
+        if arg.name in [v.name for v in values]:
             errors.error(codes.DUPLICATE_ARGUMENT, f"output `{arg.name}` is returned twice", arg.span)
             continue
         if outputs and arg.name not in declared:
@@ -122,8 +124,8 @@ def named_values(flow: s.Flow, statement: s.Return, outputs: tuple[tuple[str, st
                 arg.span,
                 help="the declared outputs are " + ", ".join(f"`{d}`" for d in declared),
             )
-        values.append((arg.name, arg.value))
-    missing = [name for name in declared if name not in {n for n, _ in values}]
+        values.append(arg)
+    missing = [name for name in declared if name not in {v.name for v in values}]
     if outputs and missing:
         errors.error(
             codes.RETURN_MISMATCH,

@@ -36,7 +36,7 @@ class ModuleScope:
             self.declare(pool.name, pool.name_span, pools_seen, "pool")
             self.pools.setdefault(pool.name, pool)
         # A flow with named outputs defines `<Name>Result`, which types may name.
-        self.result_classes = {result_class_name(f.name) for f in module.flows if isinstance(f.returns, tuple)}
+        self.result_classes = {result_class_name(f.name) for f in module.flows if isinstance(f.returns, s.Outputs)}
         self.check_result_classes(module, seen)
 
     def declare_import(self, item: s.Import, seen: dict[str, Span]) -> None:
@@ -97,7 +97,7 @@ class ModuleScope:
     def check_result_classes(self, module: s.Module, seen: dict[str, Span]) -> None:
         """A flow with named outputs defines `<Name>Result`, which must not clash either."""
         for flow in module.flows:
-            if not isinstance(flow.returns, tuple):
+            if not isinstance(flow.returns, s.Outputs):
                 continue
             name = result_class_name(flow.name)
             if name in seen and seen[name] != flow.name_span:

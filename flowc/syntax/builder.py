@@ -23,10 +23,8 @@ from . import tree as s
 from .fragments import (
     Backoff,
     CallSuffix,
-    FlowOption,
     ImportName,
     Imports,
-    Outputs,
     Rate,
     RetryOn,
 )
@@ -103,8 +101,8 @@ class Builder(Transformer[Token, Any]):
 
     literal_list = list_expr
 
-    def dict_item(self, children: list[Any]) -> tuple[s.Literal, s.Expr]:
-        return self.string([children[0]]), children[2]
+    def dict_item(self, children: list[Any]) -> s.DictItem:
+        return s.DictItem(key=self.string([children[0]]), value=children[2], span=whole(children))
 
     literal_item = dict_item
 
@@ -248,8 +246,8 @@ class Builder(Transformer[Token, Any]):
     def duration(self, token: Token) -> s.Duration:
         return literals.duration(token, self.errors)
 
-    def timeout(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="timeout", span=span_of(children[0]), duration=self.duration(children[1]))
+    def timeout(self, children: list[Token]) -> s.Timeout:
+        return s.Timeout(duration=self.duration(children[1]), span=span_of(children[0]))
 
     def backoff(self, children: list[Token]) -> Backoff:
         durations = tokens(children, "DURATION")
@@ -259,39 +257,38 @@ class Builder(Transformer[Token, Any]):
     def retry_on(self, children: list[Any]) -> RetryOn:
         return RetryOn(names=tuple(values(children)), span=whole(children))
 
-    def retry(self, children: list[Any]) -> s.Clause:
+    def retry(self, children: list[Any]) -> s.Retry:
         backoff = next((c for c in children if isinstance(c, Backoff)), None)
         retry_on = next((c for c in children if isinstance(c, RetryOn)), None)
-        return s.Clause(
-            kind="retry",
-            span=span_of(children[0]),
-            number=self.count(children[1]),
+        return s.Retry(
+            count=self.count(children[1]),
             backoff=backoff.delay if backoff else None,
             max_delay=backoff.cap if backoff else None,
             jitter=bool(tokens(children, "JITTER")),
-            retry_on=retry_on.names if retry_on else (),
+            on=retry_on.names if retry_on else (),
+            span=span_of(children[0]),
         )
 
-    def fallback(self, children: list[Any]) -> s.Clause:
-        return s.Clause(kind="fallback", span=span_of(children[0]), value=children[1])
+    def fallback(self, children: list[Any]) -> s.Fallback:
+        return s.Fallback(value=children[1], span=span_of(children[0]))
 
-    def when(self, children: list[Any]) -> s.Clause:
-        return s.Clause(kind="when", span=span_of(children[0]), cond=self.as_cond(children[1]))
+    def when(self, children: list[Any]) -> s.When:
+        return s.When(cond=self.as_cond(children[1]), span=span_of(children[0]))
 
-    def limit(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="limit", span=span_of(children[0]), number=self.count(children[1]))
+    def limit(self, children: list[Token]) -> s.Limit:
+        return s.Limit(count=self.count(children[1]), span=span_of(children[0]))
 
-    def pool_clause(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="pool", span=span_of(children[0]), name=str(children[1]), name_span=span_of(children[1]))
+    def pool_clause(self, children: list[Token]) -> s.PoolClause:
+        return s.PoolClause(name=str(children[1]), name_span=span_of(children[1]), span=span_of(children[0]))
 
-    def collect(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="collect", span=span_of(children[0]))
+    def collect(self, children: list[Token]) -> s.Collect:
+        return s.Collect(span=span_of(children[0]))
 
-    def sync(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="sync", span=span_of(children[0]))
+    def sync(self, children: list[Token]) -> s.Sync:
+        return s.Sync(span=span_of(children[0]))
 
-    def thread(self, children: list[Token]) -> s.Clause:
-        return s.Clause(kind="thread", span=span_of(children[0]))
+    def thread(self, children: list[Token]) -> s.Thread:
+        return s.Thread(span=span_of(children[0]))
 
     # ---------------------------------------------------------------- statements
 
@@ -308,7 +305,7 @@ class Builder(Transformer[Token, Any]):
 
     def edge_term(self, children: list[Token]) -> s.EdgeTerm:
         names = [c for c in children if c.type in ("NAME", "START", "END")]
-        return s.EdgeTerm(names=tuple((str(c), span_of(c)) for c in names), span=whole(children))
+        return s.EdgeTerm(names=tuple(s.EdgeName(name=str(c), span=span_of(c)) for c in names), span=whole(children))
 
     def edges(self, children: list[Any]) -> s.Edges:
         return s.Edges(terms=tuple(values(children)), span=whole(children))
@@ -331,30 +328,30 @@ class Builder(Transformer[Token, Any]):
     def output(self, children: list[Any]) -> s.Output:
         return s.Output(name=str(children[0]), type=children[2], span=whole(children))
 
-    def outputs(self, children: list[Any]) -> Outputs:
-        return Outputs(items=tuple(values(children)), span=whole(children))
+    def outputs(self, children: list[Any]) -> s.Outputs:
+        return s.Outputs(items=tuple(values(children)), span=whole(children))
 
-    def flow_limit(self, children: list[Token]) -> FlowOption:
-        return FlowOption(kind="limit", value=self.count(children[1]), span=span_of(children[0]))
+    def flow_limit(self, children: list[Token]) -> s.FlowOption:
+        return s.FlowOption(keyword="limit", value=self.count(children[1]), span=span_of(children[0]))
 
-    def flow_timeout(self, children: list[Token]) -> FlowOption:
-        return FlowOption(kind="timeout", value=self.duration(children[1]), span=span_of(children[0]))
+    def flow_timeout(self, children: list[Token]) -> s.FlowOption:
+        return s.FlowOption(keyword="timeout", value=self.duration(children[1]), span=span_of(children[0]))
 
     def flow(self, children: list[Any]) -> s.Flow:
         parts = values(children)
         params = tuple(c for c in parts if isinstance(c, s.Param))
         returns = parts[len(params)]
-        options = [c for c in parts if isinstance(c, FlowOption)]
-        limits = [o.value for o in options if o.kind == "limit" and isinstance(o.value, s.Number)]
-        timeouts = [o.value for o in options if o.kind == "timeout" and isinstance(o.value, s.Duration)]
+        options = [c for c in parts if isinstance(c, s.FlowOption)]
+        limits = [o.value for o in options if isinstance(o.value, s.Number)]
+        timeouts = [o.value for o in options if isinstance(o.value, s.Duration)]
         return s.Flow(
             name=str(children[1]),
             name_span=span_of(children[1]),
             params=params,
-            returns=returns.items if isinstance(returns, Outputs) else returns,
+            returns=returns,
             limit=limits[0] if limits else None,
             timeout=timeouts[0] if timeouts else None,
-            options=tuple((o.kind, o.span) for o in options),
+            options=tuple(options),
             nodes=tuple(c for c in parts if isinstance(c, s.Node)),
             edges=tuple(c for c in parts if isinstance(c, s.Edges)),
             returns_stmt=tuple(c for c in parts if isinstance(c, s.Return)),

@@ -33,19 +33,6 @@ class RetryOn:
 
 
 @dataclass(frozen=True, slots=True)
-class FlowOption:
-    kind: str
-    value: s.Number | s.Duration
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Outputs:
-    items: tuple[s.Output, ...]
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
 class ImportName:
     name: Token
     alias: Token | None

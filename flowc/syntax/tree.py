@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import ClassVar, TypeAlias
 
 from ..source import Span
 
@@ -51,8 +51,17 @@ class ListExpr:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DictItem:
+    """`"key": value` inside a dict; the key is a string literal."""
+
+    key: Literal
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DictExpr:
-    items: tuple[tuple[Literal, Expr], ...]
+    items: tuple[DictItem, ...]
     span: Span
 
 
@@ -193,21 +202,90 @@ class Duration:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Clause:
-    """One clause as written; `kind` is its keyword (`timeout`, `retry`, …)."""
+class Timeout:
+    """`timeout DURATION`: the longest one attempt of the call may take."""
 
-    kind: str
+    keyword: ClassVar[str] = "timeout"
+    duration: Duration
     span: Span
-    number: Number | None = None
-    duration: Duration | None = None
-    backoff: Duration | None = None
-    max_delay: Duration | None = None
-    jitter: bool = False
-    retry_on: tuple[TypeName, ...] = ()
-    value: Expr | None = None
-    cond: Cond | None = None
-    name: str | None = None
-    name_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retry:
+    """`retry COUNT [backoff DELAY [max CAP]] [jitter] [on Exc, ...]`."""
+
+    keyword: ClassVar[str] = "retry"
+    count: Number
+    backoff: Duration | None
+    max_delay: Duration | None
+    jitter: bool
+    on: tuple[TypeName, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fallback:
+    """`fallback EXPR`: a value, or a call, used when the node's call fails."""
+
+    keyword: ClassVar[str] = "fallback"
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class When:
+    """`when CONDITION`: the node runs only if the condition holds."""
+
+    keyword: ClassVar[str] = "when"
+    cond: Cond
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit:
+    """`limit COUNT`: how many elements of a map run at once."""
+
+    keyword: ClassVar[str] = "limit"
+    count: Number
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolClause:
+    """`pool NAME`: each call holds a slot of a module-level pool."""
+
+    keyword: ClassVar[str] = "pool"
+    name: str
+    name_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Collect:
+    """`collect`: a map's failed element becomes its exception instead of failing the node."""
+
+    keyword: ClassVar[str] = "collect"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sync:
+    """`sync`: the callee is a plain function, called on the event loop."""
+
+    keyword: ClassVar[str] = "sync"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Thread:
+    """`thread`: the callee is a plain function, called in a worker thread."""
+
+    keyword: ClassVar[str] = "thread"
+    span: Span
+
+
+Clause: TypeAlias = Timeout | Retry | Fallback | When | Limit | PoolClause | Collect | Sync | Thread
+"""One clause as written; `keyword` is the word it starts with."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -221,10 +299,18 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EdgeName:
+    """One name in an edge statement: a node, `START` or `END`."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EdgeTerm:
     """`START`, `END`, a node name or a `[a, b]` group."""
 
-    names: tuple[tuple[str, Span], ...]
+    names: tuple[EdgeName, ...]
     span: Span
 
 
@@ -262,14 +348,31 @@ class Output:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Outputs:
+    """`(a: int, b: str)` after `->`: the flow returns named outputs."""
+
+    items: tuple[Output, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowOption:
+    """`limit COUNT` or `timeout DURATION` after a flow's result; `keyword` is the word."""
+
+    keyword: str
+    value: Number | Duration
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
     name: str
     name_span: Span
     params: tuple[Param, ...]
-    returns: TypeExpr | tuple[Output, ...]
+    returns: TypeExpr | Outputs
     limit: Number | None
     timeout: Duration | None
-    options: tuple[tuple[str, Span], ...]
+    options: tuple[FlowOption, ...]
     nodes: tuple[Node, ...]
     edges: tuple[Edges, ...]
     returns_stmt: tuple[Return, ...]

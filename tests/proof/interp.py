@@ -77,8 +77,8 @@ class Interpreter:
                 return item
             case s.ListExpr(items=items):
                 return [self.expr(i, env, item) for i in items]
-            case s.DictExpr(items=pairs):
-                return {k.value: self.expr(v, env, item) for k, v in pairs}
+            case s.DictExpr(items=entries):
+                return {e.key.value: self.expr(e.value, env, item) for e in entries}
             case s.First(items=items):
                 values = [self.expr(i, env, item) for i in items]
                 return next((v for v in values[:-1] if v is not None), values[-1])
@@ -113,6 +113,7 @@ class Interpreter:
     def run(self, name: str, kwargs: dict[str, object]) -> Expectation:
         outcome, top = self.run_flow(name, kwargs)
         flow = self.flows[name]
+        named = flow.result if isinstance(flow.result, ir.NamedOutputs) else None
         return Expectation(
             outcome=outcome,
             calls=self.calls,
@@ -121,8 +122,8 @@ class Interpreter:
             maybe_events=self.maybe_events,
             top=top,
             pools=self.pools,
-            result_class=flow.result_class if flow.outputs else None,
-            fields=tuple(n for n, _ in flow.outputs),
+            result_class=named.class_name if named else None,
+            fields=tuple(o.name for o in named.outputs) if named else (),
         )
 
     def run_flow(self, name: str, kwargs: dict[str, object]) -> tuple[Outcome, Invocation]:
@@ -160,13 +161,14 @@ class Interpreter:
             return fail({TIMEOUT}, frozenset(), TimeoutError()) if flow.timeout is not None else Hang()
         if short:
             raise Ambiguous(f"flow {flow.name} ends, yet has a short timeout")
-        if flow.outputs:
-            values = dict(flow.returns)
-            cls = collections.namedtuple(flow.result_class, [n for n, _ in flow.outputs])  # type: ignore[misc]
-            return Ok(cls(*(self.expr(values[n], env) for n, _ in flow.outputs)))
-        if flow.result is None or not flow.returns:
-            return Ok(None)
-        return Ok(self.expr(flow.returns[0][1], env))
+        match flow.result:
+            case ir.NamedOutputs(class_name=class_name, outputs=outputs):
+                values = {r.name: r.value for r in flow.returns}
+                cls = collections.namedtuple(class_name, [o.name for o in outputs])  # type: ignore[misc]
+                return Ok(cls(*(self.expr(values[o.name], env) for o in outputs)))
+            case ir.SingleResult() if flow.returns:
+                return Ok(self.expr(flow.returns[0].value, env))
+        return Ok(None)
 
     # ---------------------------------------------------------------- nodes
 
@@ -179,7 +181,7 @@ class Interpreter:
             unit = Unit(index=None)
             run.units.append(unit)
             return self.guarded(flow, node, env, unit, None)
-        each = next(v for _, v in node.args if isinstance(v, s.Each))
+        each = next(a.value for a in node.args if isinstance(a.value, s.Each))
         items = list(self.ref(each.ref, env))  # type: ignore[call-overload]
         results: list[object] = []
         fails: list[Fail] = []
@@ -228,16 +230,15 @@ class Interpreter:
             self.event("retrying", flow, node, unit.index, attempt)
             unit.delays.append(delays(policy, attempt))
         assert isinstance(outcome, Fail)
-        if node.fallback is None:
-            return outcome
-        if not isinstance(node.fallback, s.Call):
-            return Ok(self.expr(node.fallback, env))
-        assert node.fallback_callee is not None
-        call = node.fallback
-        args = tuple((a.name, a.value) for a in call.args)
-        attempt_record = Attempt()
-        unit.fallback = attempt_record
-        return self.call(node.fallback_callee, args, env, item, None, None, attempt_record)
+        match node.fallback:
+            case None:
+                return outcome
+            case ir.FallbackValue(value=value):
+                return Ok(self.expr(value, env))
+            case ir.FallbackCall(call=call, callee=callee):
+                attempt_record = Attempt()
+                unit.fallback = attempt_record
+                return self.call(callee, call.args, env, item, None, None, attempt_record)
 
     def retryable(self, candidate: object, retry_on: tuple[type[BaseException], ...]) -> bool:
         assert isinstance(candidate, tuple)
@@ -260,7 +261,7 @@ class Interpreter:
     def call(
         self,
         callee: ir.Callee,
-        args: tuple[tuple[str | None, s.Expr], ...],
+        args: tuple[s.Arg, ...],
         env: dict[str, object],
         item: object,
         attempt: int | None,
@@ -324,7 +325,7 @@ def fail(candidates: frozenset[object] | set[object], culprits: frozenset[Any], 
 
 def bind(
     names: list[str],
-    args: tuple[tuple[str | None, s.Expr], ...],
+    args: tuple[s.Arg, ...],
     interp: Interpreter,
     env: dict[str, object],
     item: object,
@@ -332,13 +333,13 @@ def bind(
     """Arguments by parameter name: positional ones in order, then keywords."""
     bound: dict[str, object] = {}
     position = 0
-    for name, expr in args:
-        value = interp.expr(expr, env, item)
-        if name is None:
+    for arg in args:
+        value = interp.expr(arg.value, env, item)
+        if arg.name is None:
             bound[names[position]] = value
             position += 1
         else:
-            bound[name] = value
+            bound[arg.name] = value
     return bound
 
 
