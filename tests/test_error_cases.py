@@ -29,7 +29,8 @@ CASES = Path(__file__).parent / "cases" / "errors"
 INLINE = re.compile(r"#\s*E(?::(\d+))?:\s*([a-z][a-z-]*)")
 AT_EOF = re.compile(r"#\s*E@EOF:\s*([a-z][a-z-]*)")
 LARK_INTERNALS = ("__ANON", "RPAR", "LPAR", "LSQB", "RSQB", "LBRACE", "RBRACE", "$END", "Token(", "INDEX_OPEN", "COMMA")
-ALL_CODES = {value for name, value in vars(codes).items() if name.isupper() and isinstance(value, str)}
+ALL_CODES = {code.code for code in codes.REGISTRY.values() if not code.whole_file}
+"""The codes of errors inside a `.flow` file; those of whole files come from the command line."""
 
 
 @dataclass(frozen=True, order=True)
@@ -127,14 +128,14 @@ def check_rendering(diagnostic: Diagnostic, source: Source | None) -> None:
 # ---------------------------------------------------------------- inputs that are not text
 
 TABLE: list[tuple[str, bytes, list[tuple[int, int, str]]]] = [
-    ("not-utf8-first-byte", b"\xff\xfeflow", [(1, 1, codes.ENCODING)]),
-    ("not-utf8-later", b"flow f(x: int) -> int {\n    return x  # caf\xe9\n}\n", [(2, 20, codes.ENCODING)]),
-    ("encoded-surrogate", b"# \xed\xa0\x80\n", [(1, 3, codes.ENCODING)]),
-    ("binary-nul", b"flow\x00\x01\x02", [(1, 5, codes.ENCODING)]),
-    ("binary-nul-line-2", b"# x\nab\x00", [(2, 3, codes.ENCODING)]),
-    ("empty", b"", [(1, 1, codes.EMPTY)]),
-    ("whitespace-only", b"  \n\t\n\n", [(1, 1, codes.EMPTY)]),
-    ("bom-then-nothing", b"\xef\xbb\xbf", [(1, 1, codes.EMPTY)]),
+    ("not-utf8-first-byte", b"\xff\xfeflow", [(1, 1, codes.ENCODING.code)]),
+    ("not-utf8-later", b"flow f(x: int) -> int {\n    return x  # caf\xe9\n}\n", [(2, 20, codes.ENCODING.code)]),
+    ("encoded-surrogate", b"# \xed\xa0\x80\n", [(1, 3, codes.ENCODING.code)]),
+    ("binary-nul", b"flow\x00\x01\x02", [(1, 5, codes.ENCODING.code)]),
+    ("binary-nul-line-2", b"# x\nab\x00", [(2, 3, codes.ENCODING.code)]),
+    ("empty", b"", [(1, 1, codes.EMPTY.code)]),
+    ("whitespace-only", b"  \n\t\n\n", [(1, 1, codes.EMPTY.code)]),
+    ("bom-then-nothing", b"\xef\xbb\xbf", [(1, 1, codes.EMPTY.code)]),
 ]
 
 
@@ -151,7 +152,7 @@ def test_lone_surrogate_in_text() -> None:
     with pytest.raises(CompileError) as caught:
         analyze(source)
     [diagnostic] = caught.value.diagnostics
-    assert (diagnostic.span.line, diagnostic.span.column, diagnostic.code) == (2, 14, codes.ENCODING)
+    assert (diagnostic.span.line, diagnostic.span.column, diagnostic.code) == (2, 14, codes.ENCODING.code)
     check_rendering(diagnostic, caught.value.source)
 
 
@@ -163,8 +164,10 @@ def test_a_bom_is_allowed() -> None:
 # ---------------------------------------------------------------- codes
 
 
-def test_every_code_has_a_description() -> None:
-    assert set(codes.DESCRIPTIONS) == ALL_CODES
+def test_the_registry_is_keyed_by_name() -> None:
+    assert all(name == code.code and code.description for name, code in codes.REGISTRY.items())
+    constants = [value for name, value in vars(codes).items() if name.isupper() and isinstance(value, codes.ErrorCode)]
+    assert constants == list(codes.REGISTRY.values()), "every code is a constant of flowc.codes, declared once"
 
 
 def test_every_code_has_a_case() -> None:

@@ -13,19 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from ..codes import IO_ERROR, MISSING_OUTPUT, ORPHANED_OUTPUT, STALE_OUTPUT
 from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError
 from ..source import Source
 from . import files
 from .errors import UsageError
-from .report import (
-    IO_ERROR,
-    MISSING_OUTPUT,
-    ORPHANED_OUTPUT,
-    STALE_OUTPUT,
-    Problem,
-    Reporter,
-)
+from .report import Problem, Reporter
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +127,7 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
             counts.orphaned.append(orphan.output_display)
             reporter.problem(
                 Problem(
-                    code=ORPHANED_OUTPUT,
+                    code=ORPHANED_OUTPUT.code,
                     message=f"generated from `{orphan.display}`, which no longer exists",
                     path=orphan.output_display,
                     help=f"delete it: `rm {shlex.quote(orphan.output_display)}`",
@@ -209,7 +203,7 @@ def report_outdated(target: Target, reporter: Reporter, counts: Counts, *, missi
         message = f"out of date with `{target.display}`"
     reporter.problem(
         Problem(
-            code=MISSING_OUTPUT if missing else STALE_OUTPUT,
+            code=(MISSING_OUTPUT if missing else STALE_OUTPUT).code,
             message=message,
             path=target.output_display,
             help=f"run `{shlex.join(fix)}`",
@@ -220,7 +214,7 @@ def report_outdated(target: Target, reporter: Reporter, counts: Counts, *, missi
 def io_problem(reporter: Reporter, counts: Counts, path: str, what: str, error: OSError) -> None:
     counts.io_errors += 1
     reason = error.strerror or str(error)
-    reporter.problem(Problem(code=IO_ERROR, message=f"{what} the file: {reason}", path=path))
+    reporter.problem(Problem(code=IO_ERROR.code, message=f"{what} the file: {reason}", path=path))
 
 
 @dataclass(frozen=True, slots=True)
