@@ -222,17 +222,13 @@ def test_the_registry_is_keyed_by_name() -> None:
 
 def test_every_code_has_a_case() -> None:
     """Each code of a `.flow` file's errors is produced by an error case; each code of the
-    command line's whole-file problems by a test of the command line (listed here)."""
+    command line's whole-file problems by `test_whole_file_problems`."""
     covered = {e.code for path in case_files() for e in expectations(path.read_text("utf-8"))}
     covered |= {code for _, _, wanted in TABLE for _, _, code in wanted}
     assert covered == ALL_CODES, f"codes without a case: {sorted(ALL_CODES - covered)}"
     whole_file = {code.code for code in codes.REGISTRY.values() if code.whole_file}
-    assert whole_file == {
-        "stale-output",
-        "missing-output",
-        "orphaned-output",
-        "io-error",
-    }, "a new whole-file code needs its case in test_whole_file_problems"
+    pinned = {"stale-output", "missing-output", "orphaned-output", "io-error"}
+    assert whole_file == pinned, "a new whole-file code needs its case in test_whole_file_problems"
 
 
 def test_whole_file_problems(
