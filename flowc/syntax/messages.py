@@ -377,4 +377,5 @@ def explain_character(error: UnexpectedCharacters, text: str) -> Explanation:
             help="rename it with ASCII characters only",
         )
     what = shown(char) if char.isprintable() else f"U+{ord(char):04X}"
-    return Explanation(f"unexpected character `{what}`; expected {expected}", span, help=CHARACTER_HELP.get(char))
+    quoted = "'`'" if char == "`" else f"`{what}`"  # a backquote cannot stand inside backquotes
+    return Explanation(f"unexpected character {quoted}; expected {expected}", span, help=CHARACTER_HELP.get(char))
