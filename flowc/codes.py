@@ -1,75 +1,112 @@
-"""Diagnostic codes: stable names a user can search for, each with what it means."""
+"""The registry of error codes: stable names a user can search for, each with what it means.
 
+Every code is an `ErrorCode` constant here, and nowhere else: the compiler's stages report
+`codes.X`, the command line reports the codes of whole-file problems, and the machine
+formats look a code's description up by its name (`codes.lookup`). A `Diagnostic` carries
+the name, the string users see in brackets, filter on and search for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Final
 
-ENCODING: Final = "encoding"
-EMPTY: Final = "empty"
-SYNTAX: Final = "syntax"
-TOO_DEEP: Final = "too-deep"
-INVALID_LITERAL: Final = "invalid-literal"
-RESERVED_NAME: Final = "reserved-name"
-PARAMETER_ORDER: Final = "parameter-order"
-DUPLICATE_NAME: Final = "duplicate-name"
-DUPLICATE_ARGUMENT: Final = "duplicate-argument"
-DUPLICATE_CLAUSE: Final = "duplicate-clause"
-UNDEFINED_REF: Final = "undefined-ref"
-UNDEFINED_NODE: Final = "undefined-node"
-UNDEFINED_CALLEE: Final = "undefined-callee"
-UNDEFINED_TYPE: Final = "undefined-type"
-UNDEFINED_POOL: Final = "undefined-pool"
-UNDEFINED_EXCEPTION: Final = "undefined-exception"
-INVALID_TYPE: Final = "invalid-type"
-INVALID_CALL: Final = "invalid-call"
-INVALID_EXPRESSION: Final = "invalid-expression"
-INVALID_EDGE: Final = "invalid-edge"
-NOT_POSITIVE: Final = "not-positive"
-CYCLE: Final = "cycle"
-UNBOUND_INPUT: Final = "unbound-input"
-UNREACHABLE: Final = "unreachable"
-DEAD_END: Final = "dead-end"
-EACH_OUTSIDE_MAP: Final = "each-outside-map"
-MAP_EACH: Final = "map-each"
-MAP_ONLY_CLAUSE: Final = "map-only-clause"
-FALLBACK_COLLECT: Final = "fallback-collect"
-CLAUSE_CONFLICT: Final = "clause-conflict"
-RECURSION: Final = "recursion"
-SUBFLOW_ARGUMENTS: Final = "subflow-arguments"
-POOL_DEADLOCK: Final = "pool-deadlock"
-RETURN_MISMATCH: Final = "return-mismatch"
 
-DESCRIPTIONS: Final[dict[str, str]] = {
-    ENCODING: "the file is not UTF-8 text, or ends a line with CR alone",
-    EMPTY: "the file declares no flow",
-    SYNTAX: "the text does not follow the grammar of the flow language",
-    TOO_DEEP: "brackets or `not` nested more deeply than flowc accepts",
-    INVALID_LITERAL: "a string escape or number that Python cannot represent",
-    RESERVED_NAME: "a reserved word, Python keyword or `observer` used as a name",
-    PARAMETER_ORDER: "a parameter without a default after one with a default",
-    DUPLICATE_NAME: "two things with the same name in one namespace",
-    DUPLICATE_ARGUMENT: "the same keyword argument or output given twice",
-    DUPLICATE_CLAUSE: "a clause given twice on one node",
-    UNDEFINED_REF: "a reference to a parameter or node that the flow does not have",
-    UNDEFINED_NODE: "an edge naming a node that the flow does not have",
-    UNDEFINED_CALLEE: "a callee that is neither imported nor a flow of the file",
-    UNDEFINED_TYPE: "a name in a type that is neither a builtin nor imported",
-    UNDEFINED_POOL: "a `pool` clause naming no declared pool",
-    UNDEFINED_EXCEPTION: "an exception class in `on` that is neither builtin nor imported",
-    INVALID_TYPE: "a type expression outside the supported subset",
-    INVALID_CALL: "a call where a reference is expected, or a reference where a call is",
-    INVALID_EXPRESSION: "an expression that is not allowed where it stands",
-    INVALID_EDGE: "an edge into START or out of END",
-    NOT_POSITIVE: "a limit, retry count, rate or duration that is not a positive number",
-    CYCLE: "edges that form a cycle",
-    UNBOUND_INPUT: "a node, condition or return reading a node not upstream of it",
-    UNREACHABLE: "a node that cannot be reached from START",
-    DEAD_END: "a node from which END cannot be reached",
-    EACH_OUTSIDE_MAP: "`each` in a node that is not a `map`",
-    MAP_EACH: "a `map` without exactly one `each` argument",
-    MAP_ONLY_CLAUSE: "`limit` or `collect` on a node that is not a `map`",
-    FALLBACK_COLLECT: "`fallback` and `collect` on the same map",
-    CLAUSE_CONFLICT: "clauses that contradict each other or their callee",
-    RECURSION: "a flow that calls itself, directly or through other flows",
-    SUBFLOW_ARGUMENTS: "a sub-flow call with unknown, missing or surplus arguments",
-    POOL_DEADLOCK: "a node holding pool P while calling a sub-flow that needs P, or pools held and waited for in a cycle",
-    RETURN_MISMATCH: "a `return` that does not match the flow's declared result",
-}
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """One code: its name as shown in brackets (`[unbound-input]`) and what it means."""
+
+    code: str
+    description: str
+    whole_file: bool = False
+    """A problem the command line finds with a whole file (stale, missing, unreadable), not
+    an error at a position inside one; no `.flow` text produces it."""
+
+    def __str__(self) -> str:
+        return self.code
+
+    def __eq__(self, other: object) -> bool:
+        """A code equals itself and its name, so `diagnostic.code == codes.SYNTAX` (a name
+        against a code) holds when it should instead of being silently false."""
+        if isinstance(other, str):
+            return self.code == other
+        if isinstance(other, ErrorCode):
+            return self.code == other.code
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
+REGISTRY: Final[dict[str, ErrorCode]] = {}
+"""Every code by its name, in the order they are declared."""
+
+
+def _register(code: str, description: str, *, whole_file: bool = False) -> ErrorCode:
+    assert code not in REGISTRY, f"error code {code!r} declared twice"
+    REGISTRY[code] = ErrorCode(code, description, whole_file)
+    return REGISTRY[code]
+
+
+def lookup(name: str) -> ErrorCode:
+    """The code named `name`; KeyError if there is none."""
+    return REGISTRY[name]
+
+
+# Errors in a `.flow` file, at a position.
+ENCODING: Final = _register("encoding", "the file is not UTF-8 text, or ends a line with CR alone")
+EMPTY: Final = _register("empty", "the file declares no flow")
+SYNTAX: Final = _register("syntax", "the text does not follow the grammar of the flow language")
+TOO_DEEP: Final = _register("too-deep", "brackets or `not` nested more deeply than flowc accepts")
+INVALID_LITERAL: Final = _register("invalid-literal", "a string escape or number that Python cannot represent")
+RESERVED_NAME: Final = _register("reserved-name", "a reserved word, Python keyword or `observer` used as a name")
+PARAMETER_ORDER: Final = _register("parameter-order", "a parameter without a default after one with a default")
+DUPLICATE_NAME: Final = _register("duplicate-name", "two things with the same name in one namespace")
+DUPLICATE_ARGUMENT: Final = _register("duplicate-argument", "the same keyword argument or output given twice")
+DUPLICATE_CLAUSE: Final = _register("duplicate-clause", "a clause given twice on one node")
+UNDEFINED_REF: Final = _register("undefined-ref", "a reference to a parameter or node that the flow does not have")
+UNDEFINED_NODE: Final = _register("undefined-node", "an edge naming a node that the flow does not have")
+UNDEFINED_CALLEE: Final = _register("undefined-callee", "a callee that is neither imported nor a flow of the file")
+UNDEFINED_TYPE: Final = _register("undefined-type", "a name in a type that is neither a builtin nor imported")
+UNDEFINED_POOL: Final = _register("undefined-pool", "a `pool` clause naming no declared pool")
+UNDEFINED_EXCEPTION: Final = _register(
+    "undefined-exception", "an exception class in `on` that is neither builtin nor imported"
+)
+INVALID_TYPE: Final = _register("invalid-type", "a type expression outside the supported subset")
+INVALID_CALL: Final = _register("invalid-call", "a call where a reference is expected, or a reference where a call is")
+INVALID_EXPRESSION: Final = _register("invalid-expression", "an expression that is not allowed where it stands")
+INVALID_EDGE: Final = _register("invalid-edge", "an edge into START or out of END")
+NOT_POSITIVE: Final = _register("not-positive", "a limit, retry count, rate or duration that is not a positive number")
+CYCLE: Final = _register("cycle", "edges that form a cycle")
+UNBOUND_INPUT: Final = _register("unbound-input", "a node, condition or return reading a node not upstream of it")
+UNREACHABLE: Final = _register("unreachable", "a node that cannot be reached from START")
+DEAD_END: Final = _register("dead-end", "a node from which END cannot be reached")
+EACH_OUTSIDE_MAP: Final = _register("each-outside-map", "`each` in a node that is not a `map`")
+MAP_EACH: Final = _register("map-each", "a `map` without exactly one `each` argument")
+MAP_ONLY_CLAUSE: Final = _register("map-only-clause", "`limit` or `collect` on a node that is not a `map`")
+FALLBACK_COLLECT: Final = _register("fallback-collect", "`fallback` and `collect` on the same map")
+CLAUSE_CONFLICT: Final = _register("clause-conflict", "clauses that contradict each other or their callee")
+RECURSION: Final = _register("recursion", "a flow that calls itself, directly or through other flows")
+SUBFLOW_ARGUMENTS: Final = _register("subflow-arguments", "a sub-flow call with unknown, missing or surplus arguments")
+POOL_DEADLOCK: Final = _register(
+    "pool-deadlock",
+    "a node holding pool P while calling a sub-flow that needs P, or pools held and waited for in a cycle",
+)
+RETURN_MISMATCH: Final = _register("return-mismatch", "a `return` that does not match the flow's declared result")
+
+# Problems the command line finds with whole files rather than inside them.
+STALE_OUTPUT: Final = _register(
+    "stale-output", "a generated module that differs from what its `.flow` source compiles to", whole_file=True
+)
+MISSING_OUTPUT: Final = _register(
+    "missing-output", "a `.flow` source whose generated module does not exist", whole_file=True
+)
+ORPHANED_OUTPUT: Final = _register(
+    "orphaned-output", "a generated module whose `.flow` source no longer exists", whole_file=True
+)
+IO_ERROR: Final = _register("io-error", "a file that cannot be read or written", whole_file=True)
+FOREIGN_OUTPUT: Final = _register(
+    "foreign-output",
+    "an output path that holds a file flowc did not generate, which it will not overwrite",
+    whole_file=True,
+)

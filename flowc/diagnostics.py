@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .codes import ErrorCode
 from .source import Source, Span
 
 
@@ -15,6 +16,7 @@ class Diagnostic:
     """One error in one file: a stable code, a message, a span and optional help and notes."""
 
     code: str
+    """The code's name (`unbound-input`); `codes.lookup` gives its description."""
     message: str
     path: str
     span: Span
@@ -115,9 +117,11 @@ class Collector:
         self._seen: dict[tuple[str, int, int, str, str], Diagnostic] = {}
 
     def error(
-        self, code: str, message: str, span: Span, *, help: str | None = None, notes: tuple[str, ...] = ()
+        self, code: ErrorCode, message: str, span: Span, *, help: str | None = None, notes: tuple[str, ...] = ()
     ) -> None:
-        diagnostic = Diagnostic(code=code, message=message, path=self.source.path, span=span, help=help, notes=notes)
+        diagnostic = Diagnostic(
+            code=code.code, message=message, path=self.source.path, span=span, help=help, notes=notes
+        )
         self._seen.setdefault(diagnostic.sort_key, diagnostic)
 
     def __bool__(self) -> bool:

@@ -1,7 +1,8 @@
 """Shared test options. `--update-golden` rewrites golden files (the IR dumps of
-`tests/cases/valid/*.ir`, and any other golden output a test compares against) from the
-current output instead of comparing with them; review the diff before committing. `--long`
-runs the long profiles of the random tests (as `FLOWC_LONG=1` does)."""
+`tests/cases/valid/*.ir`, the rendered errors of `tests/cases/errors/*.err`, and any other
+golden output a test compares against) from the current output instead of comparing with
+them; review the diff before committing. `--long` runs the long profiles of the random tests
+(as `FLOWC_LONG=1` does)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pytest
 from clitools import BROKEN, DIAMOND, flowc, isolate, write
 
 from flowc.cli.report import use_color
-from flowc.codes import DESCRIPTIONS
+from flowc.codes import REGISTRY
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_json_format_is_a_list_of_diagnostics(project: Path, capsys: pytest.Capt
     first = next(item for item in items if item["line"] == 5)
     assert first["path"] == "flows/broken.flow"
     assert (first["column"], first["end_line"], first["end_column"]) == (14, 5, 20)
-    assert first["severity"] == "error" and first["code"] in DESCRIPTIONS
+    assert first["severity"] == "error" and first["code"] in REGISTRY
     assert first["help"] == "did you mean `prepare`?"
 
 
@@ -67,7 +67,7 @@ def test_sarif_format_has_the_required_fields(project: Path, capsys: pytest.Capt
     driver = run["tool"]["driver"]
     assert driver["name"] == "flowc" and driver["version"] and driver["informationUri"].startswith("https://")
     rules = {rule["id"]: rule["shortDescription"]["text"] for rule in driver["rules"]}
-    assert rules and all(DESCRIPTIONS[code] == text for code, text in rules.items())
+    assert rules and all(REGISTRY[code].description == text for code, text in rules.items())
     assert run["results"]
     for item in run["results"]:
         assert item["ruleId"] in rules and item["level"] == "error" and item["message"]["text"]

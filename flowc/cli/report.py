@@ -14,28 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .. import __version__
-from ..codes import DESCRIPTIONS
+from .. import __version__, codes
 from ..diagnostics import CompileError, Diagnostic
 from ..source import Source
 
 INFORMATION_URI = "https://pypi.org/project/flowc/"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-# Problems the command line finds with files rather than inside them.
-STALE_OUTPUT = "stale-output"
-MISSING_OUTPUT = "missing-output"
-ORPHANED_OUTPUT = "orphaned-output"
-IO_ERROR = "io-error"
-FOREIGN_OUTPUT = "foreign-output"
-
-FILE_DESCRIPTIONS = {
-    STALE_OUTPUT: "a generated module that differs from what its `.flow` source compiles to",
-    MISSING_OUTPUT: "a `.flow` source whose generated module does not exist",
-    ORPHANED_OUTPUT: "a generated module whose `.flow` source no longer exists",
-    IO_ERROR: "a file that cannot be read or written",
-    FOREIGN_OUTPUT: "an output path that holds a file flowc did not generate, which it will not overwrite",
-}
 
 
 def use_color(choice: str, stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
@@ -166,9 +150,8 @@ def as_json(item: Diagnostic | Problem) -> dict[str, Any]:
 
 def sarif(items: list[Diagnostic | Problem]) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run; every diagnostic code is a rule."""
-    descriptions = {**DESCRIPTIONS, **FILE_DESCRIPTIONS}
     used = sorted({item.code for item in items})
-    rules = [{"id": code, "shortDescription": {"text": descriptions.get(code, code)}} for code in used]
+    rules = [{"id": code, "shortDescription": {"text": codes.lookup(code).description}} for code in used]
     return {
         "version": "2.1.0",
         "$schema": SARIF_SCHEMA,

@@ -67,7 +67,7 @@ def analyze_into(source: Source, errors: Collector, generated: GeneratedNames) -
     if not module.flows:
         what = "is empty" if not (module.imports or module.pools) else "declares no flow"
         errors.error(
-            codes.EMPTY, f"the file {what}", Span.point(1, 1), help="declare one: `flow NAME(x: int) -> int { ... }`"
+            codes.EMPTY, f"the file {what}", Span.point(1, 1), help="declare a flow: `flow NAME(x: int) -> int { ... }`"
         )
     scope = ModuleScope(module, errors, generated)
     for pool in module.pools:

@@ -280,7 +280,10 @@ def misspelt_keyword(token: Token, expected: set[str], previous: Token | None, b
         # only be a clause: a looser match is still the likeliest reading.
         loose = candidate is previous and candidate.line == token.line
         close = difflib.get_close_matches(str(candidate), KEYWORDS, n=1, cutoff=0.6 if loose else 0.75)
-        if close and (candidate is previous or close[0] in {describe_terminal(n).strip("`") for n in expected}):
+        words = {describe_terminal(n).strip("`") for n in expected}
+        # The name before was misspelt only if it was read as the start of an edge statement;
+        # elsewhere (`x: int ->`) it is a name where a name belongs.
+        if close and (close[0] in words or (candidate is previous and ">>" in words)):
             return Explanation(
                 base.message, base.span, help=f"did you mean `{close[0]}` instead of `{shown(str(candidate))}`?"
             )
@@ -374,4 +377,5 @@ def explain_character(error: UnexpectedCharacters, text: str) -> Explanation:
             help="rename it with ASCII characters only",
         )
     what = shown(char) if char.isprintable() else f"U+{ord(char):04X}"
-    return Explanation(f"unexpected character `{what}`; expected {expected}", span, help=CHARACTER_HELP.get(char))
+    quoted = "'`'" if char == "`" else f"`{what}`"  # a backquote cannot stand inside backquotes
+    return Explanation(f"unexpected character {quoted}; expected {expected}", span, help=CHARACTER_HELP.get(char))
