@@ -6,6 +6,7 @@ ENCODING: Final = "encoding"
 EMPTY: Final = "empty"
 SYNTAX: Final = "syntax"
 TOO_DEEP: Final = "too-deep"
+TOO_LARGE: Final = "too-large"
 INVALID_LITERAL: Final = "invalid-literal"
 RESERVED_NAME: Final = "reserved-name"
 PARAMETER_ORDER: Final = "parameter-order"
@@ -41,7 +42,8 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     ENCODING: "the file is not UTF-8 text",
     EMPTY: "the file declares no flow",
     SYNTAX: "the text does not follow the grammar of the flow language",
-    TOO_DEEP: "brackets or `not` nested more deeply than flowc accepts",
+    TOO_DEEP: "brackets, `not` or sub-flow calls nested more deeply than flowc accepts",
+    TOO_LARGE: "a file, expression or number larger than flowc accepts",
     INVALID_LITERAL: "a string escape or number that Python cannot represent",
     RESERVED_NAME: "a reserved word, Python keyword or `observer` used as a name",
     PARAMETER_ORDER: "a parameter without a default after one with a default",
