@@ -8,6 +8,7 @@ only the sections a module uses.
 from __future__ import annotations
 
 import builtins
+import collections
 import dataclasses
 import functools
 import re
@@ -79,6 +80,10 @@ class FlowEmitter:
         self.task = {name: local(f"{self.local[name]}_task") for name in sorted(self.plan.tasks)}
         self.values: dict[str, str] = {}
         self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, local("value"))
+        self.local_name = local
+        self.groups: dict[tuple[str, ...], str] = {}
+        spawns = [*self.plan.first, *(spawn for step in self.plan.steps for spawn in step.spawns)]
+        self.shared = shared_waits([spawn.waits for spawn in spawns])
         self.awaited: set[str] = set()
 
     # ---------------------------------------------------------------- module-level constants
@@ -222,17 +227,23 @@ class FlowEmitter:
         node = spawn.node
         info = self.info[node.name]
         self.names.needs.add("run")
+        lines = [f"# {self.module.name}:{node.line}"]
         if spawn.waits:
             self.names.needs.add("after")
-            waits = ", ".join(self.task[w] for w in spawn.waits)
-            text = f"_after(({waits},), lambda: {self.awaitable(node, self.task_value)})"
+            waits = f"({', '.join(self.task[w] for w in spawn.waits)},)"
+            if spawn.waits in self.shared:
+                if spawn.waits not in self.groups:
+                    self.groups[spawn.waits] = self.local_name("after")
+                    lines.append(f"{self.groups[spawn.waits]} = {waits}")
+                waits = self.groups[spawn.waits]
+            text = f"_after({waits}, lambda: {self.awaitable(node, self.task_value)})"
         elif self.is_plain(node) and node.mode != "sync":
             self.names.needs.add("call")
             direct, _ = self.call(node, self.task_value)
             text = f"{direct} if observer is None else _call({self.v['run']}, {info}, _PLAIN, lambda: {direct})"
         else:
             text = self.awaitable(node, self.task_value)
-        return [f"# {self.module.name}:{node.line}", f"{self.task[node.name]} = {self.v['run']}.spawn(lambda: {text}, {info})"]
+        return [*lines, f"{self.task[node.name]} = {self.v['run']}.spawn(lambda: {text}, {info})"]
 
     def await_tasks(self, names: tuple[str, ...]) -> list[str]:
         lines = []
@@ -323,6 +334,19 @@ class FlowEmitter:
             "    " + END_REGION,
         ]
         return lines
+
+
+SHARED_WAITS = 4
+"""Tasks waited for that are named once, in a tuple of their own, when several spawns wait
+for the same ones: `[a1, …, a999] >> [b1, …, b999]` then makes a tuple of 999 tasks and 999
+spawns that name it, not 999 spawns that each list 999 tasks (a module growing with the
+square of the edge list)."""
+
+
+def shared_waits(waits: list[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """The tuples of tasks waited for by more than one spawn, long enough to name once."""
+    counts = collections.Counter(w for w in waits if len(w) >= SHARED_WAITS)
+    return {w for w, count in counts.items() if count > 1}
 
 
 def mutable(default: syntax.Expr | None) -> TypeGuard[syntax.ListExpr | syntax.DictExpr]:
