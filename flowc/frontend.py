@@ -14,7 +14,7 @@ from typing import NoReturn
 from . import codes
 from . import ir
 from . import syntax as s
-from .check import Edges, check_graph, check_pool_deadlock, check_recursion, check_unbound
+from .check import Edges, check_graph, check_pool_deadlock, check_recursion, check_subflow_depth, check_unbound
 from .diagnostics import Collector, CompileError
 from .parse import parse
 from .resolve import FlowResolver, check_positive
@@ -109,7 +109,8 @@ def analyze_into(source: Source, errors: Collector) -> ir.Module | None:
         flows=tuple(flows),
     )
     check_recursion(result, errors, node_spans)
-    check_pool_deadlock(result, errors, node_spans)
+    if check_subflow_depth(result, errors, node_spans):  # else the deadlock check would take depth x flows
+        check_pool_deadlock(result, errors, node_spans)
     return result
 
 
