@@ -7,6 +7,7 @@ thing); the template only arranges the module.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import re
@@ -19,7 +20,7 @@ from ..semantics import ir
 from ..syntax import tree as syntax
 from . import pytext as x
 from .layout import END_REGION, REGION
-from .plan import FlowPlan, ModulePlan, mutable, named_outputs, plan
+from .plan import FlowPlan, ModulePlan, mutable, named_outputs, plan, spawns
 from .schedule import Spawn
 
 
@@ -44,6 +45,9 @@ class FlowEmitter:
         temporary = planned.temporaries
         self.values: dict[str, str] = {}
         self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, temporary("value"))
+        self.temporary = temporary
+        self.groups: dict[tuple[str, ...], str] = {}
+        self.shared = shared_waits([spawn.waits for spawn in spawns(self.plan)])
         self.awaited: set[str] = set()
 
     # ---------------------------------------------------------------- module-level constants
@@ -173,15 +177,21 @@ class FlowEmitter:
     def spawn(self, spawn: Spawn) -> list[str]:
         node = spawn.node
         info = self.info[node.name]
+        lines = [f"# {self.module.name}:{node.line}"]
         if spawn.waits:
-            waits = ", ".join(self.task[w] for w in spawn.waits)
-            text = f"_after(({waits},), lambda: {self.awaitable(node, self.task_value)})"
+            waits = f"({', '.join(self.task[w] for w in spawn.waits)},)"
+            if spawn.waits in self.shared:
+                if spawn.waits not in self.groups:
+                    self.groups[spawn.waits] = self.temporary("after")
+                    lines.append(f"{self.groups[spawn.waits]} = {waits}")
+                waits = self.groups[spawn.waits]
+            text = f"_after({waits}, lambda: {self.awaitable(node, self.task_value)})"
         elif self.is_plain(node) and node.mode != "sync":
             direct, _ = self.call(node, self.task_value)
             text = f"{direct} if observer is None else _call({self.v['run']}, {info}, _PLAIN, lambda: {direct})"
         else:
             text = self.awaitable(node, self.task_value)
-        return [f"# {self.module.name}:{node.line}", f"{self.task[node.name]} = {self.v['run']}.spawn(lambda: {text}, {info})"]
+        return [*lines, f"{self.task[node.name]} = {self.v['run']}.spawn(lambda: {text}, {info})"]
 
     def await_tasks(self, names: tuple[str, ...]) -> list[str]:
         lines = []
@@ -261,6 +271,19 @@ class FlowEmitter:
             "    " + END_REGION,
         ]
         return lines
+
+
+SHARED_WAITS = 4
+"""Tasks waited for that are named once, in a tuple of their own, when several spawns wait
+for the same ones: `[a1, …, a999] >> [b1, …, b999]` then makes a tuple of 999 tasks and 999
+spawns that name it, not 999 spawns that each list 999 tasks (a module growing with the
+square of the edge list)."""
+
+
+def shared_waits(waits: list[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """The tuples of tasks waited for by more than one spawn, long enough to name once."""
+    counts = collections.Counter(w for w in waits if len(w) >= SHARED_WAITS)
+    return {w for w, count in counts.items() if count > 1}
 
 
 def literal_only(name: str) -> str:

@@ -61,10 +61,24 @@ def ref(node: s.Ref, lookup: Lookup, fresh: Fresh | None = None) -> str:
     return text
 
 
+FIRST_CHAIN = 4
+"""The most items `first(...)` joins in one chain of conditional expressions. black nests each
+conditional of a chain one level deeper than the last, so a long chain makes output quadratic
+in its length (and past 200 levels, code Python cannot parse); longer lists become a tree of
+chains, `first(first(a, b, c, d), first(e, …), …)`, whose depth grows with the logarithm."""
+
+
 def first(items: list[str], fresh: Fresh | None = None) -> str:
     """`first(a, b, c)` as `a if a is not None else b if b is not None else c`. An item that is
     more than a name (`a_task.result()`, `a.x`) is read once, into a local named by `fresh`:
-    `v if (v := a_task.result()) is not None else b`, which mypy narrows."""
+    `v if (v := a_task.result()) is not None else b`, which mypy narrows. `first` is
+    associative, so a long list is joined chunk by chunk (`FIRST_CHAIN`)."""
+    while fresh is not None and len(items) > FIRST_CHAIN:
+        items = [_chain(items[i : i + FIRST_CHAIN], fresh) for i in range(0, len(items), FIRST_CHAIN)]
+    return _chain(items, fresh)
+
+
+def _chain(items: list[str], fresh: Fresh | None) -> str:
     text = items[-1]
     for item in reversed(items[:-1]):
         if fresh is not None and not item.isidentifier():

@@ -21,6 +21,7 @@ from .graph_rules import (
     check_graph,
     check_pool_deadlock,
     check_recursion,
+    check_subflow_depth,
     check_unbound,
 )
 from .names import GeneratedNames
@@ -62,7 +63,7 @@ def analyze_into(source: Source, errors: Collector, generated: GeneratedNames) -
     if not encodable(source, errors):
         return None
     module = parse(source.text, errors)
-    if module is None:
+    if module is None or too_many_nodes(module, errors):
         return None
     if not module.flows:
         what = "is empty" if not (module.imports or module.pools) else "declares no flow"
@@ -93,8 +94,31 @@ def analyze_into(source: Source, errors: Collector, generated: GeneratedNames) -
         flows=tuple(flows),
     )
     check_recursion(result, errors, node_spans)
-    check_pool_deadlock(result, errors, node_spans)
+    if check_subflow_depth(result, errors, node_spans):  # else the deadlock check would take depth x flows
+        check_pool_deadlock(result, errors, node_spans)
     return result
+
+
+MAX_NODES = 10_000
+"""The most nodes in one file. A flow is one Python function whose lambdas read its locals,
+and CPython's time to compile such a function grows with the number of lambdas times the
+number of locals (3.11 also compares every pair of identical lambdas in a module): at the
+bound, the generated module takes seconds to compile at its first import (docs/language.md,
+"Bounds"); at ten times the bound it would take many minutes."""
+
+
+def too_many_nodes(module: s.Module, errors: Collector) -> bool:
+    """Report the first node past `MAX_NODES`; the rest of the file is not analysed then."""
+    nodes = [node for flow in module.flows for node in flow.nodes]
+    if len(nodes) <= MAX_NODES:
+        return False
+    errors.error(
+        codes.TOO_LARGE,
+        f"this file has {len(nodes):,} nodes; flowc accepts at most {MAX_NODES:,} in one file",
+        nodes[MAX_NODES].name_span,
+        help="split it into several files: a flow of one generated module can be imported into another file and called as a step",
+    )
+    return True
 
 
 def encodable(source: Source, errors: Collector) -> bool:

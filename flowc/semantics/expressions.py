@@ -17,6 +17,14 @@ from ..syntax import tree as s
 # inside such an argument, or anywhere else (another node's call, a fallback, a return…).
 EachPlace = TypingLiteral["map-argument", "inside-map-argument", "elsewhere"]
 
+MAX_FIRST_ITEMS = 256
+"""The most arguments of one `first(...)`: its code is a tree of conditional expressions that
+grows a little faster than its length (docs/language.md, "Bounds")."""
+
+MAX_STEPS = 100
+"""The most `.attr` and `[key]` steps after one reference: black's time to lay out a chain of
+steps grows with the square of its length."""
+
 
 def walk_refs(expr: s.Expr | s.Cond | None) -> Iterator[s.Ref]:
     """Every reference in an expression or condition, in source order."""
@@ -69,6 +77,13 @@ class ExprRules:
                 self.each(span, place)
                 self.ref(ref)
             case s.First(items=items) | s.ListExpr(items=items):
+                if isinstance(expr, s.First) and len(items) > MAX_FIRST_ITEMS:
+                    self.errors.error(
+                        codes.TOO_LARGE,
+                        f"`first(...)` has {len(items)} arguments; flowc accepts at most {MAX_FIRST_ITEMS}",
+                        expr.span,
+                        help="join the values in several nodes, or pass them as a list",
+                    )
                 for item in items:
                     self.value(item, "inside-map-argument" if place != "elsewhere" else place)
             case s.DictExpr(items=entries):
@@ -96,6 +111,13 @@ class ExprRules:
             )
 
     def ref(self, ref: s.Ref) -> None:
+        if len(ref.steps) > MAX_STEPS:
+            self.errors.error(
+                codes.TOO_LARGE,
+                f"this reference has {len(ref.steps)} `.attr` and `[key]` steps; flowc accepts at most {MAX_STEPS}",
+                ref.span,
+                help="read the value in steps: a node of your own that returns the part you need",
+            )
         for step in ref.steps:
             if isinstance(step, s.Attr) and keyword.iskeyword(step.name):
                 self.errors.error(

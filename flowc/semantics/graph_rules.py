@@ -240,6 +240,38 @@ def check_recursion(module: ir.Module, errors: Collector, spans: Mapping[tuple[s
         }
 
 
+MAX_SUBFLOW_DEPTH = 100
+"""The deepest chain of sub-flow calls (a flow that calls none has depth 1). Each level of a
+run nests a few Python frames (the flow, `_call`, `_attempt`, `_when`, `_fallback`), so a
+deeper chain would end in `RecursionError` under Python's default limit of 1,000 frames."""
+
+
+def check_subflow_depth(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> bool:
+    """Report the first flow whose sub-flow calls nest deeper than `MAX_SUBFLOW_DEPTH`; False then."""
+    node_calls = {f.name: sorted(flow_calls(f)) for f in module.flows}
+    calls = {name: sorted({callee for _, callee in pairs}) for name, pairs in node_calls.items()}
+    depth: dict[str, int] = {}
+    deepest: dict[str, tuple[str, str]] = {}  # flow -> (node, flow it calls) on its deepest chain
+    for name in topological(list(calls), calls):
+        for node, callee in node_calls[name]:
+            if depth.get(callee, 0) > depth.get(deepest.get(name, ("", ""))[1], 0):
+                deepest[name] = (node, callee)
+        depth[name] = 1 + (depth[deepest[name][1]] if name in deepest else 0)
+        if depth[name] > MAX_SUBFLOW_DEPTH:
+            chain = [name]
+            while chain[-1] in deepest:
+                chain.append(deepest[chain[-1]][1])
+            shown = " -> ".join(chain[:3] + ["…"] + chain[-2:]) if len(chain) > 6 else " -> ".join(chain)
+            errors.error(
+                codes.TOO_DEEP,
+                f"flow `{name}` nests sub-flow calls {depth[name]} deep ({shown}); flowc accepts at most {MAX_SUBFLOW_DEPTH}",
+                spans[(name, deepest[name][0])],
+                help="flatten the chain: call several of these flows from one flow, side by side",
+            )
+            return False
+    return True
+
+
 def pools_used(module: ir.Module) -> dict[str, set[str]]:
     """Every pool a flow may hold, through its nodes and its sub-flows."""
     direct = {f.name: {n.policy.pool for n in f.nodes if n.policy.pool} for f in module.flows}

@@ -433,11 +433,21 @@ def contains_each(expr: s.Expr) -> bool:
     return False
 
 
+MAX_COUNT = 1_000_000_000
+"""The largest limit, retry count or rate: the generated code keeps counts in C integers
+(`deque(maxlen=rate)`), which overflow past 2**63 - 1 at every call."""
+
+
 def check_positive(errors: Collector, number: s.Number | s.Duration | None, what: str, *, integer: bool) -> None:
-    """Report a count or duration that is not positive (or, for a count, not whole)."""
+    """Report a count or duration that is not positive (or, for a count, not whole or too large)."""
     if number is None or (isinstance(number, s.Number) and not number.valid):
         return
     value = number.seconds if isinstance(number, s.Duration) else number.value
+    if integer and isinstance(value, int) and value > MAX_COUNT:
+        errors.error(
+            codes.TOO_LARGE, f"{what} must be at most {MAX_COUNT:_}, not {value}", number.span, help="no limit is that large"
+        )
+        return
     if value > 0 and (not integer or isinstance(value, int)):
         return
     shown = number.text if isinstance(number, s.Duration) else repr(number.value)

@@ -41,6 +41,14 @@ class ModuleScope:
 
     def declare_import(self, item: s.Import, seen: dict[str, Span]) -> None:
         self.python_names(item.module + ((item.name,) if item.name else ()), item.span)
+        if item.module == ("__future__",) and item.name is not None:
+            # Python allows it only at the top of a module, above the generated module's own imports.
+            self.errors.error(
+                codes.RESERVED_NAME,
+                "a `from __future__` import cannot be copied into the generated module",
+                item.span,
+                help="remove it: the generated module turns on what it needs itself",
+            )
         first = self.imports.get(item.alias)
         if first is not None and first.name is None and item.name is None and first.alias == first.module[0]:
             # `import a.b` and `import a.c` both bind `a`, as in Python.
