@@ -7,7 +7,6 @@ only the sections a module uses.
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 import functools
 import re
@@ -20,6 +19,7 @@ from . import __version__
 from . import expressions as x
 from . import ir, syntax
 from .layout import END_REGION, REGION
+from .names import PYTHON_BUILTINS
 from .resources import resource_text
 from .runtime_sections import Section, load_sections, module_names, select
 from .schedule import Schedule, Spawn, schedule
@@ -390,7 +390,7 @@ def environment() -> jinja2.Environment:
 
 def emit(module: ir.Module, display_path: str, source_sha256: str, command: str | None = None) -> str:
     """The generated module's text, before formatting."""
-    taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
+    taken = set(PYTHON_BUILTINS) | {i.alias for i in module.imports} | {f.name for f in module.flows}
     taken |= {f.result_class for f in module.flows if f.outputs}
     sections = load_sections()
     taken |= set(module_names())
