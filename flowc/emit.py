@@ -394,6 +394,9 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
     taken |= {f.result_class for f in module.flows if f.outputs}
     sections = load_sections()
     taken |= set(module_names())
+    # Module-level constants (`_f__node`, `_f__node__policy`, `_f__p__default`, `_pool_p`) all
+    # start with `_`: they keep clear of such parameters, which would hide them in a body.
+    taken |= {p.name for f in module.flows for p in f.params if p.name.startswith("_")}
     names = ModuleNames(namer=Namer(taken))
     names.pools = {p.name: names.namer(f"_pool_{p.name}") for p in module.pools}
     if module.pools:
