@@ -98,12 +98,26 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "tasks", "error", "closing", "spawning")
+    __slots__ = (
+        "observer",
+        "limit",
+        "parent",
+        "cancelling",
+        "cancelled",
+        "tasks",
+        "error",
+        "closing",
+        "spawning",
+    )
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
+        # The parent's cancellation requests when the run began: the caller may run a flow
+        # from cleanup code, after catching a cancellation it has not taken back.
+        self.cancelling = 0 if self.parent is None else self.parent.cancelling()
+        self.cancelled = False  # whether the run cancelled its parent (once at most)
         self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
@@ -152,6 +166,7 @@ class _Run:
                 if self.parent is not None and not self.spawning:
                     # Not while starting eagerly: the body is running, `spawn` raises.
                     self.parent.cancel()  # `abort` takes this cancellation back
+                    self.cancelled = True
             raise
 
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -165,10 +180,15 @@ class _Run:
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """The exception the run raises, its note added."""
-        if self.error is not None and self.parent is not None:
-            # A task failed and cancelled the body: surface the task's error, unless
-            # the caller (or an enclosing timeout) cancelled the body as well.
-            if self.parent.uncancel() > 0:
+        if self.error is not None:
+            # A task failed (and cancelled the body, unless it failed while starting
+            # eagerly): surface the task's error, unless the caller (or an enclosing
+            # timeout) cancelled the body as well. Only the run's own request is taken back.
+            if (
+                self.cancelled
+                and self.parent is not None
+                and self.parent.uncancel() > self.cancelling
+            ):
                 return exc
             return self.error
         if isinstance(exc, asyncio.CancelledError):

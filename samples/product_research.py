@@ -109,12 +109,26 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "tasks", "error", "closing", "spawning")
+    __slots__ = (
+        "observer",
+        "limit",
+        "parent",
+        "cancelling",
+        "cancelled",
+        "tasks",
+        "error",
+        "closing",
+        "spawning",
+    )
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
+        # The parent's cancellation requests when the run began: the caller may run a flow
+        # from cleanup code, after catching a cancellation it has not taken back.
+        self.cancelling = 0 if self.parent is None else self.parent.cancelling()
+        self.cancelled = False  # whether the run cancelled its parent (once at most)
         self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
@@ -163,6 +177,7 @@ class _Run:
                 if self.parent is not None and not self.spawning:
                     # Not while starting eagerly: the body is running, `spawn` raises.
                     self.parent.cancel()  # `abort` takes this cancellation back
+                    self.cancelled = True
             raise
 
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -176,10 +191,15 @@ class _Run:
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """The exception the run raises, its note added."""
-        if self.error is not None and self.parent is not None:
-            # A task failed and cancelled the body: surface the task's error, unless
-            # the caller (or an enclosing timeout) cancelled the body as well.
-            if self.parent.uncancel() > 0:
+        if self.error is not None:
+            # A task failed (and cancelled the body, unless it failed while starting
+            # eagerly): surface the task's error, unless the caller (or an enclosing
+            # timeout) cancelled the body as well. Only the run's own request is taken back.
+            if (
+                self.cancelled
+                and self.parent is not None
+                and self.parent.uncancel() > self.cancelling
+            ):
                 return exc
             return self.error
         if isinstance(exc, asyncio.CancelledError):
@@ -231,12 +251,13 @@ _PLAIN = _Policy()
 class _PoolState:
     """A pool's state on one event loop."""
 
-    __slots__ = ("held", "waiters", "starts")
+    __slots__ = ("held", "waiters", "starts", "pacing")
 
     def __init__(self, rate: int | None) -> None:
         self.held = 0
         self.waiters: deque[asyncio.Future[None]] = deque()
         self.starts: deque[float] = deque(maxlen=rate)  # the last `rate` start times
+        self.pacing = asyncio.Lock()  # one call at a time waits for its turn to start
 
 
 class _Pool:
@@ -285,21 +306,21 @@ class _Pool:
                 raise
         if self.rate is not None and self.per is not None:
             try:
-                await self._pace(state.starts, self.rate, self.per)
+                async with state.pacing:  # calls start in the order they got a slot
+                    await self._pace(state.starts, self.rate, self.per)
             except BaseException:
                 self.release()
                 raise
 
     @staticmethod
     async def _pace(starts: deque[float], rate: int, per: float) -> None:
-        # Book this call's start time now, so calls start in the order they got a slot:
-        # the `rate`-th start before it must be at least `per` earlier. A booking whose
-        # caller is cancelled still counts, which errs on the safe side.
-        now = asyncio.get_running_loop().time()
-        start = max(now, starts[0] + per) if len(starts) == rate else now
-        starts.append(start)
-        if start > now:
-            await asyncio.sleep(start - now)
+        # The `rate`-th start before this one must be at least `per` earlier. Checked
+        # again after each sleep, on the time the call really starts: a loop that wakes
+        # sleepers late (a long synchronous step) must not squeeze starts together.
+        loop = asyncio.get_running_loop()
+        while len(starts) == rate and (now := loop.time()) < starts[0] + per:
+            await asyncio.sleep(starts[0] + per - now)
+        starts.append(loop.time())
 
     def release(self) -> None:
         """Give a slot back: to the longest waiter, if any."""
