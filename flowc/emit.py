@@ -139,6 +139,10 @@ class FlowEmitter:
             sep = ", " if arguments else ""
             return f"{callee}({arguments}{sep}observer=observer)", True
         if node.mode == "thread":
+            if node.policy.pool is not None or self.flow.limit is not None:
+                # A slot is held until the thread ends, even when a timeout abandons it.
+                self.names.needs.add("thread")
+                return f"_thread({callee}{', ' if arguments else ''}{arguments})", True
             self.names.uses_asyncio = True
             return f"asyncio.to_thread({callee}{', ' if arguments else ''}{arguments})", True
         return f"{callee}({arguments})", node.mode == "await"

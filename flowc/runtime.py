@@ -9,14 +9,16 @@ everything they need, in the order of this file, with their imports merged and s
 """
 
 import asyncio
+import contextvars
 import random
 import sys
+import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, ParamSpec, Protocol, TypeVar
 
 # flowc:begin typevars
 # flowc:import from typing import TypeVar
@@ -42,7 +44,8 @@ class FlowObserver(Protocol):
 
     `index` is the element's index for a map's elements and `None` otherwise; `attempt`
     counts from 1; durations are in seconds (`time.perf_counter`). The methods are called
-    from the event loop and should return quickly.
+    from the event loop and should return quickly. An exception one raises is reported to
+    the loop's exception handler, never taken for the node's failure.
     """
 
     def node_started(self, node: NodeInfo, index: int | None, attempt: int) -> None:
@@ -78,6 +81,31 @@ class FlowObserver(Protocol):
 
 
 # flowc:end observer
+
+# flowc:begin notify
+# flowc:needs observer
+# flowc:import import asyncio
+# flowc:import from collections.abc import Callable
+# flowc:import from typing import Any
+
+
+def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+    """Tell the observer of an event. An exception the observer raises is not the node's:
+    it is reported to the event loop's exception handler (which logs it) and the run goes
+    on as if the observer had returned."""
+    try:
+        event(node, *args)
+    except Exception as error:
+        name = getattr(event, "__name__", "observer")
+        asyncio.get_running_loop().call_exception_handler(
+            {
+                "message": f"flowc: observer method {name} raised on node `{node.node}` of flow `{node.flow}` ({node.location})",
+                "exception": error,
+            }
+        )
+
+
+# flowc:end notify
 
 # flowc:begin run
 # flowc:needs typevars observer
@@ -336,7 +364,7 @@ class _Pool:
 # flowc:end pool
 
 # flowc:begin call
-# flowc:needs typevars observer run policy
+# flowc:needs typevars observer notify run policy
 # flowc:import import asyncio
 # flowc:import import random
 # flowc:import import time
@@ -348,6 +376,18 @@ async def _ready(value: T) -> T:
     return value
 
 
+class _Outlived:
+    """An attempt's awaitable whose work can go on after the attempt was abandoned (a
+    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
+
+    __slots__ = ()
+
+    def abandon(self) -> asyncio.Future[None] | None:
+        """Called once the attempt has ended: None if the work has ended too, else a
+        future that is done when it does."""
+        return None
+
+
 async def _call(
     run: _Run,
     node: NodeInfo,
@@ -356,7 +396,8 @@ async def _call(
     index: int | None = None,
 ) -> T:
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
-    attempt. Retries are made after a delay, holding no limit or pool slot."""
+    attempt. Retries are made after a delay, holding no limit or pool slot. An observer
+    that raises changes nothing here (`_notify`)."""
     if run.observer is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
@@ -368,7 +409,7 @@ async def _call(
                 raise
             delay = _delay(policy, attempt)
             if run.observer is not None:
-                run.observer.node_retrying(node, index, attempt, error, delay)
+                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -382,37 +423,49 @@ async def _attempt(
     attempt: int,
 ) -> T:
     """One attempt: the flow's limit, then the pool, then the call under its timeout
-    (which counts the call only). Slots are released however the call ends."""
+    (which counts the call only). Slots are released however the call ends; when a
+    timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
+    that work has ended: a limit counts what really runs."""
     limit, pool, observer = run.limit, policy.pool, run.observer
     if limit is not None:
         await limit.acquire()
+
+    def release(_: object = None) -> None:
+        if pool is not None:
+            pool.release()
+        if limit is not None:
+            limit.release()
+
     try:
         if pool is not None:
             await pool.acquire()
-        try:
-            if observer is not None:
-                observer.node_started(node, index, attempt)
-            start = time.perf_counter()
-            try:
-                if policy.timeout is None:
-                    value = await make()
-                else:
-                    async with asyncio.timeout(policy.timeout):
-                        value = await make()
-            except BaseException as error:
-                if observer is not None:
-                    duration = time.perf_counter() - start
-                    observer.node_failed(node, index, attempt, error, duration)
-                raise
-            duration = time.perf_counter() - start
-        finally:
-            if pool is not None:
-                pool.release()
-    finally:
+    except BaseException:
         if limit is not None:
             limit.release()
+        raise
+    call: Awaitable[T] | None = None
+    try:
+        if observer is not None:
+            _notify(observer.node_started, node, index, attempt)
+        start = time.perf_counter()
+        try:
+            if policy.timeout is None:
+                value = await (call := make())
+            else:
+                async with asyncio.timeout(policy.timeout):
+                    value = await (call := make())
+        except BaseException as error:
+            if observer is not None:
+                _notify(observer.node_failed, node, index, attempt, error, time.perf_counter() - start)
+            raise
+        duration = time.perf_counter() - start
+    finally:
+        if isinstance(call, _Outlived) and (ended := call.abandon()) is not None:
+            ended.add_done_callback(release)
+        else:
+            release()
     if observer is not None:
-        observer.node_finished(node, index, attempt, duration)
+        _notify(observer.node_finished, node, index, attempt, duration)
     return value
 
 
@@ -430,8 +483,73 @@ def _delay(policy: _Policy, retry: int) -> float:
 
 # flowc:end call
 
+# flowc:begin thread
+# flowc:needs typevars call
+# flowc:import import asyncio
+# flowc:import import contextvars
+# flowc:import import threading
+# flowc:import from collections.abc import Callable, Generator
+# flowc:import from typing import Any, Generic, ParamSpec
+
+_P = ParamSpec("_P")
+
+
+class _Thread(_Outlived, Generic[T]):
+    """A plain function run in a worker thread, as `asyncio.to_thread` runs it, for a node
+    that holds a pool or limit slot. A timeout or a cancellation abandons the call, but
+    Python cannot stop the thread: `abandon` says when it has ended, and a call abandoned
+    before its thread started never runs."""
+
+    __slots__ = ("_lock", "_state", "_ended", "_future")
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        loop = asyncio.get_running_loop()
+        self._lock = threading.Lock()
+        self._state = "queued"  # then "running" and "ended"; or "dropped", never run
+        self._ended: asyncio.Future[None] = loop.create_future()
+        self._future = loop.run_in_executor(None, contextvars.copy_context().run, self._run, call, loop)
+
+    def _run(self, call: Callable[[], T], loop: asyncio.AbstractEventLoop) -> T:
+        """In the worker thread."""
+        with self._lock:
+            if self._state == "dropped":
+                raise asyncio.CancelledError  # abandoned before it started: nobody waits
+            self._state = "running"
+        try:
+            return call()
+        finally:
+            with self._lock:
+                self._state = "ended"
+            try:
+                loop.call_soon_threadsafe(self._end)
+            except RuntimeError:  # the loop is closed: nobody waits for the slots
+                pass
+
+    def _end(self) -> None:
+        if not self._ended.done():
+            self._ended.set_result(None)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._future.__await__()
+
+    def abandon(self) -> asyncio.Future[None] | None:
+        with self._lock:
+            if self._state == "queued":
+                self._state = "dropped"
+            if self._state != "running":
+                return None
+        return self._ended
+
+
+def _thread(func: Callable[_P, T], /, *args: _P.args, **kwargs: _P.kwargs) -> _Thread[T]:
+    """`asyncio.to_thread(func, *args, **kwargs)` for a node that holds slots (`_Thread`)."""
+    return _Thread(lambda: func(*args, **kwargs))
+
+
+# flowc:end thread
+
 # flowc:begin when
-# flowc:needs typevars observer run
+# flowc:needs typevars observer notify run
 # flowc:import from collections.abc import Awaitable, Callable
 
 
@@ -442,7 +560,7 @@ async def _when(
     if holds:
         return await make()
     if run.observer is not None:
-        run.observer.node_skipped(node)
+        _notify(run.observer.node_skipped, node)
     return None
 
 

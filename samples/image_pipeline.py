@@ -42,7 +42,8 @@ class FlowObserver(Protocol):
 
     `index` is the element's index for a map's elements and `None` otherwise; `attempt`
     counts from 1; durations are in seconds (`time.perf_counter`). The methods are called
-    from the event loop and should return quickly.
+    from the event loop and should return quickly. An exception one raises is reported to
+    the loop's exception handler, never taken for the node's failure.
     """
 
     def node_started(self, node: NodeInfo, index: int | None, attempt: int) -> None:
@@ -75,6 +76,22 @@ class FlowObserver(Protocol):
 
     def node_skipped(self, node: NodeInfo) -> None:
         """The node's `when` condition did not hold, so it did not run."""
+
+
+def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+    """Tell the observer of an event. An exception the observer raises is not the node's:
+    it is reported to the event loop's exception handler (which logs it) and the run goes
+    on as if the observer had returned."""
+    try:
+        event(node, *args)
+    except Exception as error:
+        name = getattr(event, "__name__", "observer")
+        asyncio.get_running_loop().call_exception_handler(
+            {
+                "message": f"flowc: observer method {name} raised on node `{node.node}` of flow `{node.flow}` ({node.location})",
+                "exception": error,
+            }
+        )
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
@@ -334,6 +351,18 @@ async def _ready(value: T) -> T:
     return value
 
 
+class _Outlived:
+    """An attempt's awaitable whose work can go on after the attempt was abandoned (a
+    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
+
+    __slots__ = ()
+
+    def abandon(self) -> asyncio.Future[None] | None:
+        """Called once the attempt has ended: None if the work has ended too, else a
+        future that is done when it does."""
+        return None
+
+
 async def _call(
     run: _Run,
     node: NodeInfo,
@@ -342,7 +371,8 @@ async def _call(
     index: int | None = None,
 ) -> T:
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
-    attempt. Retries are made after a delay, holding no limit or pool slot."""
+    attempt. Retries are made after a delay, holding no limit or pool slot. An observer
+    that raises changes nothing here (`_notify`)."""
     if run.observer is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
@@ -354,7 +384,7 @@ async def _call(
                 raise
             delay = _delay(policy, attempt)
             if run.observer is not None:
-                run.observer.node_retrying(node, index, attempt, error, delay)
+                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -368,37 +398,51 @@ async def _attempt(
     attempt: int,
 ) -> T:
     """One attempt: the flow's limit, then the pool, then the call under its timeout
-    (which counts the call only). Slots are released however the call ends."""
+    (which counts the call only). Slots are released however the call ends; when a
+    timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
+    that work has ended: a limit counts what really runs."""
     limit, pool, observer = run.limit, policy.pool, run.observer
     if limit is not None:
         await limit.acquire()
+
+    def release(_: object = None) -> None:
+        if pool is not None:
+            pool.release()
+        if limit is not None:
+            limit.release()
+
     try:
         if pool is not None:
             await pool.acquire()
-        try:
-            if observer is not None:
-                observer.node_started(node, index, attempt)
-            start = time.perf_counter()
-            try:
-                if policy.timeout is None:
-                    value = await make()
-                else:
-                    async with asyncio.timeout(policy.timeout):
-                        value = await make()
-            except BaseException as error:
-                if observer is not None:
-                    duration = time.perf_counter() - start
-                    observer.node_failed(node, index, attempt, error, duration)
-                raise
-            duration = time.perf_counter() - start
-        finally:
-            if pool is not None:
-                pool.release()
-    finally:
+    except BaseException:
         if limit is not None:
             limit.release()
+        raise
+    call: Awaitable[T] | None = None
+    try:
+        if observer is not None:
+            _notify(observer.node_started, node, index, attempt)
+        start = time.perf_counter()
+        try:
+            if policy.timeout is None:
+                value = await (call := make())
+            else:
+                async with asyncio.timeout(policy.timeout):
+                    value = await (call := make())
+        except BaseException as error:
+            if observer is not None:
+                _notify(
+                    observer.node_failed, node, index, attempt, error, time.perf_counter() - start
+                )
+            raise
+        duration = time.perf_counter() - start
+    finally:
+        if isinstance(call, _Outlived) and (ended := call.abandon()) is not None:
+            ended.add_done_callback(release)
+        else:
+            release()
     if observer is not None:
-        observer.node_finished(node, index, attempt, duration)
+        _notify(observer.node_finished, node, index, attempt, duration)
     return value
 
 
