@@ -87,12 +87,9 @@ def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
         event(node, *args)
     except Exception as error:
         name = getattr(event, "__name__", "observer")
-        asyncio.get_running_loop().call_exception_handler(
-            {
-                "message": f"flowc: observer method {name} raised on node `{node.node}` of flow `{node.flow}` ({node.location})",
-                "exception": error,
-            }
-        )
+        where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        message = f"flowc: observer method {name} raised on {where}"
+        asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:

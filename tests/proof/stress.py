@@ -284,7 +284,8 @@ async def one_round(module: ModuleType, steps: ModuleType, runs: int, rng: rando
     observers = [c for c in reported if str(c.get("message", "")).startswith("flowc: observer method")]
     if len(observers) != counter[0]:
         problems.append(f"{counter[0]} observer errors, {len(observers)} reported")
-    problems += [f"reported to the loop: {c.get('message')!r} {c.get('exception')!r}" for c in reported if c not in observers]
+    others = [c for c in reported if c not in observers]
+    problems += [f"reported to the loop: {c.get('message')!r} {c.get('exception')!r}" for c in others]
     outcomes: dict[str, int] = {}
     for job in jobs:
         key = f"{job.kind}: {outcome(job)}"
