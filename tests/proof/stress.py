@@ -260,11 +260,11 @@ async def one_round(module: ModuleType, steps: ModuleType, runs: int, rng: rando
     counter = [0]
     jobs = [make_job(rid, rng, steps, counter) for rid in range(runs)]
     await asyncio.gather(*(job.run(module) for job in jobs))
-    problems = [f"run {job.rid} ({job.kind}): {p}" for job in jobs for p in judge(job, steps)]
     for _ in range(2000):  # abandoned threads end within their 20 ms; their slots come back
         if not steps.counts["threads"] and not any(pool.in_use() for pool in pools(module)):
             break
         await asyncio.sleep(0.005)
+    problems = []  # the round's invariants first, then each run's outcome
     left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
     if left:
         problems.append(f"{len(left)} tasks left: {sorted(task.get_name() for task in left)[:5]}")
@@ -286,6 +286,7 @@ async def one_round(module: ModuleType, steps: ModuleType, runs: int, rng: rando
         problems.append(f"{counter[0]} observer errors, {len(observers)} reported")
     others = [c for c in reported if c not in observers]
     problems += [f"reported to the loop: {c.get('message')!r} {c.get('exception')!r}" for c in others]
+    problems += [f"run {job.rid} ({job.kind}): {p}" for job in jobs for p in judge(job, steps)]
     outcomes: dict[str, int] = {}
     for job in jobs:
         key = f"{job.kind}: {outcome(job)}"
