@@ -81,3 +81,44 @@ def test_generated_modules_type_check(version: str, batch: Path) -> None:
         env={"MYPYPATH": f"{batch}:{TESTS}", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+BUILTIN_NODES = """\
+from demo.steps import double
+
+flow f(x: int) -> int {
+    node PythonFinalizationError = double(x=x)
+    node _IncompleteInputError = double(x=PythonFinalizationError)
+    node a_future_builtin = double(x=_IncompleteInputError)
+    START >> PythonFinalizationError >> _IncompleteInputError >> a_future_builtin >> END
+    return a_future_builtin
+}
+"""
+
+
+def test_output_does_not_depend_on_the_interpreters_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Node locals keep clear of the builtins of every supported Python, not of the one running
+    flowc: `PythonFinalizationError` (3.13) is renamed on 3.11 too, and a builtin the running
+    Python adds or lacks changes nothing."""
+    import builtins
+
+    from flowc import compile_source
+
+    text = compile_source(BUILTIN_NODES, "b.flow")
+    assert "    PythonFinalizationError_ = await double(x=x)" in text
+    assert "    _IncompleteInputError_ = await double(x=PythonFinalizationError_)" in text
+    monkeypatch.setattr(builtins, "a_future_builtin", len, raising=False)
+    monkeypatch.delattr(builtins, "PythonFinalizationError", raising=False)
+    assert compile_source(BUILTIN_NODES, "b.flow") == text
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_fixed_builtins_cover_every_supported_python(version: str) -> None:
+    from flowc.semantics.names import PYTHON_BUILTINS
+
+    python = python_or_skip(version)
+    names = subprocess.run(
+        [python, "-I", "-c", "import builtins; print(' '.join(dir(builtins)))"], capture_output=True, text=True
+    )
+    missing = sorted(set(names.stdout.split()) - PYTHON_BUILTINS)
+    assert missing == [], f"add Python {version}'s builtins to flowc.names.PYTHON_BUILTINS"

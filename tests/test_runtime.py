@@ -1126,7 +1126,7 @@ def test_after_waits_for_its_tasks() -> None:
 # ---------------------------------------------------------------- the section markers
 
 
-SECTIONS = ("typevars", "observer", "run", "policy", "pool", "call", "when", "after", "fallback", "map")
+SECTIONS = ("typevars", "observer", "notify", "run", "policy", "pool", "call", "thread", "when", "after", "fallback", "map")
 
 
 def sections() -> dict[str, tuple[list[str], list[str], str]]:

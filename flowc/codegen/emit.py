@@ -20,7 +20,15 @@ from ..semantics import ir
 from ..syntax import tree as syntax
 from . import pytext as x
 from .layout import END_REGION, REGION
-from .plan import FlowPlan, ModulePlan, mutable, named_outputs, plan, spawns
+from .plan import (
+    FlowPlan,
+    ModulePlan,
+    mutable,
+    named_outputs,
+    plan,
+    spawns,
+    uses_thread_helper,
+)
 from .schedule import Spawn
 
 
@@ -106,6 +114,9 @@ class FlowEmitter:
             sep = ", " if arguments else ""
             return f"{callee}({arguments}{sep}observer=observer)", True
         if node.mode == "thread":
+            if uses_thread_helper(node, self.flow):
+                # A slot is held until the thread ends, even when a timeout abandons it.
+                return f"_thread({callee}{', ' if arguments else ''}{arguments})", True
             return f"asyncio.to_thread({callee}{', ' if arguments else ''}{arguments})", True
         return f"{callee}({arguments})", node.mode == "await"
 

@@ -10,11 +10,11 @@ rendering is a temporary that holds a value read twice within one expression (`v
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..semantics import ir
+from ..semantics.names import PYTHON_BUILTINS
 from ..syntax import tree as syntax
 from .schedule import Schedule, Spawn, schedule
 from .sections import Section, load_sections, module_names, select
@@ -74,9 +74,12 @@ class ModulePlan:
 
 
 def plan(module: ir.Module) -> ModulePlan:
-    taken = set(dir(builtins)) | {i.alias for i in module.imports} | {f.name for f in module.flows}
+    taken = set(PYTHON_BUILTINS) | {i.alias for i in module.imports} | {f.name for f in module.flows}
     taken |= {r.class_name for _, r in named_outputs(module)}
     taken |= set(module_names())
+    # Module-level constants (`_f__node`, `_f__node__policy`, `_f__p__default`, `_pool_p`) all
+    # start with `_`: they keep clear of such parameters, which would hide them in a body.
+    taken |= {p.name for f in module.flows for p in f.params if p.name.startswith("_")}
     namer = Namer(taken)
     pools = {p.name: namer(f"_pool_{p.name}") for p in module.pools}
     flows = tuple(plan_flow(flow, namer) for flow in module.flows)
@@ -132,6 +135,7 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
         "map": any(n.is_map for n in nodes),
         "when": any(n.when is not None for n in nodes),
         "after": any(spawn.waits for flow in flows for spawn in spawns(flow.schedule)),
+        "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
     }
     return needs | {name for name, used in wanted.items() if used}
 
@@ -141,10 +145,18 @@ def spawns(order: Schedule) -> list[Spawn]:
 
 
 def uses_asyncio(module: ir.Module) -> bool:
-    """A flow timeout (`asyncio.timeout`) or a `thread` call (`asyncio.to_thread`)."""
+    """A flow timeout (`asyncio.timeout`) or a `thread` call without slots (`asyncio.to_thread`)."""
     return any(
-        flow.timeout is not None or any(node.mode == "thread" for node in flow.nodes) for flow in module.flows
+        flow.timeout is not None
+        or any(node.mode == "thread" and not uses_thread_helper(node, flow) for node in flow.nodes)
+        for flow in module.flows
     )
+
+
+def uses_thread_helper(node: ir.Node, flow: ir.Flow) -> bool:
+    """A `thread` call that holds a pool or flow-limit slot runs through `_thread`, which keeps
+    the slot until the thread really ends, even when a timeout abandons the call."""
+    return node.mode == "thread" and (node.policy.pool is not None or flow.limit is not None)
 
 
 def mutable(default: syntax.Expr | None) -> TypeGuard[syntax.ListExpr | syntax.DictExpr]:

@@ -9,14 +9,23 @@ everything they need, in the order of this file, with their imports merged and s
 """
 
 import asyncio
+import contextvars
 import random
 import sys
+import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Sequence,
+)
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, ParamSpec, Protocol, TypeVar
 
 # flowc:begin typevars
 # flowc:import from typing import TypeVar
@@ -42,7 +51,8 @@ class FlowObserver(Protocol):
 
     `index` is the element's index for a map's elements and `None` otherwise; `attempt`
     counts from 1; durations are in seconds (`time.perf_counter`). The methods are called
-    from the event loop and should return quickly.
+    from the event loop and should return quickly. An exception one raises is reported to
+    the loop's exception handler, never taken for the node's failure.
     """
 
     def node_started(self, node: NodeInfo, index: int | None, attempt: int) -> None:
@@ -79,6 +89,28 @@ class FlowObserver(Protocol):
 
 # flowc:end observer
 
+# flowc:begin notify
+# flowc:needs observer
+# flowc:import import asyncio
+# flowc:import from collections.abc import Callable
+# flowc:import from typing import Any
+
+
+def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+    """Tell the observer of an event. An exception the observer raises is not the node's:
+    it is reported to the event loop's exception handler (which logs it) and the run goes
+    on as if the observer had returned."""
+    try:
+        event(node, *args)
+    except Exception as error:
+        name = getattr(event, "__name__", "observer")
+        where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        message = f"flowc: observer method {name} raised on {where}"
+        asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
+
+
+# flowc:end notify
+
 # flowc:begin run
 # flowc:needs typevars observer
 # flowc:import import asyncio
@@ -108,12 +140,16 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "tasks", "error", "closing", "spawning")
+    __slots__ = ("observer", "limit", "parent", "cancelling", "cancelled", "tasks", "error", "closing", "spawning")
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
+        # The parent's cancellation requests when the run began: the caller may run a flow
+        # from cleanup code, after catching a cancellation it has not taken back.
+        self.cancelling = 0 if self.parent is None else self.parent.cancelling()
+        self.cancelled = False  # whether the run cancelled its parent (once at most)
         self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
@@ -159,6 +195,7 @@ class _Run:
                 if self.parent is not None and not self.spawning:
                     # Not while starting eagerly: the body is running, `spawn` raises.
                     self.parent.cancel()  # `abort` takes this cancellation back
+                    self.cancelled = True
             raise
 
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -172,10 +209,11 @@ class _Run:
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """The exception the run raises, its note added."""
-        if self.error is not None and self.parent is not None:
-            # A task failed and cancelled the body: surface the task's error, unless
-            # the caller (or an enclosing timeout) cancelled the body as well.
-            if self.parent.uncancel() > 0:
+        if self.error is not None:
+            # A task failed (and cancelled the body, unless it failed while starting
+            # eagerly): surface the task's error, unless the caller (or an enclosing
+            # timeout) cancelled the body as well. Only the run's own request is taken back.
+            if self.cancelled and self.parent is not None and self.parent.uncancel() > self.cancelling:
                 return exc
             return self.error
         if isinstance(exc, asyncio.CancelledError):
@@ -240,12 +278,13 @@ _PLAIN = _Policy()
 class _PoolState:
     """A pool's state on one event loop."""
 
-    __slots__ = ("held", "waiters", "starts")
+    __slots__ = ("held", "waiters", "starts", "pacing")
 
     def __init__(self, rate: int | None) -> None:
         self.held = 0
         self.waiters: deque[asyncio.Future[None]] = deque()
         self.starts: deque[float] = deque(maxlen=rate)  # the last `rate` start times
+        self.pacing = asyncio.Lock()  # one call at a time waits for its turn to start
 
 
 class _Pool:
@@ -294,21 +333,21 @@ class _Pool:
                 raise
         if self.rate is not None and self.per is not None:
             try:
-                await self._pace(state.starts, self.rate, self.per)
+                async with state.pacing:  # calls start in the order they got a slot
+                    await self._pace(state.starts, self.rate, self.per)
             except BaseException:
                 self.release()
                 raise
 
     @staticmethod
     async def _pace(starts: deque[float], rate: int, per: float) -> None:
-        # Book this call's start time now, so calls start in the order they got a slot:
-        # the `rate`-th start before it must be at least `per` earlier. A booking whose
-        # caller is cancelled still counts, which errs on the safe side.
-        now = asyncio.get_running_loop().time()
-        start = max(now, starts[0] + per) if len(starts) == rate else now
-        starts.append(start)
-        if start > now:
-            await asyncio.sleep(start - now)
+        # The `rate`-th start before this one must be at least `per` earlier. Checked
+        # again after each sleep, on the time the call really starts: a loop that wakes
+        # sleepers late (a long synchronous step) must not squeeze starts together.
+        loop = asyncio.get_running_loop()
+        while len(starts) == rate and (now := loop.time()) < starts[0] + per:
+            await asyncio.sleep(starts[0] + per - now)
+        starts.append(loop.time())
 
     def release(self) -> None:
         """Give a slot back: to the longest waiter, if any."""
@@ -329,7 +368,7 @@ class _Pool:
 # flowc:end pool
 
 # flowc:begin call
-# flowc:needs typevars observer run policy
+# flowc:needs typevars observer notify run policy
 # flowc:import import asyncio
 # flowc:import import random
 # flowc:import import time
@@ -341,6 +380,18 @@ async def _ready(value: T) -> T:
     return value
 
 
+class _Outlived:
+    """An attempt's awaitable whose work can go on after the attempt was abandoned (a
+    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
+
+    __slots__ = ()
+
+    def abandon(self) -> asyncio.Future[None] | None:
+        """Called once the attempt has ended: None if the work has ended too, else a
+        future that is done when it does."""
+        return None
+
+
 async def _call(
     run: _Run,
     node: NodeInfo,
@@ -349,7 +400,8 @@ async def _call(
     index: int | None = None,
 ) -> T:
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
-    attempt. Retries are made after a delay, holding no limit or pool slot."""
+    attempt. Retries are made after a delay, holding no limit or pool slot. An observer
+    that raises changes nothing here (`_notify`)."""
     if run.observer is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
@@ -361,7 +413,7 @@ async def _call(
                 raise
             delay = _delay(policy, attempt)
             if run.observer is not None:
-                run.observer.node_retrying(node, index, attempt, error, delay)
+                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -375,37 +427,49 @@ async def _attempt(
     attempt: int,
 ) -> T:
     """One attempt: the flow's limit, then the pool, then the call under its timeout
-    (which counts the call only). Slots are released however the call ends."""
+    (which counts the call only). Slots are released however the call ends; when a
+    timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
+    that work has ended: a limit counts what really runs."""
     limit, pool, observer = run.limit, policy.pool, run.observer
     if limit is not None:
         await limit.acquire()
+
+    def release(_: object = None) -> None:
+        if pool is not None:
+            pool.release()
+        if limit is not None:
+            limit.release()
+
     try:
         if pool is not None:
             await pool.acquire()
-        try:
-            if observer is not None:
-                observer.node_started(node, index, attempt)
-            start = time.perf_counter()
-            try:
-                if policy.timeout is None:
-                    value = await make()
-                else:
-                    async with asyncio.timeout(policy.timeout):
-                        value = await make()
-            except BaseException as error:
-                if observer is not None:
-                    duration = time.perf_counter() - start
-                    observer.node_failed(node, index, attempt, error, duration)
-                raise
-            duration = time.perf_counter() - start
-        finally:
-            if pool is not None:
-                pool.release()
-    finally:
+    except BaseException:
         if limit is not None:
             limit.release()
+        raise
+    call: Awaitable[T] | None = None
+    try:
+        if observer is not None:
+            _notify(observer.node_started, node, index, attempt)
+        start = time.perf_counter()
+        try:
+            if policy.timeout is None:
+                value = await (call := make())
+            else:
+                async with asyncio.timeout(policy.timeout):
+                    value = await (call := make())
+        except BaseException as error:
+            if observer is not None:
+                _notify(observer.node_failed, node, index, attempt, error, time.perf_counter() - start)
+            raise
+        duration = time.perf_counter() - start
+    finally:
+        if isinstance(call, _Outlived) and (ended := call.abandon()) is not None:
+            ended.add_done_callback(release)
+        else:
+            release()
     if observer is not None:
-        observer.node_finished(node, index, attempt, duration)
+        _notify(observer.node_finished, node, index, attempt, duration)
     return value
 
 
@@ -423,8 +487,73 @@ def _delay(policy: _Policy, retry: int) -> float:
 
 # flowc:end call
 
+# flowc:begin thread
+# flowc:needs typevars call
+# flowc:import import asyncio
+# flowc:import import contextvars
+# flowc:import import threading
+# flowc:import from collections.abc import Callable, Generator
+# flowc:import from typing import Any, Generic, ParamSpec
+
+_P = ParamSpec("_P")
+
+
+class _Thread(_Outlived, Generic[T]):
+    """A plain function run in a worker thread, as `asyncio.to_thread` runs it, for a node
+    that holds a pool or limit slot. A timeout or a cancellation abandons the call, but
+    Python cannot stop the thread: `abandon` says when it has ended, and a call abandoned
+    before its thread started never runs."""
+
+    __slots__ = ("_lock", "_state", "_ended", "_future")
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        loop = asyncio.get_running_loop()
+        self._lock = threading.Lock()
+        self._state = "queued"  # then "running" and "ended"; or "dropped", never run
+        self._ended: asyncio.Future[None] = loop.create_future()
+        self._future = loop.run_in_executor(None, contextvars.copy_context().run, self._run, call, loop)
+
+    def _run(self, call: Callable[[], T], loop: asyncio.AbstractEventLoop) -> T:
+        """In the worker thread."""
+        with self._lock:
+            if self._state == "dropped":
+                raise asyncio.CancelledError  # abandoned before it started: nobody waits
+            self._state = "running"
+        try:
+            return call()
+        finally:
+            with self._lock:
+                self._state = "ended"
+            try:
+                loop.call_soon_threadsafe(self._end)
+            except RuntimeError:  # the loop is closed: nobody waits for the slots
+                pass
+
+    def _end(self) -> None:
+        if not self._ended.done():
+            self._ended.set_result(None)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._future.__await__()
+
+    def abandon(self) -> asyncio.Future[None] | None:
+        with self._lock:
+            if self._state == "queued":
+                self._state = "dropped"
+            if self._state != "running":
+                return None
+        return self._ended
+
+
+def _thread(func: Callable[_P, T], /, *args: _P.args, **kwargs: _P.kwargs) -> _Thread[T]:
+    """`asyncio.to_thread(func, *args, **kwargs)` for a node that holds slots (`_Thread`)."""
+    return _Thread(lambda: func(*args, **kwargs))
+
+
+# flowc:end thread
+
 # flowc:begin when
-# flowc:needs typevars observer run
+# flowc:needs typevars observer notify run
 # flowc:import from collections.abc import Awaitable, Callable
 
 
@@ -435,7 +564,7 @@ async def _when(
     if holds:
         return await make()
     if run.observer is not None:
-        run.observer.node_skipped(node)
+        _notify(run.observer.node_skipped, node)
     return None
 
 

@@ -34,6 +34,34 @@ class GeneratedNames:
         return name in self.module and (name.startswith("_") or name in self.body)
 
 
+PYTHON_BUILTINS = frozenset(
+    """
+    ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError
+    BrokenPipeError BufferError BytesWarning ChildProcessError ConnectionAbortedError
+    ConnectionError ConnectionRefusedError ConnectionResetError DeprecationWarning EOFError Ellipsis
+    EncodingWarning EnvironmentError Exception ExceptionGroup False FileExistsError
+    FileNotFoundError FloatingPointError FutureWarning GeneratorExit IOError ImportError
+    ImportWarning IndentationError IndexError InterruptedError IsADirectoryError KeyError
+    KeyboardInterrupt LookupError MemoryError ModuleNotFoundError NameError None NotADirectoryError
+    NotImplemented NotImplementedError OSError OverflowError PendingDeprecationWarning
+    PermissionError ProcessLookupError PythonFinalizationError RecursionError ReferenceError
+    ResourceWarning RuntimeError RuntimeWarning StopAsyncIteration StopIteration SyntaxError
+    SyntaxWarning SystemError SystemExit TabError TimeoutError True TypeError UnboundLocalError
+    UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError UnicodeWarning
+    UserWarning ValueError Warning ZeroDivisionError _IncompleteInputError __build_class__ __debug__
+    __doc__ __import__ __loader__ __name__ __package__ __spec__ abs aiter all anext any ascii bin
+    bool breakpoint bytearray bytes callable chr classmethod compile complex copyright credits
+    delattr dict dir divmod enumerate eval exec exit filter float format frozenset getattr globals
+    hasattr hash help hex id input int isinstance issubclass iter len license list locals map max
+    memoryview min next object oct open ord pow print property quit range repr reversed round set
+    setattr slice sorted staticmethod str sum super tuple type vars zip
+    """.split()
+)
+"""`dir(builtins)` of every supported Python (the union over 3.11, 3.12 and 3.13), fixed here
+rather than read from the running interpreter, so that generated code keeps clear of the same
+names whichever Python runs flowc: its bytes must not depend on it."""
+
+
 def rename_help(name: str) -> str:
     """A `help:` text proposing a free name instead of a reserved one."""
     stem = name.strip("_") or "name"

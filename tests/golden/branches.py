@@ -40,7 +40,8 @@ class FlowObserver(Protocol):
 
     `index` is the element's index for a map's elements and `None` otherwise; `attempt`
     counts from 1; durations are in seconds (`time.perf_counter`). The methods are called
-    from the event loop and should return quickly.
+    from the event loop and should return quickly. An exception one raises is reported to
+    the loop's exception handler, never taken for the node's failure.
     """
 
     def node_started(self, node: NodeInfo, index: int | None, attempt: int) -> None:
@@ -75,6 +76,19 @@ class FlowObserver(Protocol):
         """The node's `when` condition did not hold, so it did not run."""
 
 
+def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+    """Tell the observer of an event. An exception the observer raises is not the node's:
+    it is reported to the event loop's exception handler (which logs it) and the run goes
+    on as if the observer had returned."""
+    try:
+        event(node, *args)
+    except Exception as error:
+        name = getattr(event, "__name__", "observer")
+        where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        message = f"flowc: observer method {name} raised on {where}"
+        asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
+
+
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
     """Name the node (and map element) an exception came from, once per flow."""
     # An exception passes several helpers of the same run (a map element, then the map,
@@ -98,12 +112,26 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "tasks", "error", "closing", "spawning")
+    __slots__ = (
+        "observer",
+        "limit",
+        "parent",
+        "cancelling",
+        "cancelled",
+        "tasks",
+        "error",
+        "closing",
+        "spawning",
+    )
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
+        # The parent's cancellation requests when the run began: the caller may run a flow
+        # from cleanup code, after catching a cancellation it has not taken back.
+        self.cancelling = 0 if self.parent is None else self.parent.cancelling()
+        self.cancelled = False  # whether the run cancelled its parent (once at most)
         self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
@@ -152,6 +180,7 @@ class _Run:
                 if self.parent is not None and not self.spawning:
                     # Not while starting eagerly: the body is running, `spawn` raises.
                     self.parent.cancel()  # `abort` takes this cancellation back
+                    self.cancelled = True
             raise
 
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -165,10 +194,15 @@ class _Run:
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """The exception the run raises, its note added."""
-        if self.error is not None and self.parent is not None:
-            # A task failed and cancelled the body: surface the task's error, unless
-            # the caller (or an enclosing timeout) cancelled the body as well.
-            if self.parent.uncancel() > 0:
+        if self.error is not None:
+            # A task failed (and cancelled the body, unless it failed while starting
+            # eagerly): surface the task's error, unless the caller (or an enclosing
+            # timeout) cancelled the body as well. Only the run's own request is taken back.
+            if (
+                self.cancelled
+                and self.parent is not None
+                and self.parent.uncancel() > self.cancelling
+            ):
                 return exc
             return self.error
         if isinstance(exc, asyncio.CancelledError):
@@ -222,6 +256,18 @@ async def _ready(value: T) -> T:
     return value
 
 
+class _Outlived:
+    """An attempt's awaitable whose work can go on after the attempt was abandoned (a
+    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
+
+    __slots__ = ()
+
+    def abandon(self) -> asyncio.Future[None] | None:
+        """Called once the attempt has ended: None if the work has ended too, else a
+        future that is done when it does."""
+        return None
+
+
 async def _call(
     run: _Run,
     node: NodeInfo,
@@ -230,7 +276,8 @@ async def _call(
     index: int | None = None,
 ) -> T:
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
-    attempt. Retries are made after a delay, holding no limit or pool slot."""
+    attempt. Retries are made after a delay, holding no limit or pool slot. An observer
+    that raises changes nothing here (`_notify`)."""
     if run.observer is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
@@ -242,7 +289,7 @@ async def _call(
                 raise
             delay = _delay(policy, attempt)
             if run.observer is not None:
-                run.observer.node_retrying(node, index, attempt, error, delay)
+                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -256,37 +303,51 @@ async def _attempt(
     attempt: int,
 ) -> T:
     """One attempt: the flow's limit, then the pool, then the call under its timeout
-    (which counts the call only). Slots are released however the call ends."""
+    (which counts the call only). Slots are released however the call ends; when a
+    timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
+    that work has ended: a limit counts what really runs."""
     limit, pool, observer = run.limit, policy.pool, run.observer
     if limit is not None:
         await limit.acquire()
+
+    def release(_: object = None) -> None:
+        if pool is not None:
+            pool.release()
+        if limit is not None:
+            limit.release()
+
     try:
         if pool is not None:
             await pool.acquire()
-        try:
-            if observer is not None:
-                observer.node_started(node, index, attempt)
-            start = time.perf_counter()
-            try:
-                if policy.timeout is None:
-                    value = await make()
-                else:
-                    async with asyncio.timeout(policy.timeout):
-                        value = await make()
-            except BaseException as error:
-                if observer is not None:
-                    duration = time.perf_counter() - start
-                    observer.node_failed(node, index, attempt, error, duration)
-                raise
-            duration = time.perf_counter() - start
-        finally:
-            if pool is not None:
-                pool.release()
-    finally:
+    except BaseException:
         if limit is not None:
             limit.release()
+        raise
+    call: Awaitable[T] | None = None
+    try:
+        if observer is not None:
+            _notify(observer.node_started, node, index, attempt)
+        start = time.perf_counter()
+        try:
+            if policy.timeout is None:
+                value = await (call := make())
+            else:
+                async with asyncio.timeout(policy.timeout):
+                    value = await (call := make())
+        except BaseException as error:
+            if observer is not None:
+                _notify(
+                    observer.node_failed, node, index, attempt, error, time.perf_counter() - start
+                )
+            raise
+        duration = time.perf_counter() - start
+    finally:
+        if isinstance(call, _Outlived) and (ended := call.abandon()) is not None:
+            ended.add_done_callback(release)
+        else:
+            release()
     if observer is not None:
-        observer.node_finished(node, index, attempt, duration)
+        _notify(observer.node_finished, node, index, attempt, duration)
     return value
 
 
@@ -309,7 +370,7 @@ async def _when(
     if holds:
         return await make()
     if run.observer is not None:
-        run.observer.node_skipped(node)
+        _notify(run.observer.node_skipped, node)
     return None
 
 

@@ -10,7 +10,14 @@
 - `harness.py`: compile, import, run, check one example; `bare.py` and `batch.py`: the same
   in interpreters that have nothing installed (tests/test_pythons.py, test_standalone.py).
 - `test_differential.py`, `test_regressions.py`, `regressions/*.json`: the tests.
+- `stress.py`, `stress.flow`, `stress_steps.py`, `test_stress.py`: concurrent runs with
+  random failures and every kind of caller cancellation, on Python 3.11, 3.12 and 3.13
+  under `-X dev -W error`, checking the outcome of each run and the invariants of each
+  round (no task left, limits and rates held, the right exception surfaced).
 
     python -m pytest tests/proof                 # 120 random flows, about a minute
     FLOWC_LONG=1 python -m pytest tests/proof    # 1,200 flows of up to 60 nodes (or --long)
+
+The stress harness runs one round of 200 concurrent runs per interpreter by default, ten
+rounds of 1,000 with `FLOWC_LONG=1` or `--long` (`-s` prints the counts).
 """
