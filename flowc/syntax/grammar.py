@@ -48,17 +48,6 @@ class Vocabulary:
     ignored: tuple[tuple[str, str], ...]
     """What separates tokens (whitespace, comments): (name, regexp)."""
 
-    @property
-    def reserved(self) -> frozenset[str]:
-        """The words a name cannot be: every word the grammar spells out."""
-        return frozenset(self.words)
-
-    @property
-    def keywords(self) -> tuple[str, ...]:
-        """The lowercase reserved words, which start or join statements and clauses (the
-        capitalised ones, `START`, `END`, `True`, `False`, `None`, are values)."""
-        return tuple(sorted(word for word in self.words if word.islower()))
-
 
 @functools.cache
 def vocabulary() -> Vocabulary:
@@ -93,11 +82,15 @@ def literal_alternatives(regexp: str) -> list[str]:
     return strings
 
 
+@functools.cache
 def reserved() -> frozenset[str]:
     """The reserved words of the flow language: every word the grammar spells out."""
-    return vocabulary().reserved
+    return frozenset(vocabulary().words)
 
 
+@functools.cache
 def keywords() -> tuple[str, ...]:
-    """The lowercase reserved words: statement and clause keywords, what a typo is checked against."""
-    return vocabulary().keywords
+    """The lowercase reserved words, which start or join statements and clauses (the
+    capitalised ones, `START`, `END`, `True`, `False`, `None`, are values): what a misspelt
+    word is compared with."""
+    return tuple(sorted(word for word in vocabulary().words if word.islower()))
