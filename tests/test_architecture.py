@@ -117,7 +117,6 @@ def test_no_import_cycles() -> None:
     assert cycles == []
 
 
-@pytest.mark.xfail(strict=True, reason="the LALR driver and lexer still use lark internals")
 def test_only_syntax_imports_lark_and_only_its_public_api() -> None:
     wrong = []
     for name, path in modules().items():
@@ -131,7 +130,6 @@ def test_only_syntax_imports_lark_and_only_its_public_api() -> None:
     assert wrong == []
 
 
-@pytest.mark.xfail(strict=True, reason="the lexer still uses lark private names")
 def test_no_private_names_of_dependencies() -> None:
     """`Token._future_new`, `__future_interface__` and the like: private to lark, free to change."""
     pattern = re.compile(r"\b(?:Token|lark|black|jinja2)\._\w+|__future_interface__")

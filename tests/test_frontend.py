@@ -24,7 +24,8 @@ from flowc.resources import resource_text
 from flowc.semantics.dump import dump
 from flowc.semantics.ir import FallbackCall, Module
 from flowc.source import Source
-from flowc.syntax.grammar import driver, parser
+from flowc.syntax.grammar import keywords, reserved, vocabulary
+from flowc.syntax.lexer import scanner
 from flowc.syntax.parse import parse
 
 ROOT = Path(__file__).parent.parent
@@ -289,12 +290,17 @@ def test_fast_lexer_agrees_with_larks_contextual_lexer(lark_reference: Lark) -> 
 
 
 def test_lexer_keywords_come_from_the_grammar() -> None:
-    from flowc.syntax.lexer import FlowLexer
-
-    lexer = parser().parser.lexer
-    assert isinstance(lexer, FlowLexer)
+    lexer = scanner()
     assert {"flow", "node", "limit", "True", "START"} <= set(lexer.keywords)
     assert {">>", "->", "==", "<", "..."} <= set(lexer.symbols)
+
+
+def test_reserved_words_and_keywords_are_the_words_the_grammar_spells_out() -> None:
+    grammar = (ROOT / "grammar" / "flow.lark").read_text(encoding="utf-8")
+    spelt = set(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', grammar))
+    assert reserved() == spelt == set(vocabulary().words)
+    assert set(keywords()) == {word for word in spelt if word.islower()}
+    assert {"START", "END", "True", "False", "None"} == spelt - set(keywords())
 
 
 # ---------------------------------------------------------------- size
@@ -317,7 +323,7 @@ def test_ten_thousand_nodes(kind: str) -> None:
         body = [f"    node {n} = step(x=x)" for n in names] + [f"    node j = step(xs=[{', '.join(names)}])"]
         text = "from m import step\nflow w(x: int) -> int {\n" + "\n".join(body)
         text += f"\n    START >> [{', '.join(names)}] >> j >> END\n    return j\n}}\n"
-    driver()  # built once per process, not part of the figure
+    scanner()  # built once per process, not part of the figure
     started = time.perf_counter()
     module = analyze_text(text, f"{kind}.flow")
     elapsed = time.perf_counter() - started

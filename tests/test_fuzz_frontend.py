@@ -31,8 +31,7 @@ from flowc.diagnostics import CompileError, Diagnostic
 from flowc.semantics.dump import dump
 from flowc.semantics.ir import Module
 from flowc.source import Source
-from flowc.syntax.grammar import parser
-from flowc.syntax.lexer import FlowLexer
+from flowc.syntax import grammar
 
 LONG = os.environ.get("FLOWC_LONG") == "1"
 settings.register_profile(
@@ -54,9 +53,8 @@ PIECES = re.compile(
 
 
 def vocabulary() -> list[str]:
-    lexer = parser().parser.lexer
-    assert isinstance(lexer, FlowLexer)
-    words = sorted(lexer.keywords) + sorted(lexer.symbols)
+    terminals = grammar.vocabulary()
+    words = sorted(terminals.words) + sorted(terminals.symbols)
     return words + [
         "x",
         "a",

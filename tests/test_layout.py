@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowc.codegen.emit import emit
-from flowc.codegen.layout import _format_shape, fit, format_module, is_canonical
+from flowc.codegen.layout import _LAYOUTS, fit, format_module, is_canonical
 from flowc.compiler import BLACK_MODE, analyze, display_path
 from flowc.semantics.resolve import source_hash
 from flowc.source import Source
@@ -27,13 +28,16 @@ def raw_module(path: Path) -> str:
     return emit(analyze(Source(path.name, text)), display_path(path.name), source_hash(text))
 
 
+def strip_markers(raw: str) -> str:
+    return "".join(line for line in raw.splitlines(keepends=True) if "# flowc:" not in line)
+
+
 @pytest.mark.parametrize("path", FLOWS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_regions_are_formatted_as_black_formats_the_whole_module(path: Path) -> None:
     raw = raw_module(path)
     assert "# flowc:region" in raw
     fast = format_module(raw, BLACK_MODE)
-    unmarked = "".join(line for line in raw.splitlines(keepends=True) if "# flowc:" not in line)
-    assert fast == black.format_str(unmarked, mode=BLACK_MODE)
+    assert fast == black.format_str(strip_markers(raw), mode=BLACK_MODE)
     assert black.format_str(fast, mode=BLACK_MODE) == fast
 
 
@@ -131,10 +135,37 @@ def test_statements_of_one_shape_share_black_s_layout(line: str) -> None:
 
 
 def test_shapes_are_cached_across_names() -> None:
-    _format_shape.cache_clear()
+    _LAYOUTS.clear()
     for i in range(50):
         fit(
             f"    node_{i:03}_task = run.spawn(_after((parent_{i:03}_task,), lambda: step_{i:03}(value=parent_{i:03}_task.result(), other=[1, 2, 3])), _flow__node_{i:03})",
             BLACK_MODE,
         )
-    assert _format_shape.cache_info().misses == 1
+    assert len(_LAYOUTS) == 1
+
+
+@dataclasses.dataclass
+class UnhashableMode:
+    """Hashed as `black.Mode` was before black 25.10, a dataclass with `eq` and so no hash; it
+    stands for a real mode of its line length, which black's `format_str` is handed below."""
+
+    mode: black.Mode
+    line_length: int
+
+
+def test_layout_never_hashes_the_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """black 24.1–25.9 could not hash `black.Mode`: caching layouts by mode crashed every compile."""
+    format_str = black.format_str
+
+    def format_with(text: str, mode: UnhashableMode) -> str:
+        return format_str(text, mode=dataclasses.replace(mode.mode, line_length=mode.line_length))
+
+    monkeypatch.setattr(black, "format_str", format_with)
+    mode = UnhashableMode(BLACK_MODE, BLACK_MODE.line_length)
+    with pytest.raises(TypeError):
+        hash(mode)
+    _LAYOUTS.clear()
+    for path in FLOWS:
+        raw = raw_module(path)
+        assert format_module(raw, mode) == format_with(strip_markers(raw), mode)  # type: ignore[arg-type]
+    assert _LAYOUTS  # some lines were laid out one by one, under the unhashable mode

@@ -14,7 +14,6 @@ suite checks that `black.format_str` leaves every generated module unchanged.
 
 from __future__ import annotations
 
-import functools
 import keyword
 import re
 from collections.abc import Iterator
@@ -126,9 +125,25 @@ def _fill(shape: str, names: Iterator[str]) -> str:
     return _TOKEN.sub(put, shape)
 
 
-@functools.lru_cache(maxsize=4096)
+_LAYOUTS: dict[tuple[str, str], str] = {}
+"""black's layout of each statement shape, by shape and mode. The mode is keyed by its `repr`:
+`black.Mode` cannot be hashed before black 25.10 (it holds plain sets), so it cannot be a key."""
+
+_MAX_LAYOUTS = 4096
+
+
 def _format_shape(shape: str, mode: black.Mode) -> str:
-    """black's layout of one statement (a block header without its body)."""
+    """black's layout of one statement (a block header without its body), cached."""
+    key = (shape, repr(mode))
+    laid_out = _LAYOUTS.get(key)
+    if laid_out is None:
+        if len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.clear()
+        laid_out = _LAYOUTS[key] = _black_layout(shape, mode)
+    return laid_out
+
+
+def _black_layout(shape: str, mode: black.Mode) -> str:
     header = shape.endswith(":") and not shape.startswith("#")
     lines = black.format_str(shape + ("\n    pass\n" if header else "\n"), mode=mode).splitlines()
     if header:

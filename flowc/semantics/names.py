@@ -7,7 +7,7 @@ import keyword
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..syntax.grammar import RESERVED
+from ..syntax.grammar import reserved
 
 PYTHON_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
@@ -70,7 +70,7 @@ def rename_help(name: str) -> str:
 
 def reserved_reason(name: str) -> str | None:
     """Why `name` cannot name a flow, parameter, node, pool or import alias (None if it can)."""
-    if name in RESERVED:
+    if name in reserved():
         return f"`{name}` is a reserved word of the flow language"
     if keyword.iskeyword(name):
         return f"`{name}` is a Python keyword"

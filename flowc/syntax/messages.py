@@ -10,13 +10,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .. import codes
 from ..diagnostics import Collector
 from ..source import Span
-from .grammar import parser
+from .grammar import keywords, parser, reserved
 
 # What the grammar's terminals are called in messages; string terminals show as `text`.
 TERMINAL_WORDS = {
@@ -32,11 +31,6 @@ TERMINAL_WORDS = {
 FIRST_WORDS = ("NAME", "NUMBER", "STRING", "DURATION", "COMPARE")
 CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "INDEX_OPEN": "RSQB", "LBRACE": "RBRACE"}
 DECLARATIONS = ("FLOW", "FROM", "IMPORT", "POOL")
-KEYWORDS = (
-    "flow node map each pool from import as return timeout retry backoff max jitter on fallback"
-    " collect limit rate per when and or not in sync thread first"
-).split()
-RESERVED_WORDS = frozenset(KEYWORDS + ["START", "END", "True", "False", "None"])
 CHARACTER_HELP = {
     "&": "write `and` to combine conditions",
     "!": "write `not` to negate a condition, or `!=` to compare",
@@ -68,11 +62,9 @@ def report_syntax_error(error: UnexpectedInput, errors: Collector) -> Span:
 
 
 def previous_token(error: UnexpectedInput) -> Token | None:
-    """The token before the unexpected one (flowc's lexer keeps it in lark's `last_token`)."""
-    parser = getattr(error, "interactive_parser", None)
-    state = getattr(getattr(parser, "lexer_thread", None), "state", None)
-    token = getattr(state, "last_token", None)
-    return token if isinstance(token, Token) else None
+    """The token before the unexpected one (flowc's scanner keeps it in lark's `token_history`)."""
+    history = getattr(error, "token_history", None)
+    return history[-1] if history else None
 
 
 # ---------------------------------------------------------------- describing terminals
@@ -187,7 +179,7 @@ def misplaced_word(token: Token, expected: set[str], previous: Token | None, bas
 
 def reserved_word(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
     """`f(first=1)`: the keyword was read as a keyword, and the `=` after it is unexpected."""
-    if token.type != "EQUAL" or previous is None or previous.type == "NAME" or str(previous) not in RESERVED_WORDS:
+    if token.type != "EQUAL" or previous is None or previous.type == "NAME" or str(previous) not in reserved():
         return None
     return Explanation(
         f"`{previous}` is a reserved word and cannot name an argument",
@@ -274,12 +266,12 @@ def misspelt_keyword(token: Token, expected: set[str], previous: Token | None, b
     for candidate in (token, previous):
         if candidate is None or candidate.type != "NAME":
             continue
-        if str(candidate) in RESERVED_WORDS:
+        if str(candidate) in reserved():
             continue
         # A name followed by something no edge statement allows on its line (`retires 3`) can
         # only be a clause: a looser match is still the likeliest reading.
         loose = candidate is previous and candidate.line == token.line
-        close = difflib.get_close_matches(str(candidate), KEYWORDS, n=1, cutoff=0.6 if loose else 0.75)
+        close = difflib.get_close_matches(str(candidate), keywords(), n=1, cutoff=0.6 if loose else 0.75)
         words = {describe_terminal(n).strip("`") for n in expected}
         # The name before was misspelt only if it was read as the start of an edge statement;
         # elsewhere (`x: int ->`) it is a name where a name belongs.

@@ -7,16 +7,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.utils import TextSlice
+from lark import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .. import codes
 from ..diagnostics import Collector
 from ..source import Span
 from . import tree as s
 from .builder import current_errors
-from .grammar import driver
-from .lexer import NestingTooDeep
+from .lexer import NestingTooDeep, scanner
 from .messages import report_syntax_error
 
 # Where parsing may resume after an error: a statement or declaration at the start of a line.
@@ -24,8 +22,6 @@ RESUME_POINT = re.compile(r"^[ \t\f\r]*(node|return|START|flow|from|import|pool)
 BODY_STATEMENT = ("node", "return", "START")
 BRACES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[{}]")
 MAX_SYNTAX_ERRORS = 20
-
-
 
 
 def parse(text: str, errors: Collector) -> s.Module | None:
@@ -40,7 +36,7 @@ def parse(text: str, errors: Collector) -> s.Module | None:
 
 def parse_or_report(text: str, errors: Collector) -> s.Module | None:
     try:
-        module: Any = driver().parse(text, start="start")
+        module: Any = scanner().parse(text, start="start")
         assert isinstance(module, s.Module)
         return module
     except NestingTooDeep as error:
@@ -87,7 +83,7 @@ def recover(text: str, position: int, errors: Collector) -> None:
         in_body = depth > 0 and keyword.startswith(BODY_STATEMENT)
         for rule in ("resume_body", "start") if in_body else ("start", "resume_body"):
             try:
-                driver().parse(TextSlice(text, start, len(text)), start=rule)
+                scanner().parse(text, start=rule, offset=start)
                 return
             except NestingTooDeep as error:
                 report_too_deep(error, errors)
