@@ -209,9 +209,7 @@ async def skew_w_gather(x: int) -> int:
 # ---------------------------------------------------------------- maps
 
 
-async def map_semaphore(
-    fn: Callable[[int], Awaitable[int]], items: Iterable[int], limit: int
-) -> list[int]:
+async def map_semaphore(fn: Callable[[int], Awaitable[int]], items: Iterable[int], limit: int) -> list[int]:
     """`asyncio.Semaphore` + `asyncio.gather`: one task per item, at most `limit` inside."""
     semaphore = asyncio.Semaphore(limit)
 

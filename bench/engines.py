@@ -400,7 +400,7 @@ def _hush_op(fn: Callable[..., Awaitable[dict[str, int]]]) -> Any:
 async def _hush_engine(build: Callable[[Any, Any], None]) -> RunOne:
     """A hush graph built by `build(graph_module, PARENT)` inside `GraphOp`, whose last op
     maps its `out` to the graph's."""
-    from hush.core import GraphOp, Hush, PARENT
+    from hush.core import PARENT, GraphOp, Hush
 
     with GraphOp(name="bench") as graph:
         build(graph, PARENT)
@@ -582,8 +582,7 @@ ENGINES: tuple[Engine, ...] = (
     Engine("langgraph", "langgraph", _langgraph_diamond, _langgraph_fanout, _langgraph_skew_n),
     Engine("kailash", "kailash", _kailash_diamond, _kailash_fanout, _kailash_skew_n),
     Engine("sf-hamilton", "hamilton", _hamilton_diamond, _hamilton_fanout, _hamilton_skew_n),
-    Engine("pydantic-graph", "pydantic_graph", _pydantic_graph_diamond, _pydantic_graph_fanout,
-           _pydantic_graph_skew_n),
+    Engine("pydantic-graph", "pydantic_graph", _pydantic_graph_diamond, _pydantic_graph_fanout, _pydantic_graph_skew_n),
 )
 
 

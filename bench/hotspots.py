@@ -35,8 +35,7 @@ CASES: dict[str, tuple[str, str, Callable[[], Any], Callable[[Any], Awaitable[An
     "diamond": ("diamond", "diamond", lambda: 1, baselines.diamond_tasks),
     "fanout": ("fanout", "fanout", lambda: 1, baselines.fanout_tasks),
     "chain": ("chain", "chain", lambda: 1, baselines.chain_gather),
-    "map_sleep": ("maps", "map_sleep", lambda: ITEMS,
-                  lambda items: baselines.map_workers(steps.item_5ms, items, 50)),
+    "map_sleep": ("maps", "map_sleep", lambda: ITEMS, lambda items: baselines.map_workers(steps.item_5ms, items, 50)),
 }
 
 
@@ -53,7 +52,7 @@ def profile(label: str, fn: Callable[[], Awaitable[Any]], calls: int, top: int) 
         stats.sort_stats("tottime").print_stats(top)
         print(f"### {label}: {calls} calls, {stats.total_tt / calls * 1e6:.1f} µs a call under the profiler\n")  # type: ignore[attr-defined]
         body = out.getvalue()
-        print(body[body.index("   ncalls"):].rstrip() if "   ncalls" in body else body)
+        print(body[body.index("   ncalls") :].rstrip() if "   ncalls" in body else body)
         print()
 
     asyncio.run(repeat())
@@ -79,8 +78,9 @@ def main() -> int:
             print(f"generated `{flow}` not available: {why}", file=sys.stderr)
             return 1
         profile(f"generated `{flow}`", lambda: gen(argument()), calls, args.top)
-        profile(f"baseline `{getattr(baseline, '__name__', 'baseline')}`", lambda: baseline(argument()), calls,
-                args.top)
+        profile(
+            f"baseline `{getattr(baseline, '__name__', 'baseline')}`", lambda: baseline(argument()), calls, args.top
+        )
     return 0
 
 

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import functools
 import gc
 import importlib
 import importlib.util
@@ -177,8 +178,14 @@ class Report:
             "status": self.status,
             "checks": [vars(check) for check in self.checks],
             "sections": [
-                {"title": sec.title, "intro": sec.intro, "columns": sec.columns, "rows": sec.rows,
-                 "notes": sec.notes, "extra_tables": sec.extra_tables}
+                {
+                    "title": sec.title,
+                    "intro": sec.intro,
+                    "columns": sec.columns,
+                    "rows": sec.rows,
+                    "notes": sec.notes,
+                    "extra_tables": sec.extra_tables,
+                }
                 for sec in self.sections
             ],
         }
@@ -216,7 +223,7 @@ def machine_info(config: Config, argv: Sequence[str]) -> dict[str, str]:
     except Exception as error:  # noqa: BLE001 - the report says what went wrong
         flowc_version = f"not importable ({type(error).__name__}: {error})"
     return {
-        "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "Date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "CPU": f"{cpu}, {os.cpu_count()} logical cores",
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "OS": f"{os_name()} ({platform.system()} {platform.release()}, {platform.machine()})",
@@ -241,8 +248,9 @@ def source_revision(tree: Path) -> str:
     import subprocess
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True, timeout=10,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(tree), *args], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
 
     try:
         commit = git("rev-parse", "--short", "HEAD")
@@ -322,8 +330,7 @@ def load_compiler() -> tuple[Compiler | None, str]:
             timed = None
     check = getattr(flowc, "check_source", None)
     return (
-        Compiler(compile_source, timed if callable(timed) else None, check if callable(check) else None,
-                 ParseTimer()),
+        Compiler(compile_source, timed if callable(timed) else None, check if callable(check) else None, ParseTimer()),
         "available",
     )
 
@@ -567,21 +574,36 @@ class DagCase:
 DAG_CASES = (
     DagCase(
         "Diamond: `START >> prepare >> [a, b] >> merge >> END`",
-        "diamond", "diamond",
-        baselines.diamond_tasks, baselines.diamond_gather, baselines.diamond_sync,
-        "direct awaits + gather", "tasks", 0.8,
+        "diamond",
+        "diamond",
+        baselines.diamond_tasks,
+        baselines.diamond_gather,
+        baselines.diamond_sync,
+        "direct awaits + gather",
+        "tasks",
+        0.8,
     ),
     DagCase(
         f"Fan-out/fan-in, {flowgen.FANOUT_WIDTH} wide: `START >> src >> [n0..n{flowgen.FANOUT_WIDTH - 1}] >> join >> END`",
-        "fanout", "fanout",
-        baselines.fanout_tasks, baselines.fanout_gather, baselines.fanout_sync,
-        "direct awaits + gather", "tasks", 0.8,
+        "fanout",
+        "fanout",
+        baselines.fanout_tasks,
+        baselines.fanout_gather,
+        baselines.fanout_sync,
+        "direct awaits + gather",
+        "tasks",
+        0.8,
     ),
     DagCase(
         f"Chain of {flowgen.CHAIN_LENGTH} nodes",
-        "chain", "chain",
-        baselines.chain_tasks, baselines.chain_gather, baselines.chain_sync,
-        "direct awaits", "gather", 2.0,
+        "chain",
+        "chain",
+        baselines.chain_tasks,
+        baselines.chain_gather,
+        baselines.chain_sync,
+        "direct awaits",
+        "gather",
+        2.0,
     ),
 )
 
@@ -610,18 +632,21 @@ async def dag_case(case: DagCase, generated: Generated, config: Config, report: 
     ref_name = "one task per node" if case.target_ref == "tasks" else case.gather_label
     rows = []
     for name, timing in timings.items():
-        rows.append([
-            name,
-            fmt_time(timing.median),
-            paired_ratio(timing, tasks).text(),
-            paired_ratio(timing, gather).text(),
-            f"{timing.median / floor.median:.1f}×",
-        ])
+        rows.append(
+            [
+                name,
+                fmt_time(timing.median),
+                paired_ratio(timing, tasks).text(),
+                paired_ratio(timing, gather).text(),
+                f"{timing.median / floor.median:.1f}×",
+            ]
+        )
     target_text = f"≤ {case.target:g}× {ref_name}"
     if "generated" in timings:
         ratio = paired_ratio(timings["generated"], timings[ref_name])
-        met = report.check(f"{case.module}: generated / {ref_name}", f"{ratio.median:.2f}×", target_text,
-                           ratio.median <= case.target)
+        met = report.check(
+            f"{case.module}: generated / {ref_name}", f"{ratio.median:.2f}×", target_text, ratio.median <= case.target
+        )
         notes.insert(0, f"Target: generated {target_text}: **{ratio.median:.2f}×** ({met}).")
     else:
         report.check(f"{case.module}: generated / {ref_name}", f"not measured ({why})", target_text, None)
@@ -639,11 +664,20 @@ async def dag_case(case: DagCase, generated: Generated, config: Config, report: 
 # Mirrors bench/flows/skewed.flow: node -> (milliseconds, predecessors).
 SKEW_SHAPES: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {
     "skew_n": {
-        "a": (50, ()), "b": (10, ()), "c": (10, ("a", "b")), "d": (60, ("b",)), "out": (0, ("c", "d")),
+        "a": (50, ()),
+        "b": (10, ()),
+        "c": (10, ("a", "b")),
+        "d": (60, ("b",)),
+        "out": (0, ("c", "d")),
     },
     "skew_w": {
-        "p": (10, ()), "q": (40, ()), "r": (10, ()),
-        "u": (60, ("p",)), "v": (10, ("p", "q")), "w": (10, ("q", "r")), "z": (60, ("r",)),
+        "p": (10, ()),
+        "q": (40, ()),
+        "r": (10, ()),
+        "u": (60, ("p",)),
+        "v": (10, ("p", "q")),
+        "w": (10, ("q", "r")),
+        "z": (60, ("r",)),
         "out": (0, ("u", "v", "w", "z")),
     },
 }
@@ -665,12 +699,19 @@ async def skewed(generated: Generated, config: Config, report: Report) -> Sectio
     ]
     cases = (
         ("skew_n", "N: a→c, b→c, b→d (a=50, b=10, c=10, d=60 ms)", baselines.skew_n_tasks, baselines.skew_n_gather),
-        ("skew_w", "W: p→u, p→v, q→v, q→w, r→w, r→z (p=10, q=40, r=10, u=60, v=10, w=10, z=60 ms)",
-         baselines.skew_w_tasks, baselines.skew_w_gather),
+        (
+            "skew_w",
+            "W: p→u, p→v, q→v, q→w, r→w, r→z (p=10, q=40, r=10, u=60, v=10, w=10, z=60 ms)",
+            baselines.skew_w_tasks,
+            baselines.skew_w_gather,
+        ),
     )
     for flow, label, tasks, gather in cases:
         cp = critical_path(SKEW_SHAPES[flow])
-        variants = [Variant("one task per node", lambda t=tasks: t(1)), Variant("level-by-level gather", lambda g=gather: g(1))]
+        variants = [
+            Variant("one task per node", lambda t=tasks: t(1)),
+            Variant("level-by-level gather", lambda g=gather: g(1)),
+        ]
         expected = await tasks(1)
         gen, why = generated.flow("skewed", flow)
         if gen is not None:
@@ -744,28 +785,68 @@ async def map_sleep(generated: Generated, config: Config, report: Report) -> Sec
             peaks.append(steps.IN_FLIGHT.peak)
             calls.append(steps.IN_FLIGHT.calls)
         median = statistics.median(spans)
-        rows.append([variant.name, fmt_time(median), f"{median / ideal:.3f}×", f"{median / floor_median:.3f}×",
-                     fmt_time(statistics.median(cpus)), f"{max(peaks)} (min {min(peaks)})", str(calls[0])])
+        rows.append(
+            [
+                variant.name,
+                fmt_time(median),
+                f"{median / ideal:.3f}×",
+                f"{median / floor_median:.3f}×",
+                fmt_time(statistics.median(cpus)),
+                f"{max(peaks)} (min {min(peaks)})",
+                str(calls[0]),
+            ]
+        )
         if variant.name == "generated":
-            report.check("map 2,000 × 5 ms at limit 50: makespan / ideal", f"{median / ideal:.3f}×", "≤ 1.10×",
-                         median / ideal <= 1.10)
-            report.check("map 2,000 × 5 ms at limit 50: makespan / timer floor", f"{median / floor_median:.3f}×",
-                         "(reported)", None)
-            report.check("map 2,000 × 5 ms at limit 50: peak in flight", f"{max(peaks)} (min {min(peaks)})",
-                         f"exactly {limit}", max(peaks) == limit and min(peaks) == limit)
+            report.check(
+                "map 2,000 × 5 ms at limit 50: makespan / ideal",
+                f"{median / ideal:.3f}×",
+                "≤ 1.10×",
+                median / ideal <= 1.10,
+            )
+            report.check(
+                "map 2,000 × 5 ms at limit 50: makespan / timer floor",
+                f"{median / floor_median:.3f}×",
+                "(reported)",
+                None,
+            )
+            report.check(
+                "map 2,000 × 5 ms at limit 50: peak in flight",
+                f"{max(peaks)} (min {min(peaks)})",
+                f"exactly {limit}",
+                max(peaks) == limit and min(peaks) == limit,
+            )
     if gen is None:
         report.check("map 2,000 × 5 ms at limit 50: makespan / ideal", f"not measured ({why})", "≤ 1.10×", None)
         report.check("map 2,000 × 5 ms at limit 50: peak in flight", f"not measured ({why})", f"exactly {limit}", None)
-    rows.append([f"{waves} sequential 5 ms sleeps (timer floor)", fmt_time(floor_median),
-                 f"{floor_median / ideal:.3f}×", "1.000×", fmt_time(statistics.median(floor_cpu)), "1", str(waves)])
-    notes.insert(0, f"Ideal makespan: {n} / {limit} × 5 ms = {fmt_time(ideal)}. Peak in flight is counted by the step. "
-                 "The timer-floor row is what the event loop's timers alone allow for the same number of waves. "
-                 "CPU time is the process's during the run: the event loop runs the items' wake-ups one after "
-                 "another, so it adds to the makespan.")
+    rows.append(
+        [
+            f"{waves} sequential 5 ms sleeps (timer floor)",
+            fmt_time(floor_median),
+            f"{floor_median / ideal:.3f}×",
+            "1.000×",
+            fmt_time(statistics.median(floor_cpu)),
+            "1",
+            str(waves),
+        ]
+    )
+    notes.insert(
+        0,
+        f"Ideal makespan: {n} / {limit} × 5 ms = {fmt_time(ideal)}. Peak in flight is counted by the step. "
+        "The timer-floor row is what the event loop's timers alone allow for the same number of waves. "
+        "CPU time is the process's during the run: the event loop runs the items' wake-ups one after "
+        "another, so it adds to the makespan.",
+    )
     return Section(
         title=f"1. Map of {n:,} items at limit {limit}, each sleeping 5 ms",
-        columns=["variant", "makespan (median)", "vs ideal", "vs timer floor", "CPU time (median)", "peak in flight",
-                 "calls"],
+        columns=[
+            "variant",
+            "makespan (median)",
+            "vs ideal",
+            "vs timer floor",
+            "CPU time (median)",
+            "peak in flight",
+            "calls",
+        ],
         rows=rows,
         notes=notes,
     )
@@ -809,8 +890,13 @@ async def map_big(generated: Generated, config: Config, report: Report) -> Secti
             why = "wrong result"
             notes.append("generated `map_big` returned a wrong list: not measured")
     runners.append(("worker tasks", lambda xs: baselines.map_workers(steps.ident, xs, limit), (small, big)))
-    runners.append(("Semaphore + gather", lambda xs: baselines.map_semaphore(steps.ident, xs, limit),
-                    tuple(sorted({sem_n // 10, sem_n}))))
+    runners.append(
+        (
+            "Semaphore + gather",
+            lambda xs: baselines.map_semaphore(steps.ident, xs, limit),
+            tuple(sorted({sem_n // 10, sem_n})),
+        )
+    )
     rows = []
     memory: dict[tuple[str, int], int] = {}
     times: dict[tuple[str, int], float] = {}
@@ -829,10 +915,18 @@ async def map_big(generated: Generated, config: Config, report: Report) -> Secti
                 del result
             elapsed = statistics.median(spans)
             times[(name, n)] = elapsed
-            scheduling, result_size = await _traced_peak(lambda: run(items))
+            scheduling, result_size = await _traced_peak(functools.partial(run, items))
             memory[(name, n)] = scheduling
-            rows.append([name, f"{n:,}", fmt_time(elapsed), f"{elapsed / n * 1e6:.2f} µs",
-                         fmt_bytes(scheduling), fmt_bytes(result_size)])
+            rows.append(
+                [
+                    name,
+                    f"{n:,}",
+                    fmt_time(elapsed),
+                    f"{elapsed / n * 1e6:.2f} µs",
+                    fmt_bytes(scheduling),
+                    fmt_bytes(result_size),
+                ]
+            )
             del items
             if n == small and elapsed * (big / small) > 60 and big in sizes:
                 notes.append(f"{name}: {big:,} items skipped (predicted {elapsed * big / small:.0f} s)")
@@ -841,13 +935,19 @@ async def map_big(generated: Generated, config: Config, report: Report) -> Secti
     if ("generated", small) in memory and ("generated", big) in memory:
         m_small, m_big = memory[("generated", small)], memory[("generated", big)]
         independent = m_big <= max(2 * m_small, m_small + 1024 * 1024)
-        report.check(f"map {big:,} trivial items at limit 100: scheduling memory",
-                     f"{fmt_bytes(m_small)} → {fmt_bytes(m_big)}", target, independent)
-        report.check(f"map {big:,} trivial items at limit 100: time", fmt_time(times[("generated", big)]),
-                     "(reported)", None)
+        report.check(
+            f"map {big:,} trivial items at limit 100: scheduling memory",
+            f"{fmt_bytes(m_small)} → {fmt_bytes(m_big)}",
+            target,
+            independent,
+        )
+        report.check(
+            f"map {big:,} trivial items at limit 100: time", fmt_time(times[("generated", big)]), "(reported)", None
+        )
     else:
-        report.check(f"map {big:,} trivial items at limit 100: scheduling memory",
-                     f"not measured ({why})", target, None)
+        report.check(
+            f"map {big:,} trivial items at limit 100: scheduling memory", f"not measured ({why})", target, None
+        )
     return Section(
         title=f"1. Map of {big:,} trivial items at limit {limit}: the cost of scheduling",
         columns=["variant", "items", "time", "per item", "scheduling memory (peak − result)", "result list"],
@@ -890,8 +990,9 @@ async def observer_cost(generated: Generated, config: Config, report: Report) ->
             bare, bare_why = None, "the hookless copy returned a wrong result"
         if gen is None:
             rows.append([module, f"not measured ({why})", "", "", "", "", "", ""])
-            report.check(f"{module}: unused hook (no observer / hook compiled away)", f"not measured ({why})",
-                         "≤ 1.05×", None)
+            report.check(
+                f"{module}: unused hook (no observer / hook compiled away)", f"not measured ({why})", "≤ 1.05×", None
+            )
             report.check(f"{module}: no-op observer / no observer", f"not measured ({why})", "(reported)", None)
             continue
         variants = [
@@ -907,26 +1008,40 @@ async def observer_cost(generated: Generated, config: Config, report: Report) ->
         if bare is not None:
             unused = paired_ratio(plain, timings["hook compiled away"])
             unused_text = unused.text()
-            report.check(f"{module}: unused hook (no observer / hook compiled away)", f"{unused.median:.2f}×",
-                         "≤ 1.05×", unused.median <= 1.05)
+            report.check(
+                f"{module}: unused hook (no observer / hook compiled away)",
+                f"{unused.median:.2f}×",
+                "≤ 1.05×",
+                unused.median <= 1.05,
+            )
         else:
             unused_text = f"not measured ({bare_why})"
             report.check(f"{module}: unused hook (no observer / hook compiled away)", unused_text, "≤ 1.05×", None)
-        rows.append([
-            module,
-            fmt_time(plain.median),
-            fmt_time(timings["hook compiled away"].median) if bare is not None else "–",
-            unused_text,
-            fmt_time(observed.median),
-            hook.text(),
-            fmt_time(base.median),
-            paired_ratio(plain, base).text(),
-        ])
+        rows.append(
+            [
+                module,
+                fmt_time(plain.median),
+                fmt_time(timings["hook compiled away"].median) if bare is not None else "–",
+                unused_text,
+                fmt_time(observed.median),
+                hook.text(),
+                fmt_time(base.median),
+                paired_ratio(plain, base).text(),
+            ]
+        )
         report.check(f"{module}: no-op observer / no observer", f"{hook.median:.2f}×", "(reported)", None)
     return Section(
         title="2. The observer hook",
-        columns=["flow", "generated, no observer", "hook compiled away", "unused hook", "with no-op observer",
-                 "no-op observer / none", "hand-written", "generated / hand-written"],
+        columns=[
+            "flow",
+            "generated, no observer",
+            "hook compiled away",
+            "unused hook",
+            "with no-op observer",
+            "no-op observer / none",
+            "hand-written",
+            "generated / hand-written",
+        ],
         rows=rows,
         notes=notes,
     )
@@ -949,7 +1064,9 @@ async def compiler_timing(compiler: Compiler | None, config: Config, report: Rep
         return section
     phases_known = compiler.compile_timed is not None
     if not phases_known:
-        section.notes.append("flowc offers no `compile_timed(text, filename) -> (code, {phase: seconds})`: total time only.")
+        section.notes.append(
+            "flowc offers no `compile_timed(text, filename) -> (code, {phase: seconds})`: total time only."
+        )
 
     timer = compiler.parse_timer
 
@@ -1012,19 +1129,30 @@ async def compiler_timing(compiler: Compiler | None, config: Config, report: Rep
                 phase_names.append(name)
         phase_rows[n] = phases
         code = runs[0][2]
-        rows.append([f"{n:,}", f"{len(text.splitlines()):,}", fmt_time(total), f"{total / n * 1e3:.2f} ms",
-                     f"{len(code.splitlines()):,}"])
+        rows.append(
+            [
+                f"{n:,}",
+                f"{len(text.splitlines()):,}",
+                fmt_time(total),
+                f"{total / n * 1e3:.2f} ms",
+                f"{len(code.splitlines()):,}",
+            ]
+        )
     section.columns = ["nodes", ".flow lines", "compile (median)", "per node", "output lines"]
     section.rows = rows
     if phase_rows:
         order = [p for p in ("parse", "check", "emit", "black") if p in phase_names]
         order += [p for p in phase_names if p not in order]
         if order:
-            section.extra_tables.append((
-                ["nodes", *order, "sum of phases"],
-                [[f"{n:,}", *(fmt_time(ph.get(p, 0.0)) for p in order), fmt_time(sum(ph.values()))]
-                 for n, ph in phase_rows.items()],
-            ))
+            section.extra_tables.append(
+                (
+                    ["nodes", *order, "sum of phases"],
+                    [
+                        [f"{n:,}", *(fmt_time(ph.get(p, 0.0)) for p in order), fmt_time(sum(ph.values()))]
+                        for n, ph in phase_rows.items()
+                    ],
+                )
+            )
     sizes = sorted(totals)
     growths = []
     for a, b in zip(sizes, sizes[1:]):
@@ -1033,8 +1161,12 @@ async def compiler_timing(compiler: Compiler | None, config: Config, report: Rep
             growths.append(growth)
             section.notes.append(f"{a:,} → {b:,} nodes: {growth:.1f}× the time (target ≤ 12×).")
     if growths:
-        report.check("compile growth per 10× nodes", " / ".join(f"{g:.1f}×" for g in growths), "≤ 12×",
-                     all(g <= 12 for g in growths))
+        report.check(
+            "compile growth per 10× nodes",
+            " / ".join(f"{g:.1f}×" for g in growths),
+            "≤ 12×",
+            all(g <= 12 for g in growths),
+        )
     else:
         report.check("compile growth per 10× nodes", "not measured", "≤ 12×", None)
     if 10_000 in totals:
@@ -1051,8 +1183,12 @@ async def engine_timing(generated: Generated, config: Config, report: Report) ->
     available = engines.available_engines()
     missing = [engine.name for engine in engines.missing_engines()]
     if not available:
-        print(f"[bench] engines: none installed ({', '.join(missing)}), skipped; "
-              "`pip install .[bench-engines]` to compare", file=sys.stderr, flush=True)
+        print(
+            f"[bench] engines: none installed ({', '.join(missing)}), skipped; "
+            "`pip install .[bench-engines]` to compare",
+            file=sys.stderr,
+            flush=True,
+        )
         return None
     rows = []
     notes = [
@@ -1095,16 +1231,22 @@ async def engine_timing(generated: Generated, config: Config, report: Report) ->
         timings = await compare(variants, config)
         tasks_t = timings["one task per node"]
         for name, timing in timings.items():
-            rows.append([
-                module, name, fmt_time(timing.median),
-                paired_ratio(timing, timings["generated"]).text() if "generated" in timings else "–",
-                paired_ratio(timing, tasks_t).text(),
-            ])
+            rows.append(
+                [
+                    module,
+                    name,
+                    fmt_time(timing.median),
+                    paired_ratio(timing, timings["generated"]).text() if "generated" in timings else "–",
+                    paired_ratio(timing, tasks_t).text(),
+                ]
+            )
     # The skewed N: makespans.
     cp = critical_path(SKEW_SHAPES["skew_n"])
     expected = await baselines.skew_n_tasks(1)
-    variants = [Variant("one task per node", lambda: baselines.skew_n_tasks(1)),
-                Variant("level-by-level gather", lambda: baselines.skew_n_gather(1))]
+    variants = [
+        Variant("one task per node", lambda: baselines.skew_n_tasks(1)),
+        Variant("level-by-level gather", lambda: baselines.skew_n_gather(1)),
+    ]
     gen, _ = generated.flow("skewed", "skew_n")
     if gen is not None and await gen(1) == expected:
         variants.insert(0, Variant("generated", lambda g=gen: g(1)))
@@ -1113,16 +1255,17 @@ async def engine_timing(generated: Generated, config: Config, report: Report) ->
         if run is not None:
             variants.append(Variant(f"{engine.name} {engine.version()}", lambda r=run: r(1)))
     spans = await makespans(variants, config.sleep_rounds)
-    skew_rows = [[name, fmt_time(statistics.median(values)), f"{statistics.median(values) / cp:.2f}×"]
-                 for name, values in spans.items()]
+    skew_rows = [
+        [name, fmt_time(statistics.median(values)), f"{statistics.median(values) / cp:.2f}×"]
+        for name, values in spans.items()
+    ]
     section = Section(
         title="4. Workflow engines",
         columns=["DAG", "runner", "per call (median)", "÷ generated", "÷ one task per node"],
         rows=rows,
         notes=notes,
     )
-    section.extra_tables.append((["skewed N (critical path 70 ms)", "makespan (median)", "÷ critical path"],
-                                 skew_rows))
+    section.extra_tables.append((["skewed N (critical path 70 ms)", "makespan (median)", "÷ critical path"], skew_rows))
     return section
 
 
@@ -1154,9 +1297,16 @@ def run_elsewhere(python: str, part: str, config: Config) -> dict[str, Any] | st
 
 def add_sections(report: Report, data: dict[str, Any], suffix: str = "", note: str = "") -> None:
     for sec in data["sections"]:
-        report.add(Section(title=sec["title"] + suffix, intro=sec["intro"], columns=sec["columns"],
-                           rows=sec["rows"], notes=sec["notes"] + ([note] if note else []),
-                           extra_tables=[(cols, rows) for cols, rows in sec["extra_tables"]]))
+        report.add(
+            Section(
+                title=sec["title"] + suffix,
+                intro=sec["intro"],
+                columns=sec["columns"],
+                rows=sec["rows"],
+                notes=sec["notes"] + ([note] if note else []),
+                extra_tables=[(cols, rows) for cols, rows in sec["extra_tables"]],
+            )
+        )
 
 
 def other_python(python: str, config: Config, report: Report) -> None:
@@ -1182,8 +1332,11 @@ def engines_elsewhere(python: str, config: Config, report: Report) -> None:
     if not data["sections"]:
         report.add(Section(title="4. Workflow engines", notes=[f"none installed for {python}"]))
         return
-    add_sections(report, data, note=f"Run by {data['machine']['Python']} in an environment with the engines "
-                 "installed (`--engines-python`).")
+    add_sections(
+        report,
+        data,
+        note=f"Run by {data['machine']['Python']} in an environment with the engines installed (`--engines-python`).",
+    )
 
 
 def python_comparison(report: Report) -> Section | None:
@@ -1193,8 +1346,10 @@ def python_comparison(report: Report) -> Section | None:
     dag = [c for c in report.checks if c.figure.split(":")[0] in {case.module for case in DAG_CASES}]
     here = report.machine["Python"]
     columns = ["figure", here, *(version for version, _ in report.other_pythons), "target"]
-    rows = [[c.figure, c.measured, *(measured.get(c.figure, "–") for _, measured in report.other_pythons), c.target]
-            for c in dag]
+    rows = [
+        [c.figure, c.measured, *(measured.get(c.figure, "–") for _, measured in report.other_pythons), c.target]
+        for c in dag
+    ]
     return Section(
         title="1. The DAG figures on each Python",
         intro="The same DAG measurements run under each interpreter (`--python`), one process each. From "
@@ -1223,8 +1378,14 @@ async def verify(generated: Generated) -> Section:
         got = await gen(*args)
         observed = await gen(*args, observer=observer)
         ok = got == expected and observed == expected
-        rows.append([f"{module}.{flow}", label, "equal" if ok else f"{got!r} / {observed!r} != {expected!r}",
-                     "yes" if ok else "no"])
+        rows.append(
+            [
+                f"{module}.{flow}",
+                label,
+                "equal" if ok else f"{got!r} / {observed!r} != {expected!r}",
+                "yes" if ok else "no",
+            ]
+        )
 
     await row("diamond", "diamond", (1,), baselines.diamond_sync(1), "diamond_sync(1)")
     await row("fanout", "fanout", (1,), baselines.fanout_sync(1), "fanout_sync(1)")
@@ -1287,18 +1448,20 @@ def update_readme(report: Report, out: Path) -> None:
     if begin not in text or end not in text:
         return
     link = os.path.relpath(out, README.parent)
-    body = "\n".join([
-        begin,
-        "",
-        f"The latest {'quick' if report.config.quick else 'full'} run; every table is in [{link}]({link}).",
-        "",
-        *(line for line in report.machine_lines() if not line.startswith("- Mode:")),
-        "",
-        report.summary(),
-        "",
-        *readme_extras(report),
-        end,
-    ])
+    body = "\n".join(
+        [
+            begin,
+            "",
+            f"The latest {'quick' if report.config.quick else 'full'} run; every table is in [{link}]({link}).",
+            "",
+            *(line for line in report.machine_lines() if not line.startswith("- Mode:")),
+            "",
+            report.summary(),
+            "",
+            *readme_extras(report),
+            end,
+        ]
+    )
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     README.write_text(head + body + tail, encoding="utf-8")
@@ -1309,15 +1472,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: few repetitions, small maps")
     parser.add_argument("--out", type=Path, help="write the results as Markdown to this file (e.g. bench/RESULTS.md)")
     parser.add_argument("--no-engines", action="store_true", help="skip the optional workflow-engine comparison")
-    parser.add_argument("--only", action="append", choices=["dag", "skewed", "maps", "observer", "compiler", "engines"],
-                        help="run only these parts (repeatable)")
-    parser.add_argument("--python", action="append", default=[], metavar="PATH",
-                        help="also run the DAG part under this interpreter (repeatable; it needs lark, jinja2, black)")
-    parser.add_argument("--engines-python", metavar="PATH",
-                        help="run the engine comparison under this interpreter (an environment with the engines)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["dag", "skewed", "maps", "observer", "compiler", "engines"],
+        help="run only these parts (repeatable)",
+    )
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also run the DAG part under this interpreter (repeatable; it needs lark, jinja2, black)",
+    )
+    parser.add_argument(
+        "--engines-python",
+        metavar="PATH",
+        help="run the engine comparison under this interpreter (an environment with the engines)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
-    parser.add_argument("--verify", action="store_true",
-                        help="run every generated bench flow once and compare its result (alone, no timing, unless --only)")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="run every generated bench flow once and compare its result (alone, no timing, unless --only)",
+    )
     args = parser.parse_args(argv)
     raw_argv = list(sys.argv[1:] if argv is None else argv)
     config = Config.make(args.quick)

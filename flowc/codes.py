@@ -57,9 +57,7 @@ def lookup(name: str) -> ErrorCode:
 ENCODING: Final = _register("encoding", "the file is not UTF-8 text, or ends a line with CR alone")
 EMPTY: Final = _register("empty", "the file declares no flow")
 SYNTAX: Final = _register("syntax", "the text does not follow the grammar of the flow language")
-TOO_DEEP: Final = _register(
-    "too-deep", "brackets, `not` or sub-flow calls nested more deeply than flowc accepts"
-)
+TOO_DEEP: Final = _register("too-deep", "brackets, `not` or sub-flow calls nested more deeply than flowc accepts")
 TOO_LARGE: Final = _register("too-large", "a file, expression or number larger than flowc accepts")
 INVALID_LITERAL: Final = _register("invalid-literal", "a string escape or number that Python cannot represent")
 RESERVED_NAME: Final = _register("reserved-name", "a reserved word, Python keyword or `observer` used as a name")

@@ -125,7 +125,9 @@ def test_only_syntax_imports_lark_and_only_its_public_api() -> None:
                 continue
             if not name.startswith("flowc.syntax"):
                 wrong.append(f"{path.relative_to(ROOT)}:{line}: {target} outside flowc.syntax")
-            elif target.count(".") > 1 or (target != "lark" and target.split(".")[1][:1] in "_abcdefghijklmnopqrstuvwxyz"):
+            elif target.count(".") > 1 or (
+                target != "lark" and target.split(".")[1][:1] in "_abcdefghijklmnopqrstuvwxyz"
+            ):
                 wrong.append(f"{path.relative_to(ROOT)}:{line}: {target} is not lark's public API")
     assert wrong == []
 

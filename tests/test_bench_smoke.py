@@ -51,8 +51,18 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
     """One quick harness run: results checked, the DAG and observer parts timed, and the
     engine part too when no engine is installed (it must then say so and skip)."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    command = [sys.executable, str(BENCH / "run.py"), "--quick", "--verify", "--only", "dag",
-               "--only", "observer", "--json", str(out)]
+    command = [
+        sys.executable,
+        str(BENCH / "run.py"),
+        "--quick",
+        "--verify",
+        "--only",
+        "dag",
+        "--only",
+        "observer",
+        "--json",
+        str(out),
+    ]
     if not engines_installed():
         command += ["--only", "engines"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -441,7 +441,7 @@ def test_what_the_front_end_accepts_compiles(text: str, data: st.DataObject) -> 
 
 # ---------------------------------------------------------------- atheris
 
-ATHERIS_TARGET = '''
+ATHERIS_TARGET = """
 import sys
 import atheris
 
@@ -461,7 +461,7 @@ def one_input(data: bytes) -> None:
 
 atheris.Setup(sys.argv, one_input)
 atheris.Fuzz()
-'''
+"""
 
 
 def test_atheris(tmp_path: Path) -> None:

@@ -38,11 +38,16 @@ HEAD = "from m import f, g\n"
 def first_of(n: int) -> str:
     args = ", ".join([*(f"v{i % 7}" for i in range(n - 1)), "0"])
     params = ", ".join(f"v{i}: int | None" for i in range(7))
-    return HEAD + f"flow w({params}) -> int {{\n    node a = f(v=first({args}))\n    START >> a >> END\n    return a\n}}\n"
+    return (
+        HEAD + f"flow w({params}) -> int {{\n    node a = f(v=first({args}))\n    START >> a >> END\n    return a\n}}\n"
+    )
 
 
 def index_chain(n: int) -> str:
-    return HEAD + f"flow w(x: list[int]) -> int {{\n    node a = f(v=x{'[0]' * n})\n    START >> a >> END\n    return a\n}}\n"
+    return (
+        HEAD
+        + f"flow w(x: list[int]) -> int {{\n    node a = f(v=x{'[0]' * n})\n    START >> a >> END\n    return a\n}}\n"
+    )
 
 
 def bipartite(n: int) -> str:
@@ -55,7 +60,9 @@ def bipartite(n: int) -> str:
 def fan_out(n: int) -> str:
     names = [f"b{i}" for i in range(n)]
     nodes = [f"    node {b} = g(x=x)" for b in names]
-    return HEAD + "flow w(x: int) -> None {\n" + "\n".join([*nodes, f"    START >> [{', '.join(names)}] >> END"]) + "\n}\n"
+    return (
+        HEAD + "flow w(x: int) -> None {\n" + "\n".join([*nodes, f"    START >> [{', '.join(names)}] >> END"]) + "\n}\n"
+    )
 
 
 def measure(make: Callable[[int], str], n: int) -> tuple[int, float, float]:
@@ -133,13 +140,19 @@ def test_a_file_of_more_than_10000_nodes_is_refused_at_the_first_node_too_many(
     path.write_text(fan_out(10_001), encoding="utf-8")
     assert main(["check", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "w.flow:10003:10: error: this file has 10,001 nodes; flowc accepts at most 10,000 in one file [too-large]" in err
+    assert (
+        "w.flow:10003:10: error: this file has 10,001 nodes; flowc accepts at most 10,000 in one file [too-large]"
+        in err
+    )
     assert "Traceback" not in err
 
 
 def subflow_chain(depth: int) -> str:
     """Flows `s0` … calling each other `depth` deep, with every wrapper the runtime nests."""
-    parts = ["from asyncio import sleep\n", "flow s0(x: float) -> None {\n    node a = sleep(x)\n    START >> a >> END\n}\n"]
+    parts = [
+        "from asyncio import sleep\n",
+        "flow s0(x: float) -> None {\n    node a = sleep(x)\n    START >> a >> END\n}\n",
+    ]
     for i in range(1, depth):
         parts.append(
             f"flow s{i}(x: float) -> None limit 2 {{\n"

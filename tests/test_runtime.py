@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import builtins
+import functools
 import gc
 import random
 import subprocess
@@ -731,7 +732,9 @@ def test_pool_limit_holds_across_runs_and_event_loops() -> None:
     async def one_run(r: int) -> None:
         run = _Run(None, None)
         for i in range(5):
-            await _call(run, NODE, policy, lambda: track.hold(r * 100 + i, random.uniform(0.001, 0.01), None))
+            await _call(
+                run, NODE, policy, functools.partial(track.hold, r * 100 + i, random.uniform(0.001, 0.01), None)
+            )
 
     async def main() -> None:
         await asyncio.gather(*(one_run(r) for r in range(4)))
@@ -1126,7 +1129,20 @@ def test_after_waits_for_its_tasks() -> None:
 # ---------------------------------------------------------------- the section markers
 
 
-SECTIONS = ("typevars", "observer", "notify", "run", "policy", "pool", "call", "thread", "when", "after", "fallback", "map")
+SECTIONS = (
+    "typevars",
+    "observer",
+    "notify",
+    "run",
+    "policy",
+    "pool",
+    "call",
+    "thread",
+    "when",
+    "after",
+    "fallback",
+    "map",
+)
 
 
 def sections() -> dict[str, tuple[list[str], list[str], str]]:

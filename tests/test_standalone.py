@@ -39,9 +39,9 @@ def test_generated_modules_run_standalone(venv: Path, tmp_path: Path) -> None:
     # No module of flowc's or of its dependencies is loaded on the way.
     script = (
         "import runpy, sys; sys.argv = ['bare.py', sys.argv[1]]; "
-        "runpy.run_path(%r, run_name='__main__'); "
+        f"runpy.run_path({str(TESTS / 'proof' / 'bare.py')!r}, run_name='__main__'); "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flowc', 'lark', 'jinja2', 'black')); "
-        "assert not bad, bad" % str(TESTS / "proof" / "bare.py")
+        "assert not bad, bad"
     )
     result = subprocess.run([str(venv), "-I", "-c", script, str(batch)], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]

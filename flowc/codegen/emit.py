@@ -227,7 +227,9 @@ class FlowEmitter:
         flow = self.flow
         if isinstance(flow.result, ir.NamedOutputs):
             values = {r.name: r.value for r in flow.returns}
-            fields = ", ".join(f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs)
+            fields = ", ".join(
+                f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs
+            )
             return [f"return {flow.result.class_name}({fields})"]
         if isinstance(flow.result, ir.NoResult):
             return ["return None"]
@@ -349,23 +351,29 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
     emitters = [FlowEmitter(module, flow, planned.pools) for flow in planned.flows]
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
-    public = sorted({f.name for f in module.flows} | {r.class_name for _, r in named_outputs(module)} | {"FlowObserver", "NodeInfo"})
+    public = sorted(
+        {f.name for f in module.flows} | {r.class_name for _, r in named_outputs(module)} | {"FlowObserver", "NodeInfo"}
+    )
     pools = [
         f"{planned.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
         for p in module.pools
     ]
-    return environment().get_template("module.py.j2").render(
-        version=__version__,
-        path=display_path,
-        command=command or display_path,
-        sha256=source_sha256,
-        stdlib_imports=planned.stdlib_imports,
-        user_imports=import_lines(module),
-        sections=planned.sections,
-        public=public,
-        constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],
-        result_classes=[result_class(f, r) for f, r in named_outputs(module)],
-        future_annotations=reads_result_classes(module),
-        functions=functions,
+    return (
+        environment()
+        .get_template("module.py.j2")
+        .render(
+            version=__version__,
+            path=display_path,
+            command=command or display_path,
+            sha256=source_sha256,
+            stdlib_imports=planned.stdlib_imports,
+            user_imports=import_lines(module),
+            sections=planned.sections,
+            public=public,
+            constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],
+            result_classes=[result_class(f, r) for f, r in named_outputs(module)],
+            future_annotations=reads_result_classes(module),
+            functions=functions,
+        )
     )

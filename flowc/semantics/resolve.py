@@ -445,7 +445,10 @@ def check_positive(errors: Collector, number: s.Number | s.Duration | None, what
     value = number.seconds if isinstance(number, s.Duration) else number.value
     if integer and isinstance(value, int) and value > MAX_COUNT:
         errors.error(
-            codes.TOO_LARGE, f"{what} must be at most {MAX_COUNT:_}, not {value}", number.span, help="no limit is that large"
+            codes.TOO_LARGE,
+            f"{what} must be at most {MAX_COUNT:_}, not {value}",
+            number.span,
+            help="no limit is that large",
         )
         return
     if value > 0 and (not integer or isinstance(value, int)):

@@ -35,7 +35,9 @@ def write_batch(out: Path, flows: int = 8) -> Path:
     (out / "samples.json").write_text(json.dumps(samples), encoding="utf-8")
     batch: list[tuple[Any, ...]] = []
 
-    @settings(max_examples=flows, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=flows, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(examples(max_nodes=20, typing_safe=True))
     def build(example: Example) -> None:
         built = Built(example, out, f"py{len(batch)}")

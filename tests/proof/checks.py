@@ -118,7 +118,9 @@ class Checker:
             extra = Counter({e: n for e, n in (got - exp.events - exp.maybe_events).items() if e[0] != "cancelled"})
             cancelled = {e[1:3] for e in got if e[0] == "cancelled"}
             if not cancelled <= {e[1:3] for e in exp.maybe_events}:
-                extra.update({e: 1 for e in got if e[0] == "cancelled" and e[1:3] not in {m[1:3] for m in exp.maybe_events}})
+                extra.update(
+                    {e: 1 for e in got if e[0] == "cancelled" and e[1:3] not in {m[1:3] for m in exp.maybe_events}}
+                )
             if missing or extra:
                 self.problem(f"observer events differ: missing {dict(missing)}; unexpected {dict(extra)}")
         self.check_timing(exp.top, run.start)
@@ -192,7 +194,9 @@ class Checker:
                 if first is None:
                     ends.append(INFINITY)
                     if cut_at is not None and ready < cut_at - EPS and not self.constrained(inv, node):
-                        self.problem(f"{where} could start at {ready:.4f}, yet had not when the run failed at {cut_at:.4f}")
+                        self.problem(
+                            f"{where} could start at {ready:.4f}, yet had not when the run failed at {cut_at:.4f}"
+                        )
                     continue
                 if first[0] < ready - EPS:
                     self.problem(f"{where} started at {first[0]:.4f}, before its predecessors finished at {ready:.4f}")
@@ -250,7 +254,9 @@ class Checker:
         if unit.fallback is not None and spans and spans[-1] is not None:
             fallback = self.attempt_span(unit.fallback)
             if fallback is not None and abs(fallback[0] - spans[-1][1]) > EPS:
-                self.problem(f"{where}: fallback call at {fallback[0]:.4f}, not when the call failed at {spans[-1][1]:.4f}")
+                self.problem(
+                    f"{where}: fallback call at {fallback[0]:.4f}, not when the call failed at {spans[-1][1]:.4f}"
+                )
 
     def justify(self, inv: Invocation, node: NodeRun, where: str, ready: float, start: float) -> None:
         """A call that started after it could have: something it needs must have been full
@@ -258,11 +264,16 @@ class Checker:
         rate_pools = {p for p, (_, rate, _) in self.exp.pools.items() if rate is not None}
         if node.pool in rate_pools or (inv.limit and rate_pools):
             return  # waits for a rate window; the rate itself is checked in `check_limits`
-        times = sorted({ready, start} | {t for r in self.run.trace.records for t in (r.start, r.end or r.start) if ready < t < start})
+        times = sorted(
+            {ready, start}
+            | {t for r in self.run.trace.records for t in (r.start, r.end or r.start) if ready < t < start}
+        )
         for a, b in zip(times, times[1:]):
             moment = (a + b) / 2
             if not self.full_at(inv, node, moment):
-                self.problem(f"{where} could start at {ready:.4f} but started at {start:.4f}; nothing was full at {moment:.4f}")
+                self.problem(
+                    f"{where} could start at {ready:.4f} but started at {start:.4f}; nothing was full at {moment:.4f}"
+                )
                 return
 
     def full_at(self, inv: Invocation, node: NodeRun, moment: float) -> bool:
@@ -272,9 +283,7 @@ class Checker:
         if node.is_map and node.map_limit is not None:
             if occupied(self.unit_span(u) for u in node.units) >= node.map_limit:
                 return True
-        pool_full = {
-            name: occupied(self.pool_spans(name)) >= limit for name, (limit, _, _) in self.exp.pools.items()
-        }
+        pool_full = {name: occupied(self.pool_spans(name)) >= limit for name, (limit, _, _) in self.exp.pools.items()}
         if node.pool is not None and pool_full[node.pool]:
             return True
         if inv.limit is not None:

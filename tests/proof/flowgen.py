@@ -117,7 +117,15 @@ def script_json(script: Script) -> dict[str, Any]:
 
 def steps_module(example: Example, flow_module: str) -> str:
     """The typed wrappers the flow imports, each handing its call to `steplib`."""
-    results = sorted(set(re.findall(r"\b(Sub[0-9]+Result)\b", " ".join(r for _, (p, r) in example.types.items()) + " ".join(" ".join(p) for p, _ in example.types.values()))))
+    results = sorted(
+        set(
+            re.findall(
+                r"\b(Sub[0-9]+Result)\b",
+                " ".join(r for _, (p, r) in example.types.items())
+                + " ".join(" ".join(p) for p, _ in example.types.values()),
+            )
+        )
+    )
     lines = [
         '"""Steps of a generated example: typed wrappers around the instrumented library."""',
         "",
@@ -214,7 +222,8 @@ def weighted(draw: st.DrawFn, options: dict[str, int]) -> str:
 def arg_expr(c: Ctx, values: list[Value]) -> tuple[str, Type]:
     draw = c.draw
     kind = weighted(
-        draw, {"ref": 10, "step": 3, "literal": 2, "none": 1, "first": 2, "list": 1, "dict": 1} if values else {"literal": 1}
+        draw,
+        {"ref": 10, "step": 3, "literal": 2, "none": 1, "first": 2, "list": 1, "dict": 1} if values else {"literal": 1},
     )
     if kind == "literal":
         return str(draw(st.integers(-(10**6), 10**6))), t(INT)
@@ -255,7 +264,9 @@ def condition(c: Ctx, values: list[Value], depth: int = 0) -> str:
                            "and": 1 if depth < 2 else 0, "or": 1 if depth < 2 else 0})  # fmt: skip
     ints = [v for v in values if v.type == t(INT)]
     optional = [v for v in values if NONE in v.type]
-    lists = [v for v in values if len(v.type) == 1 and (a := next(iter(v.type)))[0] == "list" and a[1] <= t(INT, NONE, EXC)]
+    lists = [
+        v for v in values if len(v.type) == 1 and (a := next(iter(v.type)))[0] == "list" and a[1] <= t(INT, NONE, EXC)
+    ]
     if kind == "truthy" and c.typing_safe:
         kind = "compare"  # a bare value is no `bool` (regressions: when_truthy_value)
     if kind == "not":
@@ -323,7 +334,9 @@ def script_for(
     return Script(flow, node, params, mode, returns, length, delay, 0, failures, 100, error, **kw)
 
 
-def step_args(c: Ctx, values: list[Value], extra: list[tuple[str, Type]] | None = None) -> tuple[list[str], list[str], list[str]]:
+def step_args(
+    c: Ctx, values: list[Value], extra: list[tuple[str, Type]] | None = None
+) -> tuple[list[str], list[str], list[str]]:
     """(argument texts, parameter names, parameter types) of a step call."""
     draw = c.draw
     params: list[str] = []
@@ -437,7 +450,9 @@ def draw_node(
     draw = c.draw
     lists = [v for v in values if v.distinct and len(v.type) == 1 and next(iter(v.type))[0] == "list"]
     subs = c.subflows if not entry else []
-    kind = "step" if entry else weighted(draw, {"step": 10, "list": 3, "map": 5 if lists else 0, "sub": 3 if subs else 0})
+    kind = (
+        "step" if entry else weighted(draw, {"step": 10, "list": 3, "map": 5 if lists else 0, "sub": 3 if subs else 0})
+    )
     kind = "hang" if hang else kind
     callee = name if name.startswith("s_") else f"s_{flow}_{name}"
     if kind == "hang":
@@ -661,12 +676,20 @@ def flow_return(c: Ctx, values: list[Value], sub: bool) -> tuple[Type, tuple[tup
         if c.typing_safe and nested_result(type_):
             text, type_ = "1", t(INT)
         outputs.append((f"out{i}", type_, text))
-    return t(("tuple", tuple(o[1] for o in outputs))), tuple((o[0], o[1]) for o in outputs), "return " + ", ".join(
-        f"{o[0]}={o[2]}" for o in outputs
+    return (
+        t(("tuple", tuple(o[1] for o in outputs))),
+        tuple((o[0], o[1]) for o in outputs),
+        "return " + ", ".join(f"{o[0]}={o[2]}" for o in outputs),
     )
 
 
-def header(name: str, params: list[tuple[str, Type, str | None]], result: Type, outputs: tuple[tuple[str, Type], ...], options: list[str]) -> str:
+def header(
+    name: str,
+    params: list[tuple[str, Type, str | None]],
+    result: Type,
+    outputs: tuple[tuple[str, Type], ...],
+    options: list[str],
+) -> str:
     params = sorted(params, key=lambda p: p[2] is not None)
     ps = [f"{p}: {render(tp, True)}" + (f" = {d}" if d is not None else "") for p, tp, d in params]
     if outputs:
@@ -717,7 +740,9 @@ def examples(draw: st.DrawFn, max_nodes: int = 60, typing_safe: bool = False) ->
         body, result, outputs, may_hang, uses_pools = draw_flow(c, name, n, values, sub=True)
         options = flow_options(c, may_hang and draw(st.booleans()))
         hangs = may_hang and not any(o.startswith("timeout") for o in options)
-        flows_text.append(flow_text(header(name, params + [("ctx", t(("object",)), None)], result, outputs, options), body))
+        flows_text.append(
+            flow_text(header(name, params + [("ctx", t(("object",)), None)], result, outputs, options), body)
+        )
         if outputs:
             result = t(("result", f"Sub{k}Result", tuple(o[1] for o in outputs)))
         c.subflows.append(SubFlow(name, params, result, outputs, uses_pools, hangs))
@@ -734,7 +759,9 @@ def examples(draw: st.DrawFn, max_nodes: int = 60, typing_safe: bool = False) ->
             default = "[11, 12, 13]" if is_list else "4"
             length = 3
         if default is None or draw(st.booleans()):
-            value = draw(st.lists(st.integers(0, 50), unique=True, max_size=4)) if is_list else draw(st.integers(-5, 60))
+            value = (
+                draw(st.lists(st.integers(0, 50), unique=True, max_size=4)) if is_list else draw(st.integers(-5, 60))
+            )
             inputs[f"p{j}"] = value
             length = len(value) if is_list else 0
         params.append((f"p{j}", type_, default))
@@ -744,11 +771,19 @@ def examples(draw: st.DrawFn, max_nodes: int = 60, typing_safe: bool = False) ->
     ctx_default = "0" if draw(st.booleans()) else None
     if ctx_default is None:
         inputs["ctx"] = 0
-    flows_text.append(flow_text(header("main", params + [("ctx", t(("object",)), ctx_default)], result, outputs, options), body))
+    flows_text.append(
+        flow_text(header("main", params + [("ctx", t(("object",)), ctx_default)], result, outputs, options), body)
+    )
     # A pool no node uses is left out: `_Pool` is then missing from the module (a known
     # bug, pinned by regressions/unused_pool.json).
     body = "\n\n".join(flows_text)
-    lines = [line for line in lines if not line.startswith("pool ") or f"pool {line.split()[1]}\n" in body + "\n" or f"pool {line.split()[1]} " in body]
+    lines = [
+        line
+        for line in lines
+        if not line.startswith("pool ")
+        or f"pool {line.split()[1]}\n" in body + "\n"
+        or f"pool {line.split()[1]} " in body
+    ]
     imported = sorted(c.scripts) + ["OtherError", "StepError"]
     lines.insert(1, "from STEPS import " + ",\n    ".join(imported))
     text = "\n".join(lines) + "\n\n" + "\n\n".join(flows_text) + "\n"

@@ -12,14 +12,15 @@ import itertools
 import sys
 from pathlib import Path
 from types import ModuleType
+
 from flowc import compile_source
 from flowc.compiler import analyze
 from flowc.source import Source
 
 from . import bare, steplib
 from .checks import Checker, Run
-from .flowgen import Example, steps_module
 from .expect import BIG, Expectation
+from .flowgen import Example, steps_module
 from .interp import Interpreter
 
 COUNTER = itertools.count()

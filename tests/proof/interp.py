@@ -33,6 +33,7 @@ from . import steplib
 from .expect import BIG, TIMEOUT, Attempt, CallId, Expectation, Fail, Hang, Invocation, NodeRun, Ok, Outcome, Unit
 from .steplib import canon
 
+
 class Ambiguous(Exception):
     """The example's outcome depends on timing; the generator should not have made it."""
 

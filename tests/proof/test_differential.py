@@ -68,7 +68,9 @@ def test_random_flows(tmp_path_factory: pytest.TempPathFactory) -> None:
     checked: list[str] = []
 
     @FLOWS
-    @given(st.booleans().flatmap(lambda safe: st.tuples(st.just(safe), examples(max_nodes=MAX_NODES, typing_safe=safe))))
+    @given(
+        st.booleans().flatmap(lambda safe: st.tuples(st.just(safe), examples(max_nodes=MAX_NODES, typing_safe=safe)))
+    )
     def flows(drawn: tuple[bool, Example]) -> None:
         safe, example = drawn
         folder = typed if safe and len(checked) < 30 else tmp_path_factory.mktemp("flows", numbered=True)
@@ -119,7 +121,9 @@ def test_random_flows_on_a_real_loop(tmp_path_factory: pytest.TempPathFactory, e
         assert actual == expectation.calls, report(example, ["calls differ"])
     else:
         assert isinstance(outcome, Fail)
-        assert run.error is not None and steplib.canon(run.error) in outcome.candidates, report(example, [repr(run.error)])
+        assert run.error is not None and steplib.canon(run.error) in outcome.candidates, report(
+            example, [repr(run.error)]
+        )
         assert not actual - expectation.calls, report(example, ["unexpected calls"])
     assert not run.pending and not any(run.busy_pools.values())
     assert not run.trace.anomalies, run.trace.anomalies
