@@ -121,4 +121,4 @@ def test_the_fixed_builtins_cover_every_supported_python(version: str) -> None:
         [python, "-I", "-c", "import builtins; print(' '.join(dir(builtins)))"], capture_output=True, text=True
     )
     missing = sorted(set(names.stdout.split()) - PYTHON_BUILTINS)
-    assert missing == [], f"add Python {version}'s builtins to flowc.names.PYTHON_BUILTINS"
+    assert missing == [], f"add Python {version}'s builtins to flowc.semantics.names.PYTHON_BUILTINS"
