@@ -117,3 +117,15 @@ def test_a_folder_named_like_a_flow_file_is_an_error(project: Path, capsys: pyte
     assert result.code == 2
     assert "`x.flow` is a folder, not a .flow file" in result.err
     assert flowc(capsys, "check", "x.flow").code == 2
+
+
+def test_an_output_folder_that_is_a_file_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = isolate(monkeypatch, tmp_path)
+    write(root / "two.flow", TWO)
+    write(root / "out", "not a folder\n")
+    result = flowc(capsys, "compile", "two.flow", "-o", "out")
+    assert result.code == 2
+    assert "the output folder `out` is a file" in result.err
+    assert (root / "out").read_text() == "not a folder\n"

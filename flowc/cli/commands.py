@@ -182,6 +182,9 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
         out_dir = context.cwd / args.output
     elif use_output and config.output:
         out_dir = config.root / config.output
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        written = args.output or config.output
+        raise UsageError(f"the output folder `{printable(written)}` is a file", help="name a folder for `-o`")
     roots = [config.root / source for source in config.sources]
     found = batch.plan(
         paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots
