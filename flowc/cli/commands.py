@@ -183,7 +183,7 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
     elif use_output and config.output:
         out_dir = config.root / config.output
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        written = args.output or config.output
+        written = str(args.output or config.output)
         raise UsageError(f"the output folder `{printable(written)}` is a file", help="name a folder for `-o`")
     roots = [config.root / source for source in config.sources]
     found = batch.plan(
