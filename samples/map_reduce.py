@@ -6,12 +6,17 @@
 """Workflows compiled by flowc from samples/map_reduce.flow."""
 
 import asyncio
-import random
+import random as _random
 import sys
-import time
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+import time as _time
+from collections.abc import Awaitable as _Awaitable
+from collections.abc import Callable as _Callable
+from collections.abc import Coroutine as _Coroutine
+from dataclasses import dataclass as _dataclass
+from typing import Any as _Any
+from typing import NamedTuple as _NamedTuple
+from typing import Protocol as _Protocol
+from typing import TypeVar as _TypeVar
 
 from steps.map_reduce import split_input, map_words, shuffle, reduce_counts, combine_output
 
@@ -22,12 +27,12 @@ __all__ = [
 ]
 
 
-T = TypeVar("T")
-U = TypeVar("U")
-X = TypeVar("X")
+_T = _TypeVar("_T")
+_U = _TypeVar("_U")
+_X = _TypeVar("_X")
 
 
-class NodeInfo(NamedTuple):
+class NodeInfo(_NamedTuple):
     """Where a node is written: its flow, its name and its `file.flow:line`."""
 
     flow: str
@@ -35,7 +40,7 @@ class NodeInfo(NamedTuple):
     location: str
 
 
-class FlowObserver(Protocol):
+class FlowObserver(_Protocol):
     """Receives the node events of a run: pass one as a flow's `observer=` argument.
 
     `index` is the element's index for a map's elements and `None` otherwise; `attempt`
@@ -76,7 +81,7 @@ class FlowObserver(Protocol):
         """The node's `when` condition did not hold, so it did not run."""
 
 
-def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+def _notify(event: _Callable[..., None], node: NodeInfo, *args: _Any) -> None:
     """Tell the observer of an event. An exception the observer raises is not the node's:
     it is reported to the event loop's exception handler (which logs it) and the run goes
     on as if the observer had returned."""
@@ -132,12 +137,14 @@ class _Run:
         # from cleanup code, after catching a cancellation it has not taken back.
         self.cancelling = 0 if self.parent is None else self.parent.cancelling()
         self.cancelled = False  # whether the run cancelled its parent (once at most)
-        self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
+        self.tasks: dict[asyncio.Task[_Any], NodeInfo] | None = None  # made when needed
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
         self.spawning = False  # a task is starting eagerly, inside the body's own step
 
-    def spawn(self, make: Callable[[], Coroutine[Any, Any, T]], node: NodeInfo) -> asyncio.Task[T]:
+    def spawn(
+        self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo
+    ) -> asyncio.Task[_T]:
         """Run `make()` in a task of this run. The coroutine is made inside the task, so a
         task cancelled before it starts leaves none unawaited. From Python 3.12 the task
         starts eagerly: it runs at once, in its own task and context, up to its first
@@ -162,7 +169,7 @@ class _Run:
             raise error  # failed while starting eagerly: the body stops, `abort` cancels the rest
         return task
 
-    async def _guard(self, make: Callable[[], Coroutine[Any, Any, T]], node: NodeInfo) -> T:
+    async def _guard(self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo) -> _T:
         """A node's task: its failure is noted in the task itself, before any task that
         reads the node can see it, and the first failure stops the run."""
         try:
@@ -212,7 +219,7 @@ class _Run:
         return exc
 
     @staticmethod
-    async def _settle(tasks: dict[asyncio.Task[Any], NodeInfo]) -> None:
+    async def _settle(tasks: dict[asyncio.Task[_Any], NodeInfo]) -> None:
         """Cancel the tasks and wait until all have ended, even if cancelled again
         meanwhile: no task outlives its run. A new cancellation is raised after."""
         for task in tasks:
@@ -227,7 +234,7 @@ class _Run:
             raise again
 
 
-class _Slots(Protocol):
+class _Slots(_Protocol):
     """What a node's pool offers: one slot to hold during each attempt (`_Pool`)."""
 
     async def acquire(self) -> None: ...
@@ -235,7 +242,7 @@ class _Slots(Protocol):
     def release(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@_dataclass(frozen=True, slots=True)
 class _Policy:
     """A node's clauses, as `_call` applies them to each call."""
 
@@ -251,7 +258,7 @@ class _Policy:
 _PLAIN = _Policy()
 
 
-async def _ready(value: T) -> T:
+async def _ready(value: _T) -> _T:
     """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
     return value
 
@@ -272,9 +279,9 @@ async def _call(
     run: _Run,
     node: NodeInfo,
     policy: _Policy,
-    make: Callable[[], Awaitable[T]],
+    make: _Callable[[], _Awaitable[_T]],
     index: int | None = None,
-) -> T:
+) -> _T:
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
     attempt. Retries are made after a delay, holding no limit or pool slot. An observer
     that raises changes nothing here (`_notify`)."""
@@ -298,10 +305,10 @@ async def _attempt(
     run: _Run,
     node: NodeInfo,
     policy: _Policy,
-    make: Callable[[], Awaitable[T]],
+    make: _Callable[[], _Awaitable[_T]],
     index: int | None,
     attempt: int,
-) -> T:
+) -> _T:
     """One attempt: the flow's limit, then the pool, then the call under its timeout
     (which counts the call only). Slots are released however the call ends; when a
     timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
@@ -323,11 +330,11 @@ async def _attempt(
         if limit is not None:
             limit.release()
         raise
-    call: Awaitable[T] | None = None
+    call: _Awaitable[_T] | None = None
     try:
         if observer is not None:
             _notify(observer.node_started, node, index, attempt)
-        start = time.perf_counter()
+        start = _time.perf_counter()
         try:
             if policy.timeout is None:
                 value = await (call := make())
@@ -337,10 +344,10 @@ async def _attempt(
         except BaseException as error:
             if observer is not None:
                 _notify(
-                    observer.node_failed, node, index, attempt, error, time.perf_counter() - start
+                    observer.node_failed, node, index, attempt, error, _time.perf_counter() - start
                 )
             raise
-        duration = time.perf_counter() - start
+        duration = _time.perf_counter() - start
     finally:
         if isinstance(call, _Outlived) and (ended := call.abandon()) is not None:
             ended.add_done_callback(release)
@@ -357,7 +364,7 @@ def _delay(policy: _Policy, retry: int) -> float:
         return 0.0
     delay = policy.backoff * 2.0 ** min(retry - 1, 100)  # bounded: no float overflow
     if policy.jitter:
-        delay *= random.uniform(0.5, 1.5)
+        delay *= _random.uniform(0.5, 1.5)
     if policy.max_delay is not None:
         delay = min(delay, policy.max_delay)
     return delay

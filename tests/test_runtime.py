@@ -39,6 +39,7 @@ from flowc.codegen.runtime import (
     _Run,
     _when,
 )
+from flowc.codegen.sections import load_sections
 
 R = TypeVar("R")
 
@@ -1146,8 +1147,10 @@ SECTIONS = (
 
 
 def sections() -> dict[str, tuple[list[str], list[str], str]]:
-    """Each section's needs, imports and code, parsed strictly."""
+    """Each section's needs, imports and code: the markers parsed strictly here, what each
+    section needs as flowc reads it from the code."""
     found: dict[str, tuple[list[str], list[str], str]] = {}
+    derived = load_sections()
     lines = RUNTIME.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
@@ -1158,19 +1161,14 @@ def sections() -> dict[str, tuple[list[str], list[str], str]]:
         assert line.startswith("# flowc:begin "), f"line {i}: {line!r} outside a section"
         name = line.split()[2]
         assert line == f"# flowc:begin {name}" and name not in found
-        needs: list[str] = []
-        imports: list[str] = []
-        while lines[i].startswith(("# flowc:needs ", "# flowc:import ")):
-            head, rest = lines[i][len("# flowc:") :].split(" ", 1)
-            (needs if head == "needs" else imports).extend(rest.split() if head == "needs" else [rest])
-            i += 1
         body: list[str] = []
         while lines[i] != f"# flowc:end {name}":
             assert not lines[i].startswith("# flowc:"), f"line {i + 1}: misplaced marker in {name}"
             body.append(lines[i])
             i += 1
         i += 1
-        found[name] = (needs, imports, "\n".join(body))
+        assert derived[name].code == "\n".join(body).strip("\n")
+        found[name] = (list(derived[name].needs), list(derived[name].imports), "\n".join(body))
     return found
 
 

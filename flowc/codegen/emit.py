@@ -304,7 +304,7 @@ def literal_only(name: str) -> str:
 
 
 def result_class(flow: ir.Flow, result: ir.NamedOutputs) -> list[str]:
-    lines = [f"class {result.class_name}(NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
+    lines = [f"class {result.class_name}(_NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
     return lines + [f"    {o.name}: {o.type}" for o in result.outputs]
 
 

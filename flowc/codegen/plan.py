@@ -86,7 +86,7 @@ def plan(module: ir.Module) -> ModulePlan:
     sections = tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
     if named_outputs(module):
-        stdlib.add("from typing import NamedTuple")
+        stdlib.add("from typing import NamedTuple as _NamedTuple")
     if uses_asyncio(module):
         stdlib.add("import asyncio")
     return ModulePlan(pools=pools, flows=flows, sections=sections, stdlib_imports=tuple(merge_imports(stdlib)))
@@ -165,12 +165,18 @@ def mutable(default: syntax.Expr | None) -> TypeGuard[syntax.ListExpr | syntax.D
 
 
 def merge_imports(lines: set[str]) -> list[str]:
-    """Standard-library import lines, one per module, names merged and sorted: `import x` lines
-    first, then `from x import a, b`, each group in module order."""
+    """Standard-library import lines, sorted: `import x` lines first, then `from x import …`
+    in module order, the names of one module merged into one line except those imported
+    under another name, which keep a line each (as isort writes them)."""
     plain = sorted(line for line in lines if line.startswith("import "))
     names: dict[str, set[str]] = {}
+    aliased: list[tuple[str, str]] = []
     for line in lines:
         if line.startswith("from "):
             module, _, imported = line[len("from ") :].partition(" import ")
-            names.setdefault(module, set()).update(n.strip() for n in imported.split(","))
-    return plain + [f"from {m} import {', '.join(sorted(names[m]))}" for m in sorted(names)]
+            if " as " in imported:
+                aliased.append((module, imported))
+            else:
+                names.setdefault(module, set()).update(n.strip() for n in imported.split(","))
+    merged = [(m, ", ".join(sorted(names[m]))) for m in names]
+    return plain + [f"from {m} import {imported}" for m, imported in sorted(merged + aliased)]
