@@ -31,8 +31,9 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
+
+
 _U = _TypeVar("_U")
-_X = _TypeVar("_X")
 
 
 class NodeInfo(_NamedTuple):
@@ -478,16 +479,6 @@ async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U])
         return await make()
     except Exception:
         return alt()
-
-
-async def _fallback_call(
-    make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _Awaitable[_U]]
-) -> _T | _U:
-    """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
-    try:
-        return await make()
-    except Exception:
-        return await alt()
 
 
 _pool_http = _Pool("http", 8)

@@ -30,7 +30,8 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
-_U = _TypeVar("_U")
+
+
 _X = _TypeVar("_X")
 
 
@@ -411,26 +412,6 @@ async def _map(
     except BaseException as exc:
         error = await group.abort(exc, None)
     raise error
-
-
-async def _map_collect(
-    run: _Run,
-    node: NodeInfo,
-    items: _Iterable[_X],
-    element: _Callable[[_X, int], _Awaitable[_T]],
-    limit: int | None,
-) -> list[_T | Exception]:
-    """Like `_map`, but an element that fails has its exception as its result and
-    fails nothing else."""
-
-    async def collected(item: _X, index: int) -> _T | Exception:
-        try:
-            return await element(item, index)
-        except Exception as error:
-            _note(error, node, index)
-            return error
-
-    return await _map(run, node, items, collected, limit)
 
 
 _batch_chunks__data_splitter = NodeInfo("batch_chunks", "data_splitter", "batch_chunks.flow:6")

@@ -41,8 +41,6 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
-_U = _TypeVar("_U")
-_X = _TypeVar("_X")
 
 
 class NodeInfo(_NamedTuple):

@@ -36,7 +36,8 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
-_U = _TypeVar("_U")
+
+
 _X = _TypeVar("_X")
 
 
@@ -428,26 +429,6 @@ async def _map(
     except BaseException as exc:
         error = await group.abort(exc, None)
     raise error
-
-
-async def _map_collect(
-    run: _Run,
-    node: NodeInfo,
-    items: _Iterable[_X],
-    element: _Callable[[_X, int], _Awaitable[_T]],
-    limit: int | None,
-) -> list[_T | Exception]:
-    """Like `_map`, but an element that fails has its exception as its result and
-    fails nothing else."""
-
-    async def collected(item: _X, index: int) -> _T | Exception:
-        try:
-            return await element(item, index)
-        except Exception as error:
-            _note(error, node, index)
-            return error
-
-    return await _map(run, node, items, collected, limit)
 
 
 _dynamic_map_reduce__map_phase = NodeInfo(

@@ -34,8 +34,9 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
+
+
 _U = _TypeVar("_U")
-_X = _TypeVar("_X")
 
 
 class NodeInfo(_NamedTuple):
@@ -264,11 +265,6 @@ class _Policy:
 _PLAIN = _Policy()
 
 
-async def _ready(value: _T) -> _T:
-    """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
-    return value
-
-
 class _Outlived:
     """An attempt's awaitable whose work can go on after the attempt was abandoned (a
     worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
@@ -374,15 +370,6 @@ def _delay(policy: _Policy, retry: int) -> float:
     if policy.max_delay is not None:
         delay = min(delay, policy.max_delay)
     return delay
-
-
-async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U]) -> _T | _U:
-    """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
-    A callable rather than an awaitable: nothing is created before the task runs."""
-    try:
-        return await make()
-    except Exception:
-        return alt()
 
 
 async def _fallback_call(

@@ -38,7 +38,8 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
-_U = _TypeVar("_U")
+
+
 _X = _TypeVar("_X")
 
 

@@ -28,8 +28,6 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
-_U = _TypeVar("_U")
-_X = _TypeVar("_X")
 
 
 class NodeInfo(_NamedTuple):
@@ -256,11 +254,6 @@ class _Policy:
 
 
 _PLAIN = _Policy()
-
-
-async def _ready(value: _T) -> _T:
-    """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
-    return value
 
 
 class _Outlived:

@@ -39,8 +39,9 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
+
+
 _U = _TypeVar("_U")
-_X = _TypeVar("_X")
 
 
 class NodeInfo(_NamedTuple):
@@ -359,11 +360,6 @@ class _Pool:
         return 0 if state is None else state.held
 
 
-async def _ready(value: _T) -> _T:
-    """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
-    return value
-
-
 class _Outlived:
     """An attempt's awaitable whose work can go on after the attempt was abandoned (a
     worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
@@ -478,16 +474,6 @@ async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U])
         return await make()
     except Exception:
         return alt()
-
-
-async def _fallback_call(
-    make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _Awaitable[_U]]
-) -> _T | _U:
-    """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
-    try:
-        return await make()
-    except Exception:
-        return await alt()
 
 
 _pool_search = _Pool("search", 3, rate=10, per=1.0)

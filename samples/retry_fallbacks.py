@@ -32,7 +32,11 @@ __all__ = [
 
 
 _T = _TypeVar("_T")
+
+
 _U = _TypeVar("_U")
+
+
 _X = _TypeVar("_X")
 
 
@@ -262,11 +266,6 @@ class _Policy:
 _PLAIN = _Policy()
 
 
-async def _ready(value: _T) -> _T:
-    """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
-    return value
-
-
 class _Outlived:
     """An attempt's awaitable whose work can go on after the attempt was abandoned (a
     worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
@@ -432,26 +431,6 @@ async def _map(
     except BaseException as exc:
         error = await group.abort(exc, None)
     raise error
-
-
-async def _map_collect(
-    run: _Run,
-    node: NodeInfo,
-    items: _Iterable[_X],
-    element: _Callable[[_X, int], _Awaitable[_T]],
-    limit: int | None,
-) -> list[_T | Exception]:
-    """Like `_map`, but an element that fails has its exception as its result and
-    fails nothing else."""
-
-    async def collected(item: _X, index: int) -> _T | Exception:
-        try:
-            return await element(item, index)
-        except Exception as error:
-            _note(error, node, index)
-            return error
-
-    return await _map(run, node, items, collected, limit)
 
 
 _retry_fallbacks__outcomes = NodeInfo("retry_fallbacks", "outcomes", "retry_fallbacks.flow:7")

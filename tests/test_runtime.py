@@ -1131,18 +1131,23 @@ def test_after_waits_for_its_tasks() -> None:
 
 
 SECTIONS = (
-    "typevars",
+    "T",
+    "U",
+    "X",
     "observer",
     "notify",
     "run",
     "policy",
     "pool",
+    "ready",
     "call",
     "thread",
     "when",
     "after",
     "fallback",
+    "fallback_call",
     "map",
+    "map_collect",
 )
 
 
@@ -1216,7 +1221,7 @@ def imported_names(statements: list[ast.stmt]) -> set[str]:
 def test_outside_the_sections_only_the_docstring_and_the_sections_imports() -> None:
     text = RUNTIME.read_text(encoding="utf-8")
     outside = text[: text.index("\n# flowc:begin ")]
-    assert text.rstrip().endswith("# flowc:end map")
+    assert text.rstrip().endswith("# flowc:end map_collect")
     top = ast.parse(outside).body
     assert isinstance(top[0], ast.Expr) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in top[1:])
     wanted = [line for _, imports, _ in sections().values() for line in imports]
@@ -1283,7 +1288,10 @@ def test_sections_type_check_alone_and_infer_the_users_types(tmp_path: Path) -> 
         path.write_text(closure(found, name), encoding="utf-8")
         files.append(str(path))
     usage = tmp_path / "usage.py"
-    usage.write_text(closure(found, "call", "map", "fallback", "when", "after") + USAGE, encoding="utf-8")
+    usage.write_text(
+        closure(found, "call", "ready", "map_collect", "fallback", "fallback_call", "when", "after") + USAGE,
+        encoding="utf-8",
+    )
     files.append(str(usage))
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", "3.11", *files],

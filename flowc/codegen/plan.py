@@ -124,15 +124,18 @@ def named_outputs(module: ir.Module) -> list[tuple[ir.Flow, ir.NamedOutputs]]:
 
 
 def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
-    """The runtime sections the module's code calls into, from what its nodes are."""
+    """The runtime sections the module's code calls into, from what its nodes are: exactly
+    those (the sections they use in turn are added by `select`)."""
     nodes = [node for flow in module.flows for node in flow.nodes]
     needs = set(ALWAYS)
     wanted = {
         "call": bool(nodes),
-        "policy": any(not n.policy.plain for n in nodes),
+        "ready": any(n.mode == "sync" for n in nodes),
         "pool": bool(module.pools),
-        "fallback": any(n.fallback is not None for n in nodes),
-        "map": any(n.is_map for n in nodes),
+        "fallback": any(n.fallback is not None and not isinstance(n.fallback, ir.FallbackCall) for n in nodes),
+        "fallback_call": any(isinstance(n.fallback, ir.FallbackCall) for n in nodes),
+        "map": any(n.is_map and not n.collect for n in nodes),
+        "map_collect": any(n.is_map and n.collect for n in nodes),
         "when": any(n.when is not None for n in nodes),
         "after": any(spawn.waits for flow in flows for spawn in spawns(flow.schedule)),
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),

@@ -30,11 +30,17 @@ from typing import ParamSpec as _ParamSpec
 from typing import Protocol as _Protocol
 from typing import TypeVar as _TypeVar
 
-# flowc:begin typevars
+# flowc:begin T
 _T = _TypeVar("_T")
+# flowc:end T
+
+# flowc:begin U
 _U = _TypeVar("_U")
+# flowc:end U
+
+# flowc:begin X
 _X = _TypeVar("_X")
-# flowc:end typevars
+# flowc:end X
 
 # flowc:begin observer
 
@@ -354,12 +360,17 @@ class _Pool:
 
 # flowc:end pool
 
-# flowc:begin call
+# flowc:begin ready
 
 
 async def _ready(value: _T) -> _T:
     """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
     return value
+
+
+# flowc:end ready
+
+# flowc:begin call
 
 
 class _Outlived:
@@ -571,6 +582,11 @@ async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U])
         return alt()
 
 
+# flowc:end fallback
+
+# flowc:begin fallback_call
+
+
 async def _fallback_call(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _Awaitable[_U]]) -> _T | _U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
     try:
@@ -579,7 +595,7 @@ async def _fallback_call(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[],
         return await alt()
 
 
-# flowc:end fallback
+# flowc:end fallback_call
 
 # flowc:begin map
 
@@ -625,6 +641,11 @@ async def _map(
     raise error
 
 
+# flowc:end map
+
+# flowc:begin map_collect
+
+
 async def _map_collect(
     run: _Run,
     node: NodeInfo,
@@ -645,4 +666,4 @@ async def _map_collect(
     return await _map(run, node, items, collected, limit)
 
 
-# flowc:end map
+# flowc:end map_collect
