@@ -105,7 +105,8 @@ def _notify(event: _Callable[..., None], node: NodeInfo, *args: _Any) -> None:
     on as if the observer had returned."""
     try:
         event(node, *args)
-    except Exception as error:
+    # An observer's error never fails the run.
+    except Exception as error:  # noqa: BLE001
         name = getattr(event, "__name__", "observer")
         where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
         message = f"flowc: observer method {name} raised on {where}"
@@ -138,7 +139,7 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "cancelling", "cancelled", "tasks", "error", "closing", "spawning")
+    __slots__ = ("cancelled", "cancelling", "closing", "error", "limit", "observer", "parent", "spawning", "tasks")
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
@@ -271,7 +272,7 @@ _PLAIN = _Policy()
 class _PoolState:
     """A pool's state on one event loop."""
 
-    __slots__ = ("held", "waiters", "starts", "pacing")
+    __slots__ = ("held", "pacing", "starts", "waiters")
 
     def __init__(self, rate: int | None) -> None:
         self.held = 0
@@ -288,7 +289,7 @@ class _Pool:
     loop, so the module works under one `asyncio.run` after another.
     """
 
-    __slots__ = ("name", "limit", "rate", "per", "_loops")
+    __slots__ = ("_loops", "limit", "name", "per", "rate")
 
     def __init__(
         self, name: str, limit: int, rate: int | None = None, per: float | None = None
@@ -491,7 +492,7 @@ class _Thread(_Outlived, _Generic[_T]):
     Python cannot stop the thread: `abandon` says when it has ended, and a call abandoned
     before its thread started never runs."""
 
-    __slots__ = ("_lock", "_state", "_ended", "_future")
+    __slots__ = ("_ended", "_future", "_lock", "_state")
 
     def __init__(self, call: _Callable[[], _T]) -> None:
         loop = asyncio.get_running_loop()
@@ -578,7 +579,8 @@ async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U])
     A callable rather than an awaitable: nothing is created before the task runs."""
     try:
         return await make()
-    except Exception:
+    # Any failure falls back.
+    except Exception:  # noqa: BLE001
         return alt()
 
 
@@ -591,7 +593,8 @@ async def _fallback_call(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[],
     """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
     try:
         return await make()
-    except Exception:
+    # Any failure falls back.
+    except Exception:  # noqa: BLE001
         return await alt()
 
 
@@ -636,7 +639,8 @@ async def _map(
         for task in group.tasks or ():
             await task
         return results
-    except BaseException as exc:
+    # The run's `abort` decides what to raise.
+    except BaseException as exc:  # noqa: BLE001
         error = await group.abort(exc, None)
     raise error
 
@@ -659,7 +663,8 @@ async def _map_collect(
     async def collected(item: _X, index: int) -> _T | Exception:
         try:
             return await element(item, index)
-        except Exception as error:
+        # `collect` keeps any failure.
+        except Exception as error:  # noqa: BLE001
             _note(error, node, index)
             return error
 
