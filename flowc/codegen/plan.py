@@ -93,6 +93,7 @@ def plan(module: ir.Module) -> ModulePlan:
     flows = tuple(plan_flow(flow, namer) for flow in module.flows)
     sections = tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
+    stdlib.add("import sys")  # the version check at the top
     if named_outputs(module):
         stdlib.add("from typing import NamedTuple as _NamedTuple")
     if uses_asyncio(module):
