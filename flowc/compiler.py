@@ -9,7 +9,6 @@ import time
 from typing import NoReturn
 
 import black
-from black.mode import TargetVersion
 
 from . import codes
 from .codegen.emit import emit
@@ -21,13 +20,9 @@ from .semantics import ir
 from .semantics.resolve import source_hash
 from .source import Source, Span
 
-BLACK_MODE = black.Mode(
-    target_versions={TargetVersion.PY311},
-    line_length=100,
-    string_normalization=True,
-    magic_trailing_comma=True,
-)
-"""Fixed formatting: never the user's black configuration."""
+BLACK_MODE = black.Mode()
+"""Fixed formatting, black's default settings (what a plain `black --check` expects): never the
+user's black configuration."""
 
 
 def analyze(source: Source) -> ir.Module:

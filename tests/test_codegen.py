@@ -191,3 +191,28 @@ def test_outputs_are_replaced_atomically(tmp_path: Path) -> None:
     assert output.read_text(encoding="utf-8") == compile_source(GOOD, "ok.flow")
     assert not os.path.samefile(output, tmp_path / "reader.py")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.flow", "ok.py", "reader.py"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = sorted([*ROOT.glob("samples/*.py"), *ROOT.glob("tests/golden/*.py")])
+
+
+def test_a_module_holds_exactly_the_helpers_it_uses() -> None:
+    """Every helper, type variable and standard-library name a generated module copies or
+    imports is read in it (pyright strict and ruff would report the others as unused)."""
+    from flowc.codegen.sections import module_names
+
+    own = {name for name in module_names() if name.startswith("_")}
+    for path in MODULES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bound: set[str] = set()
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(statement.name)
+            elif isinstance(statement, ast.Assign):
+                bound |= {t.id for t in statement.targets if isinstance(t, ast.Name)}
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                bound |= {alias.asname or alias.name for alias in statement.names}
+        read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+        unused = sorted((bound & own) - read)
+        assert unused == [], f"{path.name}: {unused}"

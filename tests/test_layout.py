@@ -47,7 +47,10 @@ def test_regions_are_formatted_as_black_formats_the_whole_module(path: Path) -> 
         "x = f(a='single')",
         "x = f(a=1,)",
         "x = f( a )",
-        "x = f(a)  # comment",
+        "x = f(a)  # it's",
+        "x = f(a)  #comment",
+        "x = f(a)  # a # b",
+        "x = f( a )  # comment",
         "x = f(a=[1,  2])",
         'x = f(a="esc\\n")',
         "x = f(a)\t",
@@ -57,6 +60,15 @@ def test_regions_are_formatted_as_black_formats_the_whole_module(path: Path) -> 
 )
 def test_lines_that_are_not_plainly_canonical_go_to_black(code: str) -> None:
     assert not is_canonical(code)
+
+
+@pytest.mark.parametrize("code", ["x = f(a)  # comment", "except BaseException as exc:  # noqa: BLE001"])
+def test_a_plain_trailing_comment_is_kept(code: str) -> None:
+    assert is_canonical(code)
+    shape = code + ("\n    pass\n" if code.startswith("except") else "\n")
+    if code.startswith("except"):
+        shape = "try:\n    pass\n" + shape
+    assert black.format_str(shape, mode=BLACK_MODE) == shape
 
 
 @pytest.mark.parametrize(

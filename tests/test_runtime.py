@@ -39,6 +39,7 @@ from flowc.codegen.runtime import (
     _Run,
     _when,
 )
+from flowc.codegen.sections import load_sections
 
 R = TypeVar("R")
 
@@ -1130,24 +1131,31 @@ def test_after_waits_for_its_tasks() -> None:
 
 
 SECTIONS = (
-    "typevars",
+    "T",
+    "U",
+    "X",
     "observer",
     "notify",
     "run",
     "policy",
     "pool",
+    "ready",
     "call",
     "thread",
     "when",
     "after",
     "fallback",
+    "fallback_call",
     "map",
+    "map_collect",
 )
 
 
 def sections() -> dict[str, tuple[list[str], list[str], str]]:
-    """Each section's needs, imports and code, parsed strictly."""
+    """Each section's needs, imports and code: the markers parsed strictly here, what each
+    section needs as flowc reads it from the code."""
     found: dict[str, tuple[list[str], list[str], str]] = {}
+    derived = load_sections()
     lines = RUNTIME.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
@@ -1158,19 +1166,14 @@ def sections() -> dict[str, tuple[list[str], list[str], str]]:
         assert line.startswith("# flowc:begin "), f"line {i}: {line!r} outside a section"
         name = line.split()[2]
         assert line == f"# flowc:begin {name}" and name not in found
-        needs: list[str] = []
-        imports: list[str] = []
-        while lines[i].startswith(("# flowc:needs ", "# flowc:import ")):
-            head, rest = lines[i][len("# flowc:") :].split(" ", 1)
-            (needs if head == "needs" else imports).extend(rest.split() if head == "needs" else [rest])
-            i += 1
         body: list[str] = []
         while lines[i] != f"# flowc:end {name}":
             assert not lines[i].startswith("# flowc:"), f"line {i + 1}: misplaced marker in {name}"
             body.append(lines[i])
             i += 1
         i += 1
-        found[name] = (needs, imports, "\n".join(body))
+        assert derived[name].code == "\n".join(body).strip("\n")
+        found[name] = (list(derived[name].needs), list(derived[name].imports), "\n".join(body))
     return found
 
 
@@ -1218,7 +1221,7 @@ def imported_names(statements: list[ast.stmt]) -> set[str]:
 def test_outside_the_sections_only_the_docstring_and_the_sections_imports() -> None:
     text = RUNTIME.read_text(encoding="utf-8")
     outside = text[: text.index("\n# flowc:begin ")]
-    assert text.rstrip().endswith("# flowc:end map")
+    assert text.rstrip().endswith("# flowc:end map_collect")
     top = ast.parse(outside).body
     assert isinstance(top[0], ast.Expr) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in top[1:])
     wanted = [line for _, imports, _ in sections().values() for line in imports]
@@ -1285,7 +1288,10 @@ def test_sections_type_check_alone_and_infer_the_users_types(tmp_path: Path) -> 
         path.write_text(closure(found, name), encoding="utf-8")
         files.append(str(path))
     usage = tmp_path / "usage.py"
-    usage.write_text(closure(found, "call", "map", "fallback", "when", "after") + USAGE, encoding="utf-8")
+    usage.write_text(
+        closure(found, "call", "ready", "map_collect", "fallback", "fallback_call", "when", "after") + USAGE,
+        encoding="utf-8",
+    )
     files.append(str(usage))
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", "3.11", *files],

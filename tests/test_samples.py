@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -65,6 +66,52 @@ def test_modules_and_steps_pass_mypy_strict() -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def copy_samples(folder: Path) -> Path:
+    """The sample modules and their steps, alone in `folder`: no configuration of this
+    project (`pyproject.toml`) applies to them there."""
+    for name in NAMES:
+        shutil.copy(SAMPLES / f"{name}.py", folder)
+    shutil.copytree(SAMPLES / "steps", folder / "steps")
+    return folder
+
+
+def pyright() -> str:
+    """The pyright of the dev extras (the PyPI package runs pyright on its own Node.js)."""
+    found = shutil.which("pyright", path=str(Path(sys.executable).parent)) or shutil.which("pyright")
+    if found is None:
+        pytest.skip("pyright is not installed: pip install -e '.[dev]' installs it")
+    probe = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=300)
+    if probe.returncode != 0:
+        pytest.skip(f"pyright cannot run here: {probe.stderr.strip()[-300:]}")
+    return found
+
+
+def test_modules_pass_pyright_strict(tmp_path: Path) -> None:
+    folder = copy_samples(tmp_path)
+    (folder / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}', encoding="utf-8")
+    modules = [f"{name}.py" for name in NAMES]
+    result = subprocess.run(
+        [pyright(), "--outputjson", *modules], cwd=folder, capture_output=True, text=True, timeout=600
+    )
+    report = json.loads(result.stdout)
+    findings = [
+        f"{Path(d['file']).name}:{d['range']['start']['line'] + 1}: {d.get('rule', '')} {d['message']}"
+        for d in report["generalDiagnostics"]
+    ]
+    assert findings == [] and report["summary"]["filesAnalyzed"] == len(NAMES), findings
+
+
+def test_modules_pass_ruff_check_and_black_check_at_their_defaults(tmp_path: Path) -> None:
+    folder = copy_samples(tmp_path)
+    modules = [f"{name}.py" for name in NAMES]
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--output-format", "concise"]
+    result = subprocess.run([*ruff, *modules], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    black = [sys.executable, "-m", "black", "--check", "--quiet"]
+    result = subprocess.run([*black, *modules], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,7 @@ class FlowEmitter:
         self.local = planned.local
         self.v = planned.v
         self.task = planned.task
+        self.read = planned.read
         temporary = planned.temporaries
         self.values: dict[str, str] = {}
         self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, temporary("value"))
@@ -171,7 +172,6 @@ class FlowEmitter:
 
     def inline(self, node: ir.Node) -> list[str]:
         """The lines running an inline node in the flow's own coroutine."""
-        target = self.local[node.name]
         lines = [f"# {self.module.name}:{node.line}", f"{self.v['at']} = {self.info[node.name]}"]
         if self.is_plain(node):
             text, awaitable = self.call(node, self.inline_value)
@@ -179,11 +179,17 @@ class FlowEmitter:
             observed = f"await _call({self.v['run']}, {self.info[node.name]}, _PLAIN, lambda: {self.attempt(node, self.inline_value)})"
             return lines + [
                 "if observer is None:",
-                f"    {target} = {direct}",
+                f"    {self.bind(node, direct)}",
                 "else:",
-                f"    {target} = {observed}",
+                f"    {self.bind(node, observed)}",
             ]
-        return lines + [f"{target} = await {self.awaitable(node, self.inline_value)}"]
+        return lines + [self.bind(node, f"await {self.awaitable(node, self.inline_value)}")]
+
+    def bind(self, node: ir.Node, value: str) -> str:
+        """The statement giving a node its value: bound to its local when something reads it,
+        else the bare expression. A callee may return None; mypy reports reading that value
+        (`func-returns-value`), and only a read is a mistake."""
+        return f"{self.local[node.name]} = {value}" if node.name in self.read else value
 
     def spawn(self, spawn: Spawn) -> list[str]:
         node = spawn.node
@@ -207,7 +213,8 @@ class FlowEmitter:
     def await_tasks(self, names: tuple[str, ...]) -> list[str]:
         lines = []
         for name in names:
-            lines.append(f"{self.local[name]} = await {self.task[name]}")
+            awaited = f"await {self.task[name]}"
+            lines.append(f"{self.local[name]} = {awaited}" if name in self.read else awaited)
             self.awaited.add(name)
         return lines
 
@@ -232,7 +239,7 @@ class FlowEmitter:
             )
             return [f"return {flow.result.class_name}({fields})"]
         if isinstance(flow.result, ir.NoResult):
-            return ["return None"]
+            return ["return"]
         return [f"return {x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)}"]
 
     def body(self) -> list[str]:
@@ -278,7 +285,10 @@ class FlowEmitter:
         lines.append(indent + "try:")
         lines += [indent + "    " + line for line in body]
         lines += [
-            indent + f"except BaseException as {v['exc']}:",
+            # Every exception, cancellation included, ends the run the same way: `abort`
+            # settles its tasks and says which exception to raise (outside the handler, so
+            # that no exception gets the cancellation as its context).
+            indent + f"except BaseException as {v['exc']}:  # noqa: BLE001",
             indent + f"    {v['error']} = await {v['run']}.abort({v['exc']}, {v['at']})",
             indent + f"raise {v['error']}",
             "    " + END_REGION,
@@ -304,7 +314,7 @@ def literal_only(name: str) -> str:
 
 
 def result_class(flow: ir.Flow, result: ir.NamedOutputs) -> list[str]:
-    lines = [f"class {result.class_name}(NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
+    lines = [f"class {result.class_name}(_NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
     return lines + [f"    {o.name}: {o.type}" for o in result.outputs]
 
 
@@ -314,23 +324,6 @@ def reads_result_classes(module: ir.Module) -> bool:
     classes = {r.class_name for _, r in named_outputs(module)}
     words = {word for _, r in named_outputs(module) for o in r.outputs for word in re.findall(r"\w+", o.type)}
     return not classes.isdisjoint(words)
-
-
-def import_lines(module: ir.Module) -> list[str]:
-    """The `.flow` file's own imports: one line per module, in the order first written."""
-    grouped: dict[str, list[str]] = {}
-    lines: list[str] = []
-    for item in module.imports:
-        if item.name is None:
-            plain = item.alias == item.module or not item.written
-            lines.append(f"import {item.module}" if plain else f"import {item.module} as {item.alias}")
-            continue
-        alias = item.name if item.alias == item.name else f"{item.name} as {item.alias}"
-        if item.module not in grouped:
-            grouped[item.module] = []
-            lines.append(item.module)
-        grouped[item.module].append(alias)
-    return [f"from {line} import {', '.join(grouped[line])}" if line in grouped else line for line in lines]
 
 
 @functools.cache
@@ -368,7 +361,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
             command=command or display_path,
             sha256=source_sha256,
             stdlib_imports=planned.stdlib_imports,
-            user_imports=import_lines(module),
+            user_imports=planned.user_imports,
             sections=planned.sections,
             public=public,
             constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],

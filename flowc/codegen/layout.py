@@ -31,6 +31,10 @@ _SAFE_CODE = re.compile(r'(?:[A-Za-z0-9_ .,:=()\[\]{}|*+\-<>!%&@~^/]|"[^"\\\n]*"
 single quotes, backslashes or comments; strings only double-quoted, without escapes."""
 
 
+_SAFE_COMMENT = re.compile(r"[^\s'\"\\#](?:[^'\"\\#]*[^\s'\"\\#])?")
+"""A trailing comment's text that black keeps as it is."""
+
+
 _SUSPECT = (",)", ",]", ",}", "( ", " )", "return (", "= (", "await (", "in (", "if (", "else (", "not (")
 """Trailing commas black treats as magic, odd spacing, and parentheses black may find redundant."""
 
@@ -144,7 +148,7 @@ def _format_shape(shape: str, mode: black.Mode) -> str:
 
 
 def _black_layout(shape: str, mode: black.Mode) -> str:
-    header = shape.endswith(":") and not shape.startswith("#")
+    header = shape.partition("  # ")[0].endswith(":") and not shape.startswith("#")
     lines = black.format_str(shape + ("\n    pass\n" if header else "\n"), mode=mode).splitlines()
     if header:
         lines = lines[:-1]
@@ -152,9 +156,13 @@ def _black_layout(shape: str, mode: black.Mode) -> str:
 
 
 def is_canonical(code: str) -> bool:
-    """Whether black keeps this single-line statement (or comment) exactly as written."""
+    """Whether black keeps this single-line statement (or comment) exactly as written; a
+    statement may end in a comment (`# noqa: …`) without quotes or backslashes."""
     if code.startswith("# "):
         return code == code.rstrip()
+    statement, mark, comment = code.partition("  # ")
+    if mark:
+        return "#" not in statement and _SAFE_COMMENT.fullmatch(comment) is not None and is_canonical(statement)
     if code != code.rstrip() or "  " in _outside_strings(code):
         return False
     if _SAFE_CODE.fullmatch(code) is None:

@@ -10,10 +10,13 @@ rendering is a temporary that holds a value read twice within one expression (`v
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..semantics import ir
+from ..semantics.expressions import walk_refs
 from ..semantics.names import PYTHON_BUILTINS
 from ..syntax import tree as syntax
 from .schedule import Schedule, Spawn, schedule
@@ -60,6 +63,9 @@ class FlowPlan:
     """Node that runs in a task → the local holding the task."""
     temporaries: Namer
     """Where rendering draws the names of temporaries from."""
+    read: frozenset[str]
+    """Nodes whose value something reads (another node, a condition, the return); the value
+    of any other node is not bound to a name."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +76,9 @@ class ModulePlan:
     sections: tuple[Section, ...]
     """The runtime sections copied, in the order of `runtime.py`."""
     stdlib_imports: tuple[str, ...]
-    """Standard-library import lines, merged and sorted."""
+    """Standard-library import lines (the runtime's and the file's own), merged and sorted."""
+    user_imports: tuple[str, ...]
+    """The file's other imports, those its flows use, sorted."""
 
 
 def plan(module: ir.Module) -> ModulePlan:
@@ -85,11 +93,20 @@ def plan(module: ir.Module) -> ModulePlan:
     flows = tuple(plan_flow(flow, namer) for flow in module.flows)
     sections = tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
+    stdlib.add("import sys")  # the version check at the top
     if named_outputs(module):
-        stdlib.add("from typing import NamedTuple")
+        stdlib.add("from typing import NamedTuple as _NamedTuple")
     if uses_asyncio(module):
         stdlib.add("import asyncio")
-    return ModulePlan(pools=pools, flows=flows, sections=sections, stdlib_imports=tuple(merge_imports(stdlib)))
+    own = set(import_lines(used_imports(module)))
+    stdlib |= {line for line in own if is_stdlib(line)}
+    return ModulePlan(
+        pools=pools,
+        flows=flows,
+        sections=sections,
+        stdlib_imports=tuple(merge_imports(stdlib)),
+        user_imports=tuple(merge_imports({line for line in own if not is_stdlib(line)})),
+    )
 
 
 def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
@@ -115,7 +132,15 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
         v=v,
         task=task,
         temporaries=names,
+        read=frozenset(read_nodes(flow)),
     )
+
+
+def read_nodes(flow: ir.Flow) -> set[str]:
+    """The nodes whose value a node, a condition or the flow's return reads."""
+    nodes = {node.name for node in flow.nodes}
+    returned = {ref.name for arg in flow.returns for ref in walk_refs(arg.value)}
+    return {name for node in flow.nodes for name in node.reads} | (returned & nodes)
 
 
 def named_outputs(module: ir.Module) -> list[tuple[ir.Flow, ir.NamedOutputs]]:
@@ -124,15 +149,18 @@ def named_outputs(module: ir.Module) -> list[tuple[ir.Flow, ir.NamedOutputs]]:
 
 
 def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
-    """The runtime sections the module's code calls into, from what its nodes are."""
+    """The runtime sections the module's code calls into, from what its nodes are: exactly
+    those (the sections they use in turn are added by `select`)."""
     nodes = [node for flow in module.flows for node in flow.nodes]
     needs = set(ALWAYS)
     wanted = {
         "call": bool(nodes),
-        "policy": any(not n.policy.plain for n in nodes),
+        "ready": any(n.mode == "sync" for n in nodes),
         "pool": bool(module.pools),
-        "fallback": any(n.fallback is not None for n in nodes),
-        "map": any(n.is_map for n in nodes),
+        "fallback": any(n.fallback is not None and not isinstance(n.fallback, ir.FallbackCall) for n in nodes),
+        "fallback_call": any(isinstance(n.fallback, ir.FallbackCall) for n in nodes),
+        "map": any(n.is_map and not n.collect for n in nodes),
+        "map_collect": any(n.is_map and n.collect for n in nodes),
         "when": any(n.when is not None for n in nodes),
         "after": any(spawn.waits for flow in flows for spawn in spawns(flow.schedule)),
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
@@ -165,12 +193,80 @@ def mutable(default: syntax.Expr | None) -> TypeGuard[syntax.ListExpr | syntax.D
 
 
 def merge_imports(lines: set[str]) -> list[str]:
-    """Standard-library import lines, one per module, names merged and sorted: `import x` lines
-    first, then `from x import a, b`, each group in module order."""
-    plain = sorted(line for line in lines if line.startswith("import "))
+    """Import lines of one block, as isort (ruff's `I001` at its defaults) orders them:
+    `import x` lines first, then `from x import …`, each by module; the names one module
+    gives merged into one line, except those imported under another name, which keep a line
+    each."""
+    plain = sorted((line for line in lines if line.startswith("import ")), key=lambda line: module_key(line[7:]))
     names: dict[str, set[str]] = {}
+    aliased: list[tuple[str, str, str]] = []
     for line in lines:
         if line.startswith("from "):
             module, _, imported = line[len("from ") :].partition(" import ")
-            names.setdefault(module, set()).update(n.strip() for n in imported.split(","))
-    return plain + [f"from {m} import {', '.join(sorted(names[m]))}" for m in sorted(names)]
+            for name in imported.split(","):
+                if " as " in name:
+                    aliased.append((module, name.split(" as ")[0].strip(), name.strip()))
+                else:
+                    names.setdefault(module, set()).add(name.strip())
+    froms = [(module, 0, "", ", ".join(sorted(found, key=member_key))) for module, found in names.items()]
+    froms += [(module, 1, name, text) for module, name, text in aliased]
+    froms.sort(key=lambda item: (module_key(item[0]), item[1], member_key(item[2])))
+    return plain + [f"from {module} import {text}" for module, _, _, text in froms]
+
+
+def module_key(module: str) -> tuple[str, str]:
+    return (module.lower(), module)
+
+
+def member_key(name: str) -> tuple[int, str, str]:
+    """isort's `order-by-type`: constants (`MAX_SIZE`), then classes (`Order`, `T`), then
+    the rest (`fetch`); alphabetical within each."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return (kind, name.lower(), name)
+
+
+def import_lines(imports: tuple[ir.Import, ...]) -> list[str]:
+    """A `.flow` file's imports as statements: `import a.b as b` as `from a import b`."""
+    lines = []
+    for item in imports:
+        if item.name is None:
+            head, _, last = item.module.rpartition(".")
+            if item.alias == item.module or not item.written:
+                lines.append(f"import {item.module}")
+            elif head and item.alias == last:
+                lines.append(f"from {head} import {last}")
+            else:
+                lines.append(f"import {item.module} as {item.alias}")
+        else:
+            alias = item.name if item.alias == item.name else f"{item.name} as {item.alias}"
+            lines.append(f"from {item.module} import {alias}")
+    return lines
+
+
+def used_imports(module: ir.Module) -> tuple[ir.Import, ...]:
+    """The file's imports that its flows use (as callees, in types, in `on` lists): an
+    import nothing uses would be an unused import in the module."""
+    texts: list[str] = []
+    for flow in module.flows:
+        texts += [p.type for p in flow.params] + [flow.result.annotation]
+        if isinstance(flow.result, ir.NamedOutputs):
+            texts += [o.type for o in flow.result.outputs]
+        for node in flow.nodes:
+            texts += [node.callee.text, *node.policy.retry_on]
+            if isinstance(node.fallback, ir.FallbackCall):
+                texts.append(node.fallback.callee.text)
+    words = set(re.findall(r"[A-Za-z_]\w*", " ".join(texts)))
+    return tuple(item for item in module.imports if item.alias in words)
+
+
+STDLIB = frozenset(sys.stdlib_module_names) | frozenset(
+    "aifc asynchat asyncore audioop cgi cgitb chunk crypt distutils imghdr imp lib2to3 mailcap"
+    " msilib nis nntplib ossaudiodev pipes smtpd sndhdr spwd sunau telnetlib uu xdrlib".split()
+)
+"""The standard library's top-level modules, those of every supported Python (3.12 and 3.13
+removed a few), so that sorting a file's imports does not depend on the Python running flowc."""
+
+
+def is_stdlib(line: str) -> bool:
+    module = line.split()[1]
+    return module.split(".")[0] in STDLIB

@@ -2,43 +2,50 @@
 
 A generated module imports nothing but the standard library, so the code its flows need
 is copied from this file, section by section. A section runs from `# flowc:begin NAME`
-to `# flowc:end NAME`; its first lines say which other sections it uses
-(`# flowc:needs A B`) and which standard-library imports its code needs, one
-`# flowc:import` line per import statement. A module gets the sections it uses and
-everything they need, in the order of this file, with their imports merged and sorted.
+to `# flowc:end NAME`. What a section uses is read from its code: the names it takes from
+other sections, and the imports at the top of this file it reads (one statement per
+imported name, each bound to a private `_name`, except `asyncio` and `sys`). A module gets the
+sections it uses and everything they need, in the order of this file, with their imports.
 """
 
 import asyncio
-import contextvars
-import random
+import contextvars as _contextvars
+import random as _random
 import sys
-import threading
-import time
-import weakref
-from collections import deque
-from collections.abc import (
-    Awaitable,
-    Callable,
-    Coroutine,
-    Generator,
-    Iterable,
-    Sequence,
-)
-from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, ParamSpec, Protocol, TypeVar
+import threading as _threading
+import time as _time
+import weakref as _weakref
+from collections import deque as _deque
+from collections.abc import Awaitable as _Awaitable
+from collections.abc import Callable as _Callable
+from collections.abc import Coroutine as _Coroutine
+from collections.abc import Generator as _Generator
+from collections.abc import Iterable as _Iterable
+from collections.abc import Sequence as _Sequence
+from dataclasses import dataclass as _dataclass
+from typing import Any as _Any
+from typing import Generic as _Generic
+from typing import NamedTuple as _NamedTuple
+from typing import ParamSpec as _ParamSpec
+from typing import Protocol as _Protocol
+from typing import TypeVar as _TypeVar
 
-# flowc:begin typevars
-# flowc:import from typing import TypeVar
-T = TypeVar("T")
-U = TypeVar("U")
-X = TypeVar("X")
-# flowc:end typevars
+# flowc:begin T
+_T = _TypeVar("_T")
+# flowc:end T
+
+# flowc:begin U
+_U = _TypeVar("_U")
+# flowc:end U
+
+# flowc:begin X
+_X = _TypeVar("_X")
+# flowc:end X
 
 # flowc:begin observer
-# flowc:import from typing import NamedTuple, Protocol
 
 
-class NodeInfo(NamedTuple):
+class NodeInfo(_NamedTuple):
     """Where a node is written: its flow, its name and its `file.flow:line`."""
 
     flow: str
@@ -46,7 +53,7 @@ class NodeInfo(NamedTuple):
     location: str
 
 
-class FlowObserver(Protocol):
+class FlowObserver(_Protocol):
     """Receives the node events of a run: pass one as a flow's `observer=` argument.
 
     `index` is the element's index for a map's elements and `None` otherwise; `attempt`
@@ -90,19 +97,16 @@ class FlowObserver(Protocol):
 # flowc:end observer
 
 # flowc:begin notify
-# flowc:needs observer
-# flowc:import import asyncio
-# flowc:import from collections.abc import Callable
-# flowc:import from typing import Any
 
 
-def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+def _notify(event: _Callable[..., None], node: NodeInfo, *args: _Any) -> None:
     """Tell the observer of an event. An exception the observer raises is not the node's:
     it is reported to the event loop's exception handler (which logs it) and the run goes
     on as if the observer had returned."""
     try:
         event(node, *args)
-    except Exception as error:
+    # An observer's error never fails the run.
+    except Exception as error:  # noqa: BLE001
         name = getattr(event, "__name__", "observer")
         where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
         message = f"flowc: observer method {name} raised on {where}"
@@ -112,11 +116,6 @@ def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
 # flowc:end notify
 
 # flowc:begin run
-# flowc:needs typevars observer
-# flowc:import import asyncio
-# flowc:import import sys
-# flowc:import from collections.abc import Callable, Coroutine
-# flowc:import from typing import Any
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
@@ -140,7 +139,7 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "cancelling", "cancelled", "tasks", "error", "closing", "spawning")
+    __slots__ = ("cancelled", "cancelling", "closing", "error", "limit", "observer", "parent", "spawning", "tasks")
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
@@ -150,12 +149,12 @@ class _Run:
         # from cleanup code, after catching a cancellation it has not taken back.
         self.cancelling = 0 if self.parent is None else self.parent.cancelling()
         self.cancelled = False  # whether the run cancelled its parent (once at most)
-        self.tasks: dict[asyncio.Task[Any], NodeInfo] | None = None  # made when needed
+        self.tasks: dict[asyncio.Task[_Any], NodeInfo] | None = None  # made when needed
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
         self.spawning = False  # a task is starting eagerly, inside the body's own step
 
-    def spawn(self, make: Callable[[], Coroutine[Any, Any, T]], node: NodeInfo) -> asyncio.Task[T]:
+    def spawn(self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo) -> asyncio.Task[_T]:
         """Run `make()` in a task of this run. The coroutine is made inside the task, so a
         task cancelled before it starts leaves none unawaited. From Python 3.12 the task
         starts eagerly: it runs at once, in its own task and context, up to its first
@@ -177,7 +176,7 @@ class _Run:
             raise error  # failed while starting eagerly: the body stops, `abort` cancels the rest
         return task
 
-    async def _guard(self, make: Callable[[], Coroutine[Any, Any, T]], node: NodeInfo) -> T:
+    async def _guard(self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo) -> _T:
         """A node's task: its failure is noted in the task itself, before any task that
         reads the node can see it, and the first failure stops the run."""
         try:
@@ -223,7 +222,7 @@ class _Run:
         return exc
 
     @staticmethod
-    async def _settle(tasks: dict[asyncio.Task[Any], NodeInfo]) -> None:
+    async def _settle(tasks: dict[asyncio.Task[_Any], NodeInfo]) -> None:
         """Cancel the tasks and wait until all have ended, even if cancelled again
         meanwhile: no task outlives its run. A new cancellation is raised after."""
         for task in tasks:
@@ -241,11 +240,9 @@ class _Run:
 # flowc:end run
 
 # flowc:begin policy
-# flowc:import from dataclasses import dataclass
-# flowc:import from typing import Protocol
 
 
-class _Slots(Protocol):
+class _Slots(_Protocol):
     """What a node's pool offers: one slot to hold during each attempt (`_Pool`)."""
 
     async def acquire(self) -> None: ...
@@ -253,7 +250,7 @@ class _Slots(Protocol):
     def release(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@_dataclass(frozen=True, slots=True)
 class _Policy:
     """A node's clauses, as `_call` applies them to each call."""
 
@@ -270,20 +267,17 @@ _PLAIN = _Policy()
 # flowc:end policy
 
 # flowc:begin pool
-# flowc:import import asyncio
-# flowc:import import weakref
-# flowc:import from collections import deque
 
 
 class _PoolState:
     """A pool's state on one event loop."""
 
-    __slots__ = ("held", "waiters", "starts", "pacing")
+    __slots__ = ("held", "pacing", "starts", "waiters")
 
     def __init__(self, rate: int | None) -> None:
         self.held = 0
-        self.waiters: deque[asyncio.Future[None]] = deque()
-        self.starts: deque[float] = deque(maxlen=rate)  # the last `rate` start times
+        self.waiters: _deque[asyncio.Future[None]] = _deque()
+        self.starts: _deque[float] = _deque(maxlen=rate)  # the last `rate` start times
         self.pacing = asyncio.Lock()  # one call at a time waits for its turn to start
 
 
@@ -295,7 +289,7 @@ class _Pool:
     loop, so the module works under one `asyncio.run` after another.
     """
 
-    __slots__ = ("name", "limit", "rate", "per", "_loops")
+    __slots__ = ("_loops", "limit", "name", "per", "rate")
 
     def __init__(
         self, name: str, limit: int, rate: int | None = None, per: float | None = None
@@ -304,9 +298,9 @@ class _Pool:
         self.limit = limit
         self.rate = rate
         self.per = per
-        self._loops: weakref.WeakKeyDictionary[
+        self._loops: _weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, _PoolState
-        ] = weakref.WeakKeyDictionary()
+        ] = _weakref.WeakKeyDictionary()
 
     def _state(self) -> _PoolState:
         loop = asyncio.get_running_loop()
@@ -340,7 +334,7 @@ class _Pool:
                 raise
 
     @staticmethod
-    async def _pace(starts: deque[float], rate: int, per: float) -> None:
+    async def _pace(starts: _deque[float], rate: int, per: float) -> None:
         # The `rate`-th start before this one must be at least `per` earlier. Checked
         # again after each sleep, on the time the call really starts: a loop that wakes
         # sleepers late (a long synchronous step) must not squeeze starts together.
@@ -367,17 +361,17 @@ class _Pool:
 
 # flowc:end pool
 
-# flowc:begin call
-# flowc:needs typevars observer notify run policy
-# flowc:import import asyncio
-# flowc:import import random
-# flowc:import import time
-# flowc:import from collections.abc import Awaitable, Callable
+# flowc:begin ready
 
 
-async def _ready(value: T) -> T:
+async def _ready(value: _T) -> _T:
     """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
     return value
+
+
+# flowc:end ready
+
+# flowc:begin call
 
 
 class _Outlived:
@@ -396,9 +390,9 @@ async def _call(
     run: _Run,
     node: NodeInfo,
     policy: _Policy,
-    make: Callable[[], Awaitable[T]],
+    make: _Callable[[], _Awaitable[_T]],
     index: int | None = None,
-) -> T:
+) -> _T:
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
     attempt. Retries are made after a delay, holding no limit or pool slot. An observer
     that raises changes nothing here (`_notify`)."""
@@ -422,10 +416,10 @@ async def _attempt(
     run: _Run,
     node: NodeInfo,
     policy: _Policy,
-    make: Callable[[], Awaitable[T]],
+    make: _Callable[[], _Awaitable[_T]],
     index: int | None,
     attempt: int,
-) -> T:
+) -> _T:
     """One attempt: the flow's limit, then the pool, then the call under its timeout
     (which counts the call only). Slots are released however the call ends; when a
     timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
@@ -447,11 +441,11 @@ async def _attempt(
         if limit is not None:
             limit.release()
         raise
-    call: Awaitable[T] | None = None
+    call: _Awaitable[_T] | None = None
     try:
         if observer is not None:
             _notify(observer.node_started, node, index, attempt)
-        start = time.perf_counter()
+        start = _time.perf_counter()
         try:
             if policy.timeout is None:
                 value = await (call := make())
@@ -460,9 +454,9 @@ async def _attempt(
                     value = await (call := make())
         except BaseException as error:
             if observer is not None:
-                _notify(observer.node_failed, node, index, attempt, error, time.perf_counter() - start)
+                _notify(observer.node_failed, node, index, attempt, error, _time.perf_counter() - start)
             raise
-        duration = time.perf_counter() - start
+        duration = _time.perf_counter() - start
     finally:
         if isinstance(call, _Outlived) and (ended := call.abandon()) is not None:
             ended.add_done_callback(release)
@@ -479,7 +473,7 @@ def _delay(policy: _Policy, retry: int) -> float:
         return 0.0
     delay = policy.backoff * 2.0 ** min(retry - 1, 100)  # bounded: no float overflow
     if policy.jitter:
-        delay *= random.uniform(0.5, 1.5)
+        delay *= _random.uniform(0.5, 1.5)
     if policy.max_delay is not None:
         delay = min(delay, policy.max_delay)
     return delay
@@ -488,32 +482,26 @@ def _delay(policy: _Policy, retry: int) -> float:
 # flowc:end call
 
 # flowc:begin thread
-# flowc:needs typevars call
-# flowc:import import asyncio
-# flowc:import import contextvars
-# flowc:import import threading
-# flowc:import from collections.abc import Callable, Generator
-# flowc:import from typing import Any, Generic, ParamSpec
 
-_P = ParamSpec("_P")
+_P = _ParamSpec("_P")
 
 
-class _Thread(_Outlived, Generic[T]):
+class _Thread(_Outlived, _Generic[_T]):
     """A plain function run in a worker thread, as `asyncio.to_thread` runs it, for a node
     that holds a pool or limit slot. A timeout or a cancellation abandons the call, but
     Python cannot stop the thread: `abandon` says when it has ended, and a call abandoned
     before its thread started never runs."""
 
-    __slots__ = ("_lock", "_state", "_ended", "_future")
+    __slots__ = ("_ended", "_future", "_lock", "_state")
 
-    def __init__(self, call: Callable[[], T]) -> None:
+    def __init__(self, call: _Callable[[], _T]) -> None:
         loop = asyncio.get_running_loop()
-        self._lock = threading.Lock()
+        self._lock = _threading.Lock()
         self._state = "queued"  # then "running" and "ended"; or "dropped", never run
         self._ended: asyncio.Future[None] = loop.create_future()
-        self._future = loop.run_in_executor(None, contextvars.copy_context().run, self._run, call, loop)
+        self._future = loop.run_in_executor(None, _contextvars.copy_context().run, self._run, call, loop)
 
-    def _run(self, call: Callable[[], T], loop: asyncio.AbstractEventLoop) -> T:
+    def _run(self, call: _Callable[[], _T], loop: asyncio.AbstractEventLoop) -> _T:
         """In the worker thread."""
         with self._lock:
             if self._state == "dropped":
@@ -533,7 +521,7 @@ class _Thread(_Outlived, Generic[T]):
         if not self._ended.done():
             self._ended.set_result(None)
 
-    def __await__(self) -> Generator[Any, None, T]:
+    def __await__(self) -> _Generator[_Any, None, _T]:
         return self._future.__await__()
 
     def abandon(self) -> asyncio.Future[None] | None:
@@ -545,7 +533,7 @@ class _Thread(_Outlived, Generic[T]):
         return self._ended
 
 
-def _thread(func: Callable[_P, T], /, *args: _P.args, **kwargs: _P.kwargs) -> _Thread[T]:
+def _thread(func: _Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _Thread[_T]:
     """`asyncio.to_thread(func, *args, **kwargs)` for a node that holds slots (`_Thread`)."""
     return _Thread(lambda: func(*args, **kwargs))
 
@@ -553,13 +541,11 @@ def _thread(func: Callable[_P, T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T
 # flowc:end thread
 
 # flowc:begin when
-# flowc:needs typevars observer notify run
-# flowc:import from collections.abc import Awaitable, Callable
 
 
 async def _when(
-    run: _Run, node: NodeInfo, holds: bool, make: Callable[[], Awaitable[T]]
-) -> T | None:
+    run: _Run, node: NodeInfo, holds: bool, make: _Callable[[], _Awaitable[_T]]
+) -> _T | None:
     """The node's value if its `when` condition holds; else it is skipped: `None`."""
     if holds:
         return await make()
@@ -571,13 +557,11 @@ async def _when(
 # flowc:end when
 
 # flowc:begin after
-# flowc:needs typevars
-# flowc:import from collections.abc import Awaitable, Callable
 
 
 async def _after(
-    tasks: tuple[Awaitable[object], ...], make: Callable[[], Awaitable[T]]
-) -> T:
+    tasks: tuple[_Awaitable[object], ...], make: _Callable[[], _Awaitable[_T]]
+) -> _T:
     """Start a node in a task once the tasks it reads from have finished."""
     for task in tasks:
         # Should one fail, its run cancels this task first: we never see that error.
@@ -588,50 +572,51 @@ async def _after(
 # flowc:end after
 
 # flowc:begin fallback
-# flowc:needs typevars
-# flowc:import from collections.abc import Awaitable, Callable
 
 
-async def _fallback(make: Callable[[], Awaitable[T]], alt: Callable[[], U]) -> T | U:
+async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U]) -> _T | _U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
     A callable rather than an awaitable: nothing is created before the task runs."""
     try:
         return await make()
-    except Exception:
+    # Any failure falls back.
+    except Exception:  # noqa: BLE001
         return alt()
-
-
-async def _fallback_call(make: Callable[[], Awaitable[T]], alt: Callable[[], Awaitable[U]]) -> T | U:
-    """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
-    try:
-        return await make()
-    except Exception:
-        return await alt()
 
 
 # flowc:end fallback
 
+# flowc:begin fallback_call
+
+
+async def _fallback_call(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _Awaitable[_U]]) -> _T | _U:
+    """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
+    try:
+        return await make()
+    # Any failure falls back.
+    except Exception:  # noqa: BLE001
+        return await alt()
+
+
+# flowc:end fallback_call
+
 # flowc:begin map
-# flowc:needs typevars observer run
-# flowc:import import asyncio
-# flowc:import from collections.abc import Awaitable, Callable, Iterable, Sequence
-# flowc:import from typing import Any
 
 
 async def _map(
     run: _Run,
     node: NodeInfo,
-    items: Iterable[X],
-    element: Callable[[X, int], Awaitable[T]],
+    items: _Iterable[_X],
+    element: _Callable[[_X, int], _Awaitable[_T]],
     limit: int | None,
-) -> list[T]:
+) -> list[_T]:
     """`element(item, index)` for every item, at most `limit` at once, started in input
     order; the results in input order. The first failure cancels the other elements
     and is raised. (`run` is the flow's: the elements' calls use it.)"""
-    seq = items if isinstance(items, Sequence) else list(items)
+    seq = items if isinstance(items, _Sequence) else list(items)
     if not seq:
         return []
-    results: list[Any] = [None] * len(seq)
+    results: list[_Any] = [None] * len(seq)
     indices = iter(range(len(seq)))  # shared: each worker takes the next index
 
     async def worker() -> None:
@@ -654,29 +639,36 @@ async def _map(
         for task in group.tasks or ():
             await task
         return results
-    except BaseException as exc:
+    # The run's `abort` decides what to raise.
+    except BaseException as exc:  # noqa: BLE001
         error = await group.abort(exc, None)
     raise error
+
+
+# flowc:end map
+
+# flowc:begin map_collect
 
 
 async def _map_collect(
     run: _Run,
     node: NodeInfo,
-    items: Iterable[X],
-    element: Callable[[X, int], Awaitable[T]],
+    items: _Iterable[_X],
+    element: _Callable[[_X, int], _Awaitable[_T]],
     limit: int | None,
-) -> list[T | Exception]:
+) -> list[_T | Exception]:
     """Like `_map`, but an element that fails has its exception as its result and
     fails nothing else."""
 
-    async def collected(item: X, index: int) -> T | Exception:
+    async def collected(item: _X, index: int) -> _T | Exception:
         try:
             return await element(item, index)
-        except Exception as error:
+        # `collect` keeps any failure.
+        except Exception as error:  # noqa: BLE001
             _note(error, node, index)
             return error
 
     return await _map(run, node, items, collected, limit)
 
 
-# flowc:end map
+# flowc:end map_collect

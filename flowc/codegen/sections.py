@@ -22,32 +22,45 @@ class Section:
 
 
 def parse_sections(text: str) -> dict[str, Section]:
-    """Split runtime text at `# flowc:begin NAME` / `# flowc:end NAME` markers."""
-    sections: dict[str, Section] = {}
+    """Split runtime text at `# flowc:begin NAME` / `# flowc:end NAME` markers; what each
+    section needs (other sections, the file's imports) is read from the names its code uses."""
     lines = text.splitlines()
+    head = lines[: next((i for i, line in enumerate(lines) if line.startswith("# flowc:begin ")), len(lines))]
+    imports = file_imports("\n".join(head))
+    bodies: dict[str, str] = {}
     i = 0
     while i < len(lines):
-        line = lines[i]
-        if not line.startswith("# flowc:begin "):
+        if not lines[i].startswith("# flowc:begin "):
             i += 1
             continue
-        name = line.split()[-1]
-        needs: list[str] = []
-        imports: list[str] = []
-        i += 1
-        while lines[i].startswith(("# flowc:needs", "# flowc:import")):
-            head, _, rest = lines[i].partition(" ")[2].partition(" ")
-            (needs.extend(rest.split()) if head == "flowc:needs" else imports.append(rest.strip()))
-            i += 1
-        body: list[str] = []
-        while lines[i] != f"# flowc:end {name}":
-            body.append(lines[i])
-            i += 1
-        code = "\n".join(body).strip("\n")
-        defines = tuple(definitions(code))
-        sections[name] = Section(name, code, tuple(needs), tuple(imports), defines)
-        i += 1
+        name = lines[i].split()[-1]
+        end = lines.index(f"# flowc:end {name}", i)
+        bodies[name] = "\n".join(lines[i + 1 : end]).strip("\n")
+        i = end + 1
+    defined = {name: tuple(definitions(code)) for name, code in bodies.items()}
+    owner = {d: name for name, names in defined.items() for d in names}
+    sections: dict[str, Section] = {}
+    for name, code in bodies.items():
+        used = names_used(code)
+        needs = sorted({owner[u] for u in used if u in owner} - {name})
+        wanted = sorted({imports[u] for u in used if u in imports})
+        sections[name] = Section(name, code, tuple(needs), tuple(wanted), defined[name])
     return sections
+
+
+def file_imports(code: str) -> dict[str, str]:
+    """Each name the import statements of `code` bind → its import statement, one name each."""
+    bound: dict[str, str] = {}
+    for statement in ast.parse(code).body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                line = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                bound[alias.asname or alias.name] = line
+        elif isinstance(statement, ast.ImportFrom):
+            for alias in statement.names:
+                line = f"from {statement.module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                bound[alias.asname or alias.name] = line
+    return bound
 
 
 def definitions(code: str) -> list[str]:
@@ -59,6 +72,10 @@ def definitions(code: str) -> list[str]:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             names += [t.id for t in targets if isinstance(t, ast.Name)]
     return names
+
+
+def names_used(code: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Name)}
 
 
 @functools.cache
@@ -87,7 +104,7 @@ def module_names() -> dict[str, tuple[str, str | None] | None]:
     importing the very same thing."""
     names: dict[str, tuple[str, str | None] | None] = {
         "asyncio": ("asyncio", None),
-        "NamedTuple": ("typing", "NamedTuple"),
+        "_NamedTuple": ("typing", "NamedTuple"),
     }
     for section in load_sections().values():
         for line in section.imports:
@@ -120,8 +137,9 @@ def builtins_used(code: str) -> set[str]:
 
 
 def imported(line: str) -> dict[str, tuple[str, str | None]]:
-    """What an `import a` or `from a import b, c` line binds."""
-    if line.startswith("import "):
-        return {m.strip(): (m.strip(), None) for m in line[len("import ") :].split(",")}
-    module, _, names = line[len("from ") :].partition(" import ")
-    return {n.strip(): (module.strip(), n.strip()) for n in names.split(",")}
+    """What an `import a [as b]` or `from a import b [as c]` line binds."""
+    statement = ast.parse(line).body[0]
+    if isinstance(statement, ast.Import):
+        return {a.asname or a.name: (a.name, None) for a in statement.names}
+    assert isinstance(statement, ast.ImportFrom) and statement.module is not None
+    return {a.asname or a.name: (statement.module, a.name) for a in statement.names}

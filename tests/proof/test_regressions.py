@@ -285,7 +285,8 @@ flow main(x: int) -> int {
 
 
 def test_a_dotted_import_without_alias_binds_its_first_name(tmp_path: Path) -> None:
-    """`import pkg.a` is copied as written (it binds `pkg`), never as `import pkg.a as pkg`."""
+    """`import pkg.a` is copied as written (it binds `pkg`), never as `import pkg.a as pkg`;
+    `import pkg.a as a` is written `from pkg import a` (as ruff's default rules want it)."""
     (tmp_path / "dotpkg").mkdir()
     (tmp_path / "dotpkg" / "__init__.py").write_text("", encoding="utf-8")
     (tmp_path / "dotpkg" / "up.py").write_text("async def inc(x: int) -> int:\n    return x + 1\n", "utf-8")
@@ -309,7 +310,7 @@ flow main(x: int) -> int {
         for name in ("dotted_imports", "dotpkg", "dotpkg.up", "dotpkg.down"):
             sys.modules.pop(name, None)
     source = compile_source(text, "dotted_imports.flow")
-    assert "\nimport dotpkg.up\nimport dotpkg.down\nimport dotpkg.up as up\n" in source
+    assert "\nimport dotpkg.down\nimport dotpkg.up\nfrom dotpkg import up\n" in source
 
 
 def test_result_classes_may_name_each_other_and_themselves(folder: Path) -> None:
