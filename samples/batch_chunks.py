@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.batch_chunks import BatchReport, split_chunks, transform_chunk, aggregate_results
 
@@ -363,6 +363,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -442,15 +477,11 @@ async def batch_chunks(
     try:
         # batch_chunks.flow:6
         at = _batch_chunks__data_splitter
-        if observer is None:
-            data_splitter = split_chunks(input_data=records, chunk_size=chunk_size)
-        else:
-            data_splitter = await _call(
-                run,
-                _batch_chunks__data_splitter,
-                _PLAIN,
-                lambda: _ready(split_chunks(input_data=records, chunk_size=chunk_size)),
-            )
+        data_splitter = (
+            split_chunks
+            if observer is None
+            else _watch_sync(run, _batch_chunks__data_splitter, split_chunks)
+        )(input_data=records, chunk_size=chunk_size)
         # batch_chunks.flow:8
         at = _batch_chunks__chunk_processors
         chunk_processors = await _map(
@@ -458,35 +489,19 @@ async def batch_chunks(
             _batch_chunks__chunk_processors,
             data_splitter.chunks,
             lambda item, index: (
-                asyncio.to_thread(transform_chunk, chunk=item)
+                asyncio.to_thread
                 if observer is None
-                else _call(
-                    run,
-                    _batch_chunks__chunk_processors,
-                    _PLAIN,
-                    lambda: asyncio.to_thread(transform_chunk, chunk=item),
-                    index,
-                )
-            ),
+                else _watch(run, _batch_chunks__chunk_processors, asyncio.to_thread, index)
+            )(transform_chunk, chunk=item),
             4,
         )
         # batch_chunks.flow:9
         at = _batch_chunks__result_aggregator
-        if observer is None:
-            result_aggregator = aggregate_results(
-                results=chunk_processors, total_chunks=data_splitter.total_chunks
-            )
-        else:
-            result_aggregator = await _call(
-                run,
-                _batch_chunks__result_aggregator,
-                _PLAIN,
-                lambda: _ready(
-                    aggregate_results(
-                        results=chunk_processors, total_chunks=data_splitter.total_chunks
-                    )
-                ),
-            )
+        result_aggregator = (
+            aggregate_results
+            if observer is None
+            else _watch_sync(run, _batch_chunks__result_aggregator, aggregate_results)
+        )(results=chunk_processors, total_chunks=data_splitter.total_chunks)
         return result_aggregator
     except BaseException as exc:
         error = await run.abort(exc, at)

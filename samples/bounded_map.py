@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.bounded_map import transform
 
@@ -363,6 +363,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -439,12 +474,10 @@ async def bounded_map(items: list[str], *, observer: FlowObserver | None = None)
             _bounded_map__parallel_process,
             items,
             lambda item, index: (
-                transform(item=item)
+                transform
                 if observer is None
-                else _call(
-                    run, _bounded_map__parallel_process, _PLAIN, lambda: transform(item=item), index
-                )
-            ),
+                else _watch(run, _bounded_map__parallel_process, transform, index)
+            )(item=item),
             10,
         )
         return parallel_process

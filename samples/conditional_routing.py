@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.conditional_routing import (
     FinalAnalysis,
@@ -376,6 +376,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _when(
     run: _Run, node: NodeInfo, holds: bool, make: Callable[[], Awaitable[T]]
 ) -> T | None:
@@ -431,15 +466,11 @@ async def conditional_routing(
     try:
         # conditional_routing.flow:9
         at = _conditional_routing__classifier
-        if observer is None:
-            classifier = classify(content=content, kind=kind)
-        else:
-            classifier = await _call(
-                run,
-                _conditional_routing__classifier,
-                _PLAIN,
-                lambda: _ready(classify(content=content, kind=kind)),
-            )
+        classifier = (
+            classify
+            if observer is None
+            else _watch_sync(run, _conditional_routing__classifier, classify)
+        )(content=content, kind=kind)
         # conditional_routing.flow:12
         text_entities__task = run.spawn(
             lambda: _when(
@@ -581,67 +612,33 @@ async def conditional_routing(
         generic_processor_ = await generic_processor__task
         # conditional_routing.flow:25
         at = _conditional_routing__aggregator
-        if observer is None:
-            aggregator = await aggregate(
-                classification=classifier.label,
-                lead=(
-                    text_sentiment_
-                    if text_sentiment_ is not None
-                    else (
-                        image_objects_
-                        if image_objects_ is not None
-                        else (
-                            audio_transcribe_
-                            if audio_transcribe_ is not None
-                            else generic_processor_
-                        )
-                    )
-                ),
-                analyses=[
-                    text_sentiment_,
-                    text_entities_,
-                    text_keywords_,
-                    image_objects_,
-                    image_faces_,
-                    image_text_,
-                    audio_transcribe_,
-                    audio_sentiment_,
-                    generic_processor_,
-                ],
-            )
-        else:
-            aggregator = await _call(
-                run,
-                _conditional_routing__aggregator,
-                _PLAIN,
-                lambda: aggregate(
-                    classification=classifier.label,
-                    lead=(
-                        text_sentiment_
-                        if text_sentiment_ is not None
-                        else (
-                            image_objects_
-                            if image_objects_ is not None
-                            else (
-                                audio_transcribe_
-                                if audio_transcribe_ is not None
-                                else generic_processor_
-                            )
-                        )
-                    ),
-                    analyses=[
-                        text_sentiment_,
-                        text_entities_,
-                        text_keywords_,
-                        image_objects_,
-                        image_faces_,
-                        image_text_,
-                        audio_transcribe_,
-                        audio_sentiment_,
-                        generic_processor_,
-                    ],
-                ),
-            )
+        aggregator = await (
+            aggregate
+            if observer is None
+            else _watch(run, _conditional_routing__aggregator, aggregate)
+        )(
+            classification=classifier.label,
+            lead=(
+                text_sentiment_
+                if text_sentiment_ is not None
+                else (
+                    image_objects_
+                    if image_objects_ is not None
+                    else audio_transcribe_ if audio_transcribe_ is not None else generic_processor_
+                )
+            ),
+            analyses=[
+                text_sentiment_,
+                text_entities_,
+                text_keywords_,
+                image_objects_,
+                image_faces_,
+                image_text_,
+                audio_transcribe_,
+                audio_sentiment_,
+                generic_processor_,
+            ],
+        )
         return aggregator
     except BaseException as exc:
         error = await run.abort(exc, at)

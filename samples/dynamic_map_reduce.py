@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.dynamic_map_reduce import (
     FinalResult,
@@ -369,6 +369,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _when(
     run: _Run, node: NodeInfo, holds: bool, make: Callable[[], Awaitable[T]]
 ) -> T | None:
@@ -466,17 +501,11 @@ async def dynamic_map_reduce(
     try:
         # dynamic_map_reduce.flow:6
         at = _dynamic_map_reduce__map_phase
-        if observer is None:
-            map_phase = plan_map(items=items, sequential_max=sequential_max, mappers=mappers)
-        else:
-            map_phase = await _call(
-                run,
-                _dynamic_map_reduce__map_phase,
-                _PLAIN,
-                lambda: _ready(
-                    plan_map(items=items, sequential_max=sequential_max, mappers=mappers)
-                ),
-            )
+        map_phase = (
+            plan_map
+            if observer is None
+            else _watch_sync(run, _dynamic_map_reduce__map_phase, plan_map)
+        )(items=items, sequential_max=sequential_max, mappers=mappers)
         # dynamic_map_reduce.flow:10
         chunked_task = run.spawn(
             lambda: _when(
@@ -488,16 +517,10 @@ async def dynamic_map_reduce(
                     _dynamic_map_reduce__chunked,
                     map_phase.chunks,
                     lambda item, index: (
-                        chunk_mapper(chunk=item)
+                        chunk_mapper
                         if observer is None
-                        else _call(
-                            run,
-                            _dynamic_map_reduce__chunked,
-                            _PLAIN,
-                            lambda: chunk_mapper(chunk=item),
-                            index,
-                        )
-                    ),
+                        else _watch(run, _dynamic_map_reduce__chunked, chunk_mapper, index)
+                    )(chunk=item),
                     4,
                 ),
             ),
@@ -517,17 +540,11 @@ async def dynamic_map_reduce(
         chunked = await chunked_task
         # dynamic_map_reduce.flow:12
         at = _dynamic_map_reduce__reduce_phase
-        if observer is None:
-            reduce_phase_ = await reduce_phase(
-                strategy=map_phase.strategy, single=single, chunked=chunked
-            )
-        else:
-            reduce_phase_ = await _call(
-                run,
-                _dynamic_map_reduce__reduce_phase,
-                _PLAIN,
-                lambda: reduce_phase(strategy=map_phase.strategy, single=single, chunked=chunked),
-            )
+        reduce_phase_ = await (
+            reduce_phase
+            if observer is None
+            else _watch(run, _dynamic_map_reduce__reduce_phase, reduce_phase)
+        )(strategy=map_phase.strategy, single=single, chunked=chunked)
         return reduce_phase_
     except BaseException as exc:
         error = await run.abort(exc, at)

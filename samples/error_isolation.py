@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.error_isolation import (
     ResilienceReport,
@@ -369,6 +369,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _fallback(make: Callable[[], Awaitable[T]], alt: Callable[[], U]) -> T | U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
     A callable rather than an awaitable: nothing is created before the task runs."""
@@ -469,17 +504,11 @@ async def error_isolation(
         slow_service = await slow_service_task
         # error_isolation.flow:20
         at = _error_isolation__final_aggregator
-        if observer is None:
-            final_aggregator = await collect_all(
-                results=[reliable_service, flaky_service, slow_service]
-            )
-        else:
-            final_aggregator = await _call(
-                run,
-                _error_isolation__final_aggregator,
-                _PLAIN,
-                lambda: collect_all(results=[reliable_service, flaky_service, slow_service]),
-            )
+        final_aggregator = await (
+            collect_all
+            if observer is None
+            else _watch(run, _error_isolation__final_aggregator, collect_all)
+        )(results=[reliable_service, flaky_service, slow_service])
         return final_aggregator
     except BaseException as exc:
         error = await run.abort(exc, at)

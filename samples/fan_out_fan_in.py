@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.fan_out_fan_in import (
     Summary,
@@ -370,6 +370,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 _fan_out_fan_in__source = NodeInfo("fan_out_fan_in", "source", "fan_out_fan_in.flow:5")
 _fan_out_fan_in__process_1 = NodeInfo("fan_out_fan_in", "process_1", "fan_out_fan_in.flow:7")
 _fan_out_fan_in__process_2 = NodeInfo("fan_out_fan_in", "process_2", "fan_out_fan_in.flow:8")
@@ -384,63 +419,40 @@ async def fan_out_fan_in(data: list[int], *, observer: FlowObserver | None = Non
     try:
         # fan_out_fan_in.flow:5
         at = _fan_out_fan_in__source
-        if observer is None:
-            source = await load_source(data=data)
-        else:
-            source = await _call(
-                run, _fan_out_fan_in__source, _PLAIN, lambda: load_source(data=data)
-            )
+        source = await (
+            load_source if observer is None else _watch(run, _fan_out_fan_in__source, load_source)
+        )(data=data)
         # fan_out_fan_in.flow:8
         process_2_task = run.spawn(
             lambda: (
-                extremes(items=source.items)
-                if observer is None
-                else _call(
-                    run, _fan_out_fan_in__process_2, _PLAIN, lambda: extremes(items=source.items)
-                )
-            ),
+                extremes if observer is None else _watch(run, _fan_out_fan_in__process_2, extremes)
+            )(items=source.items),
             _fan_out_fan_in__process_2,
         )
         # fan_out_fan_in.flow:9
         process_3_task = run.spawn(
             lambda: (
-                bucket_counts(items=source.items, bounds=[-10, 0, 10, 100])
+                bucket_counts
                 if observer is None
-                else _call(
-                    run,
-                    _fan_out_fan_in__process_3,
-                    _PLAIN,
-                    lambda: bucket_counts(items=source.items, bounds=[-10, 0, 10, 100]),
-                )
-            ),
+                else _watch(run, _fan_out_fan_in__process_3, bucket_counts)
+            )(items=source.items, bounds=[-10, 0, 10, 100]),
             _fan_out_fan_in__process_3,
         )
         # fan_out_fan_in.flow:7
         at = _fan_out_fan_in__process_1
-        if observer is None:
-            process_1 = total(items=source.items)
-        else:
-            process_1 = await _call(
-                run, _fan_out_fan_in__process_1, _PLAIN, lambda: _ready(total(items=source.items))
-            )
+        process_1 = (
+            total if observer is None else _watch_sync(run, _fan_out_fan_in__process_1, total)
+        )(items=source.items)
         at = None
         process_2 = await process_2_task
         process_3 = await process_3_task
         # fan_out_fan_in.flow:10
         at = _fan_out_fan_in__aggregate
-        if observer is None:
-            aggregate = await combine_results(
-                r1=process_1, r2=process_2, r3=process_3, count=source.size
-            )
-        else:
-            aggregate = await _call(
-                run,
-                _fan_out_fan_in__aggregate,
-                _PLAIN,
-                lambda: combine_results(
-                    r1=process_1, r2=process_2, r3=process_3, count=source.size
-                ),
-            )
+        aggregate = await (
+            combine_results
+            if observer is None
+            else _watch(run, _fan_out_fan_in__aggregate, combine_results)
+        )(r1=process_1, r2=process_2, r3=process_3, count=source.size)
         return aggregate
     except BaseException as exc:
         error = await run.abort(exc, at)

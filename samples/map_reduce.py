@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.map_reduce import split_input, map_words, shuffle, reduce_counts, combine_output
 
@@ -363,6 +363,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 _map_reduce__input_splitter = NodeInfo("map_reduce", "input_splitter", "map_reduce.flow:6")
 _map_reduce__mapper_0 = NodeInfo("map_reduce", "mapper_0", "map_reduce.flow:8")
 _map_reduce__mapper_1 = NodeInfo("map_reduce", "mapper_1", "map_reduce.flow:9")
@@ -383,125 +418,71 @@ async def map_reduce(
     try:
         # map_reduce.flow:6
         at = _map_reduce__input_splitter
-        if observer is None:
-            input_splitter = split_input(records=records, partitions=4)
-        else:
-            input_splitter = await _call(
-                run,
-                _map_reduce__input_splitter,
-                _PLAIN,
-                lambda: _ready(split_input(records=records, partitions=4)),
-            )
+        input_splitter = (
+            split_input
+            if observer is None
+            else _watch_sync(run, _map_reduce__input_splitter, split_input)
+        )(records=records, partitions=4)
         # map_reduce.flow:9
         mapper_1_task = run.spawn(
             lambda: (
-                map_words(data_partition=input_splitter[1], partition_id=1)
-                if observer is None
-                else _call(
-                    run,
-                    _map_reduce__mapper_1,
-                    _PLAIN,
-                    lambda: map_words(data_partition=input_splitter[1], partition_id=1),
-                )
-            ),
+                map_words if observer is None else _watch(run, _map_reduce__mapper_1, map_words)
+            )(data_partition=input_splitter[1], partition_id=1),
             _map_reduce__mapper_1,
         )
         # map_reduce.flow:10
         mapper_2_task = run.spawn(
             lambda: (
-                map_words(data_partition=input_splitter[2], partition_id=2)
-                if observer is None
-                else _call(
-                    run,
-                    _map_reduce__mapper_2,
-                    _PLAIN,
-                    lambda: map_words(data_partition=input_splitter[2], partition_id=2),
-                )
-            ),
+                map_words if observer is None else _watch(run, _map_reduce__mapper_2, map_words)
+            )(data_partition=input_splitter[2], partition_id=2),
             _map_reduce__mapper_2,
         )
         # map_reduce.flow:11
         mapper_3_task = run.spawn(
             lambda: (
-                map_words(data_partition=input_splitter[3], partition_id=3)
-                if observer is None
-                else _call(
-                    run,
-                    _map_reduce__mapper_3,
-                    _PLAIN,
-                    lambda: map_words(data_partition=input_splitter[3], partition_id=3),
-                )
-            ),
+                map_words if observer is None else _watch(run, _map_reduce__mapper_3, map_words)
+            )(data_partition=input_splitter[3], partition_id=3),
             _map_reduce__mapper_3,
         )
         # map_reduce.flow:8
         at = _map_reduce__mapper_0
-        if observer is None:
-            mapper_0 = await map_words(data_partition=input_splitter[0], partition_id=0)
-        else:
-            mapper_0 = await _call(
-                run,
-                _map_reduce__mapper_0,
-                _PLAIN,
-                lambda: map_words(data_partition=input_splitter[0], partition_id=0),
-            )
+        mapper_0 = await (
+            map_words if observer is None else _watch(run, _map_reduce__mapper_0, map_words)
+        )(data_partition=input_splitter[0], partition_id=0)
         at = None
         mapper_1 = await mapper_1_task
         mapper_2 = await mapper_2_task
         mapper_3 = await mapper_3_task
         # map_reduce.flow:13
         at = _map_reduce__shuffler
-        if observer is None:
-            shuffler = await shuffle(
-                mapper_results=[mapper_0, mapper_1, mapper_2, mapper_3], reducers=2
-            )
-        else:
-            shuffler = await _call(
-                run,
-                _map_reduce__shuffler,
-                _PLAIN,
-                lambda: shuffle(
-                    mapper_results=[mapper_0, mapper_1, mapper_2, mapper_3], reducers=2
-                ),
-            )
+        shuffler = await (
+            shuffle if observer is None else _watch(run, _map_reduce__shuffler, shuffle)
+        )(mapper_results=[mapper_0, mapper_1, mapper_2, mapper_3], reducers=2)
         # map_reduce.flow:16
         reducer_1_task = run.spawn(
             lambda: (
-                reduce_counts(assigned_keys=shuffler["partition_1"], reducer_id=1)
+                reduce_counts
                 if observer is None
-                else _call(
-                    run,
-                    _map_reduce__reducer_1,
-                    _PLAIN,
-                    lambda: reduce_counts(assigned_keys=shuffler["partition_1"], reducer_id=1),
-                )
-            ),
+                else _watch(run, _map_reduce__reducer_1, reduce_counts)
+            )(assigned_keys=shuffler["partition_1"], reducer_id=1),
             _map_reduce__reducer_1,
         )
         # map_reduce.flow:15
         at = _map_reduce__reducer_0
-        if observer is None:
-            reducer_0 = await reduce_counts(assigned_keys=shuffler["partition_0"], reducer_id=0)
-        else:
-            reducer_0 = await _call(
-                run,
-                _map_reduce__reducer_0,
-                _PLAIN,
-                lambda: reduce_counts(assigned_keys=shuffler["partition_0"], reducer_id=0),
-            )
+        reducer_0 = await (
+            reduce_counts
+            if observer is None
+            else _watch(run, _map_reduce__reducer_0, reduce_counts)
+        )(assigned_keys=shuffler["partition_0"], reducer_id=0)
         at = None
         reducer_1 = await reducer_1_task
         # map_reduce.flow:18
         at = _map_reduce__output_combiner
-        if observer is None:
-            output_combiner = combine_output(reducer_results=[reducer_0, reducer_1])
-        else:
-            output_combiner = await _call(
-                run,
-                _map_reduce__output_combiner,
-                _PLAIN,
-                lambda: _ready(combine_output(reducer_results=[reducer_0, reducer_1])),
-            )
+        output_combiner = (
+            combine_output
+            if observer is None
+            else _watch_sync(run, _map_reduce__output_combiner, combine_output)
+        )(reducer_results=[reducer_0, reducer_1])
         return output_combiner
     except BaseException as exc:
         error = await run.abort(exc, at)

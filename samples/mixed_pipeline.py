@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.mixed_pipeline import (
     parse_orders,
@@ -371,6 +371,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -457,12 +492,11 @@ async def mixed_pipeline(
     try:
         # mixed_pipeline.flow:6
         at = _mixed_pipeline__req
-        if observer is None:
-            req = parse_orders(orders=orders)
-        else:
-            req = await _call(
-                run, _mixed_pipeline__req, _PLAIN, lambda: _ready(parse_orders(orders=orders))
-            )
+        req = (
+            parse_orders
+            if observer is None
+            else _watch_sync(run, _mixed_pipeline__req, parse_orders)
+        )(orders=orders)
         # mixed_pipeline.flow:9
         at = _mixed_pipeline__validated
         validated = await _map_collect(
@@ -470,29 +504,17 @@ async def mixed_pipeline(
             _mixed_pipeline__validated,
             req.items,
             lambda item, index: (
-                validate_order(order=item)
+                validate_order
                 if observer is None
-                else _call(
-                    run,
-                    _mixed_pipeline__validated,
-                    _PLAIN,
-                    lambda: validate_order(order=item),
-                    index,
-                )
-            ),
+                else _watch(run, _mixed_pipeline__validated, validate_order, index)
+            )(order=item),
             None,
         )
         # mixed_pipeline.flow:10
         at = _mixed_pipeline__valid
-        if observer is None:
-            valid = keep_valid(orders=req.items, results=validated)
-        else:
-            valid = await _call(
-                run,
-                _mixed_pipeline__valid,
-                _PLAIN,
-                lambda: _ready(keep_valid(orders=req.items, results=validated)),
-            )
+        valid = (
+            keep_valid if observer is None else _watch_sync(run, _mixed_pipeline__valid, keep_valid)
+        )(orders=req.items, results=validated)
         # mixed_pipeline.flow:13
         at = _mixed_pipeline__receipts
         receipts = await _map(
@@ -500,12 +522,10 @@ async def mixed_pipeline(
             _mixed_pipeline__receipts,
             valid.orders,
             lambda item, index: (
-                process_order(order=item)
+                process_order
                 if observer is None
-                else _call(
-                    run, _mixed_pipeline__receipts, _PLAIN, lambda: process_order(order=item), index
-                )
-            ),
+                else _watch(run, _mixed_pipeline__receipts, process_order, index)
+            )(order=item),
             1,
         )
         # mixed_pipeline.flow:16
@@ -515,31 +535,17 @@ async def mixed_pipeline(
             _mixed_pipeline__notified,
             receipts,
             lambda item, index: (
-                send_notification(receipt=item)
+                send_notification
                 if observer is None
-                else _call(
-                    run,
-                    _mixed_pipeline__notified,
-                    _PLAIN,
-                    lambda: send_notification(receipt=item),
-                    index,
-                )
-            ),
+                else _watch(run, _mixed_pipeline__notified, send_notification, index)
+            )(receipt=item),
             None,
         )
         # mixed_pipeline.flow:18
         at = _mixed_pipeline__summary
-        if observer is None:
-            summary = summarize(receipts=receipts, notifications=notified, rejected=valid.rejected)
-        else:
-            summary = await _call(
-                run,
-                _mixed_pipeline__summary,
-                _PLAIN,
-                lambda: _ready(
-                    summarize(receipts=receipts, notifications=notified, rejected=valid.rejected)
-                ),
-            )
+        summary = (
+            summarize if observer is None else _watch_sync(run, _mixed_pipeline__summary, summarize)
+        )(receipts=receipts, notifications=notified, rejected=valid.rejected)
         return MixedPipelineResult(
             processed=summary.processed,
             failed_validation=summary.failed_validation,

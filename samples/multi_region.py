@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.multi_region import (
     MultiRegionReport,
@@ -371,6 +371,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -460,29 +495,19 @@ async def multi_region(
                 _multi_region__results,
                 regions,
                 lambda item, index: (
-                    process_region(region=item, data=data, observer=observer)
+                    process_region
                     if observer is None
-                    else _call(
-                        run,
-                        _multi_region__results,
-                        _PLAIN,
-                        lambda: process_region(region=item, data=data, observer=observer),
-                        index,
-                    )
-                ),
+                    else _watch(run, _multi_region__results, process_region, index)
+                )(region=item, data=data, observer=observer),
                 2,
             )
             # multi_region.flow:11
             at = _multi_region__combined
-            if observer is None:
-                combined = combine_regions(regions=regions, results=results)
-            else:
-                combined = await _call(
-                    run,
-                    _multi_region__combined,
-                    _PLAIN,
-                    lambda: _ready(combine_regions(regions=regions, results=results)),
-                )
+            combined = (
+                combine_regions
+                if observer is None
+                else _watch_sync(run, _multi_region__combined, combine_regions)
+            )(regions=regions, results=results)
             return combined
         except BaseException as exc:
             error = await run.abort(exc, at)
@@ -498,37 +523,25 @@ async def process_region(
     try:
         # multi_region.flow:18
         at = _process_region__validated
-        if observer is None:
-            validated = await validate_for_region(region=region, data=data)
-        else:
-            validated = await _call(
-                run,
-                _process_region__validated,
-                _PLAIN,
-                lambda: validate_for_region(region=region, data=data),
-            )
+        validated = await (
+            validate_for_region
+            if observer is None
+            else _watch(run, _process_region__validated, validate_for_region)
+        )(region=region, data=data)
         # multi_region.flow:19
         at = _process_region__processed
-        if observer is None:
-            processed = await process_in_region(region=region, validated=validated)
-        else:
-            processed = await _call(
-                run,
-                _process_region__processed,
-                _PLAIN,
-                lambda: process_in_region(region=region, validated=validated),
-            )
+        processed = await (
+            process_in_region
+            if observer is None
+            else _watch(run, _process_region__processed, process_in_region)
+        )(region=region, validated=validated)
         # multi_region.flow:20
         at = _process_region__finalized
-        if observer is None:
-            finalized = await finalize_region(region=region, processed=processed)
-        else:
-            finalized = await _call(
-                run,
-                _process_region__finalized,
-                _PLAIN,
-                lambda: finalize_region(region=region, processed=processed),
-            )
+        finalized = await (
+            finalize_region
+            if observer is None
+            else _watch(run, _process_region__finalized, finalize_region)
+        )(region=region, processed=processed)
         return finalized
     except BaseException as exc:
         error = await run.abort(exc, at)

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 import steps.parallel_llm as llm
 
@@ -363,6 +363,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _after(tasks: tuple[Awaitable[object], ...], make: Callable[[], Awaitable[T]]) -> T:
     """Start a node in a task once the tasks it reads from have finished."""
     for task in tasks:
@@ -414,21 +449,11 @@ async def parallel_llm(text: str, *, observer: FlowObserver | None = None) -> ll
         )
         # parallel_llm.flow:5
         at = _parallel_llm__prompt_summary
-        if observer is None:
-            prompt_summary = llm.prompt(
-                prompt={"system": "Tóm tắt văn bản sau.", "user": "{text}"}, text=text
-            )
-        else:
-            prompt_summary = await _call(
-                run,
-                _parallel_llm__prompt_summary,
-                _PLAIN,
-                lambda: _ready(
-                    llm.prompt(
-                        prompt={"system": "Tóm tắt văn bản sau.", "user": "{text}"}, text=text
-                    )
-                ),
-            )
+        prompt_summary = (
+            llm.prompt
+            if observer is None
+            else _watch_sync(run, _parallel_llm__prompt_summary, llm.prompt)
+        )(prompt={"system": "Tóm tắt văn bản sau.", "user": "{text}"}, text=text)
         # parallel_llm.flow:9
         at = _parallel_llm__llm_summary
         llm_summary = await _call(
@@ -441,15 +466,9 @@ async def parallel_llm(text: str, *, observer: FlowObserver | None = None) -> ll
         llm_keywords = await llm_keywords_task
         # parallel_llm.flow:12
         at = _parallel_llm__merge
-        if observer is None:
-            merge = await llm.merge(summary=llm_summary.content, keywords=llm_keywords.content)
-        else:
-            merge = await _call(
-                run,
-                _parallel_llm__merge,
-                _PLAIN,
-                lambda: llm.merge(summary=llm_summary.content, keywords=llm_keywords.content),
-            )
+        merge = await (
+            llm.merge if observer is None else _watch(run, _parallel_llm__merge, llm.merge)
+        )(summary=llm_summary.content, keywords=llm_keywords.content)
         return merge
     except BaseException as exc:
         error = await run.abort(exc, at)

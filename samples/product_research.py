@@ -13,7 +13,7 @@ import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.product_research import (
     ResearchReport,
@@ -464,6 +464,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _fallback(make: Callable[[], Awaitable[T]], alt: Callable[[], U]) -> T | U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
     A callable rather than an awaitable: nothing is created before the task runs."""
@@ -588,29 +623,18 @@ async def product_research(
             experts = await experts_task
             # product_research.flow:21
             at = _product_research__report
-            if observer is None:
-                report = await compile_report(
-                    product=product_name,
-                    amazon_reviews=amazon,
-                    reddit=reddit,
-                    youtube=youtube,
-                    prices=prices,
-                    expert_reviews=experts,
-                )
-            else:
-                report = await _call(
-                    run,
-                    _product_research__report,
-                    _PLAIN,
-                    lambda: compile_report(
-                        product=product_name,
-                        amazon_reviews=amazon,
-                        reddit=reddit,
-                        youtube=youtube,
-                        prices=prices,
-                        expert_reviews=experts,
-                    ),
-                )
+            report = await (
+                compile_report
+                if observer is None
+                else _watch(run, _product_research__report, compile_report)
+            )(
+                product=product_name,
+                amazon_reviews=amazon,
+                reddit=reddit,
+                youtube=youtube,
+                prices=prices,
+                expert_reviews=experts,
+            )
             return report
         except BaseException as exc:
             error = await run.abort(exc, at)

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.retry_fallbacks import Outcome, ProviderError, call_primary, call_backup, backup_combiner
 
@@ -365,6 +365,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _fallback(make: Callable[[], Awaitable[T]], alt: Callable[[], U]) -> T | U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
     A callable rather than an awaitable: nothing is created before the task runs."""
@@ -480,16 +515,10 @@ async def retry_fallbacks(
             _retry_fallbacks__outcomes,
             requests,
             lambda item, index: (
-                resilient_call(payload=item, observer=observer)
+                resilient_call
                 if observer is None
-                else _call(
-                    run,
-                    _retry_fallbacks__outcomes,
-                    _PLAIN,
-                    lambda: resilient_call(payload=item, observer=observer),
-                    index,
-                )
-            ),
+                else _watch(run, _retry_fallbacks__outcomes, resilient_call, index)
+            )(payload=item, observer=observer),
             2,
         )
         return outcomes
@@ -567,17 +596,11 @@ async def parallel_backups(payload: str, *, observer: FlowObserver | None = None
         backup_c = await backup_c_task
         # retry_fallbacks.flow:27
         at = _parallel_backups__combined
-        if observer is None:
-            combined = await backup_combiner(
-                payload=payload, candidates=[backup_a, backup_b, backup_c]
-            )
-        else:
-            combined = await _call(
-                run,
-                _parallel_backups__combined,
-                _PLAIN,
-                lambda: backup_combiner(payload=payload, candidates=[backup_a, backup_b, backup_c]),
-            )
+        combined = await (
+            backup_combiner
+            if observer is None
+            else _watch(run, _parallel_backups__combined, backup_combiner)
+        )(payload=payload, candidates=[backup_a, backup_b, backup_c])
         return combined
     except BaseException as exc:
         error = await run.abort(exc, at)

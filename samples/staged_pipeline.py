@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from steps.staged_pipeline import (
     FinalResult,
@@ -370,6 +370,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 _staged_pipeline__preprocess = NodeInfo("staged_pipeline", "preprocess", "staged_pipeline.flow:6")
 _staged_pipeline__stage1_a = NodeInfo("staged_pipeline", "stage1_a", "staged_pipeline.flow:8")
 _staged_pipeline__stage1_b = NodeInfo("staged_pipeline", "stage1_b", "staged_pipeline.flow:9")
@@ -392,129 +427,81 @@ async def staged_pipeline(raw_input: str, *, observer: FlowObserver | None = Non
     try:
         # staged_pipeline.flow:6
         at = _staged_pipeline__preprocess
-        if observer is None:
-            preprocess_ = await preprocess(raw_input=raw_input, strip=True, lowercase=False)
-        else:
-            preprocess_ = await _call(
-                run,
-                _staged_pipeline__preprocess,
-                _PLAIN,
-                lambda: preprocess(raw_input=raw_input, strip=True, lowercase=False),
-            )
+        preprocess_ = await (
+            preprocess
+            if observer is None
+            else _watch(run, _staged_pipeline__preprocess, preprocess)
+        )(raw_input=raw_input, strip=True, lowercase=False)
         # staged_pipeline.flow:9
         stage1_b_task = run.spawn(
             lambda: (
-                stage1_processor(name="B", processed=preprocess_)
+                stage1_processor
                 if observer is None
-                else _call(
-                    run,
-                    _staged_pipeline__stage1_b,
-                    _PLAIN,
-                    lambda: stage1_processor(name="B", processed=preprocess_),
-                )
-            ),
+                else _watch(run, _staged_pipeline__stage1_b, stage1_processor)
+            )(name="B", processed=preprocess_),
             _staged_pipeline__stage1_b,
         )
         # staged_pipeline.flow:10
         stage1_c_task = run.spawn(
             lambda: (
-                stage1_processor(name="C", processed=preprocess_)
+                stage1_processor
                 if observer is None
-                else _call(
-                    run,
-                    _staged_pipeline__stage1_c,
-                    _PLAIN,
-                    lambda: stage1_processor(name="C", processed=preprocess_),
-                )
-            ),
+                else _watch(run, _staged_pipeline__stage1_c, stage1_processor)
+            )(name="C", processed=preprocess_),
             _staged_pipeline__stage1_c,
         )
         # staged_pipeline.flow:8
         at = _staged_pipeline__stage1_a
-        if observer is None:
-            stage1_a = await stage1_processor(name="A", processed=preprocess_)
-        else:
-            stage1_a = await _call(
-                run,
-                _staged_pipeline__stage1_a,
-                _PLAIN,
-                lambda: stage1_processor(name="A", processed=preprocess_),
-            )
+        stage1_a = await (
+            stage1_processor
+            if observer is None
+            else _watch(run, _staged_pipeline__stage1_a, stage1_processor)
+        )(name="A", processed=preprocess_)
         at = None
         stage1_b = await stage1_b_task
         stage1_c = await stage1_c_task
         # staged_pipeline.flow:11
         at = _staged_pipeline__stage1_combine
-        if observer is None:
-            stage1_combine = await stage1_combiner(
-                preprocessed=preprocess_, results=[stage1_a, stage1_b, stage1_c]
-            )
-        else:
-            stage1_combine = await _call(
-                run,
-                _staged_pipeline__stage1_combine,
-                _PLAIN,
-                lambda: stage1_combiner(
-                    preprocessed=preprocess_, results=[stage1_a, stage1_b, stage1_c]
-                ),
-            )
+        stage1_combine = await (
+            stage1_combiner
+            if observer is None
+            else _watch(run, _staged_pipeline__stage1_combine, stage1_combiner)
+        )(preprocessed=preprocess_, results=[stage1_a, stage1_b, stage1_c])
         # staged_pipeline.flow:14
         stage2_y_task = run.spawn(
             lambda: (
-                stage2_processor(name="Y", stage1=stage1_combine)
+                stage2_processor
                 if observer is None
-                else _call(
-                    run,
-                    _staged_pipeline__stage2_y,
-                    _PLAIN,
-                    lambda: stage2_processor(name="Y", stage1=stage1_combine),
-                )
-            ),
+                else _watch(run, _staged_pipeline__stage2_y, stage2_processor)
+            )(name="Y", stage1=stage1_combine),
             _staged_pipeline__stage2_y,
         )
         # staged_pipeline.flow:15
         stage2_z_task = run.spawn(
             lambda: (
-                stage2_processor(name="Z", stage1=stage1_combine)
+                stage2_processor
                 if observer is None
-                else _call(
-                    run,
-                    _staged_pipeline__stage2_z,
-                    _PLAIN,
-                    lambda: stage2_processor(name="Z", stage1=stage1_combine),
-                )
-            ),
+                else _watch(run, _staged_pipeline__stage2_z, stage2_processor)
+            )(name="Z", stage1=stage1_combine),
             _staged_pipeline__stage2_z,
         )
         # staged_pipeline.flow:13
         at = _staged_pipeline__stage2_x
-        if observer is None:
-            stage2_x = await stage2_processor(name="X", stage1=stage1_combine)
-        else:
-            stage2_x = await _call(
-                run,
-                _staged_pipeline__stage2_x,
-                _PLAIN,
-                lambda: stage2_processor(name="X", stage1=stage1_combine),
-            )
+        stage2_x = await (
+            stage2_processor
+            if observer is None
+            else _watch(run, _staged_pipeline__stage2_x, stage2_processor)
+        )(name="X", stage1=stage1_combine)
         at = None
         stage2_y = await stage2_y_task
         stage2_z = await stage2_z_task
         # staged_pipeline.flow:16
         at = _staged_pipeline__final_combine
-        if observer is None:
-            final_combine = await final_combiner(
-                stage1=stage1_combine, results=[stage2_x, stage2_y, stage2_z]
-            )
-        else:
-            final_combine = await _call(
-                run,
-                _staged_pipeline__final_combine,
-                _PLAIN,
-                lambda: final_combiner(
-                    stage1=stage1_combine, results=[stage2_x, stage2_y, stage2_z]
-                ),
-            )
+        final_combine = await (
+            final_combiner
+            if observer is None
+            else _watch(run, _staged_pipeline__final_combine, final_combiner)
+        )(stage1=stage1_combine, results=[stage2_x, stage2_y, stage2_z])
         return final_combine
     except BaseException as exc:
         error = await run.abort(exc, at)

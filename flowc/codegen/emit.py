@@ -106,19 +106,34 @@ class FlowEmitter:
 
     # ---------------------------------------------------------------- calls
 
-    def call(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> tuple[str, bool]:
-        """The node's call as text, and whether it is awaitable."""
+    def call(
+        self, node: ir.Node, lookup: x.Lookup, each: str | None = None, watch: str | None = None
+    ) -> tuple[str, bool]:
+        """The node's call as text, and whether it is awaitable. With `watch` (the element's
+        index, or "" outside a map), the function called is the node's own when the run has
+        no observer and `_watch` of it when it has one: the call itself is written once."""
         arguments = x.args(node.args, lookup, each, self.fresh)
         callee = node.callee.text
         if node.callee.flow is not None:
             sep = ", " if arguments else ""
-            return f"{callee}({arguments}{sep}observer=observer)", True
+            return f"{self.watched(node, callee, watch)}({arguments}{sep}observer=observer)", True
         if node.mode == "thread":
             if uses_thread_helper(node, self.flow):
                 # A slot is held until the thread ends, even when a timeout abandons it.
-                return f"_thread({callee}{', ' if arguments else ''}{arguments})", True
-            return f"asyncio.to_thread({callee}{', ' if arguments else ''}{arguments})", True
-        return f"{callee}({arguments})", node.mode == "await"
+                runner = "_thread"
+            else:
+                runner = "asyncio.to_thread"
+            return f"{self.watched(node, runner, watch)}({callee}{', ' if arguments else ''}{arguments})", True
+        return f"{self.watched(node, callee, watch)}({arguments})", node.mode == "await"
+
+    def watched(self, node: ir.Node, function: str, watch: str | None) -> str:
+        """The function a plain node calls: itself, or observed (`_watch`) when there is an observer."""
+        if watch is None:
+            return function
+        helper = "_watch_sync" if node.mode == "sync" else "_watch"
+        index = f", {watch}" if watch else ""
+        observed = f"{helper}({self.v['run']}, {self.info[node.name]}, {function}{index})"
+        return f"({function} if observer is None else {observed})"
 
     def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> str:
         """An awaitable for one attempt of the node's call."""
@@ -148,8 +163,9 @@ class FlowEmitter:
             item, index = self.v["item"], self.v["index"]
             element = self.guarded(node, lookup, each=item, index=index)
             if node.policy.plain and node.fallback is None and self.flow.limit is None:
-                # Without clauses or an observer an element is its call, as a plain node is.
-                element = f"{self.attempt(node, lookup, each=item)} if observer is None else {element}"
+                # Without clauses an element is its call, as a plain node is.
+                text, awaitable = self.call(node, lookup, each=item, watch=index)
+                element = text if awaitable else f"_ready({text})"
             helper = "_map_collect" if node.collect else "_map"
             text = f"{helper}({self.v['run']}, {self.info[node.name]}, {items}, lambda {item}, {index}: {element}, {node.map_limit!r})"
         else:
@@ -174,15 +190,8 @@ class FlowEmitter:
         target = self.local[node.name]
         lines = [f"# {self.module.name}:{node.line}", f"{self.v['at']} = {self.info[node.name]}"]
         if self.is_plain(node):
-            text, awaitable = self.call(node, self.inline_value)
-            direct = f"await {text}" if awaitable else text
-            observed = f"await _call({self.v['run']}, {self.info[node.name]}, _PLAIN, lambda: {self.attempt(node, self.inline_value)})"
-            return lines + [
-                "if observer is None:",
-                f"    {target} = {direct}",
-                "else:",
-                f"    {target} = {observed}",
-            ]
+            text, awaitable = self.call(node, self.inline_value, watch="")
+            return lines + [f"{target} = await {text}" if awaitable else f"{target} = {text}"]
         return lines + [f"{target} = await {self.awaitable(node, self.inline_value)}"]
 
     def spawn(self, spawn: Spawn) -> list[str]:
@@ -198,8 +207,7 @@ class FlowEmitter:
                 waits = self.groups[spawn.waits]
             text = f"_after({waits}, lambda: {self.awaitable(node, self.task_value)})"
         elif self.is_plain(node) and node.mode != "sync":
-            direct, _ = self.call(node, self.task_value)
-            text = f"{direct} if observer is None else _call({self.v['run']}, {info}, _PLAIN, lambda: {direct})"
+            text, _ = self.call(node, self.task_value, watch="")
         else:
             text = self.awaitable(node, self.task_value)
         return [*lines, f"{self.task[node.name]} = {self.v['run']}.spawn(lambda: {text}, {info})"]

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from shop.steps import Order, classify, ship, refund, hold, report
 
@@ -363,6 +363,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _when(
     run: _Run, node: NodeInfo, holds: bool, make: Callable[[], Awaitable[T]]
 ) -> T | None:
@@ -390,10 +425,9 @@ async def route(
     try:
         # branches.flow:5
         at = _route__kind
-        if observer is None:
-            kind = classify(order=order)
-        else:
-            kind = await _call(run, _route__kind, _PLAIN, lambda: _ready(classify(order=order)))
+        kind = (classify if observer is None else _watch_sync(run, _route__kind, classify))(
+            order=order
+        )
         # branches.flow:7
         refunded_task = run.spawn(
             lambda: _when(
@@ -427,27 +461,12 @@ async def route(
         held = await held_task
         # branches.flow:9
         at = _route__summary
-        if observer is None:
-            summary = await report(
-                outcome=(
-                    shipped if shipped is not None else refunded if refunded is not None else held
-                ),
-                kind=kind.action,
-            )
-        else:
-            summary = await _call(
-                run,
-                _route__summary,
-                _PLAIN,
-                lambda: report(
-                    outcome=(
-                        shipped
-                        if shipped is not None
-                        else refunded if refunded is not None else held
-                    ),
-                    kind=kind.action,
-                ),
-            )
+        summary = await (report if observer is None else _watch(run, _route__summary, report))(
+            outcome=(
+                shipped if shipped is not None else refunded if refunded is not None else held
+            ),
+            kind=kind.action,
+        )
         return summary
     except BaseException as exc:
         error = await run.abort(exc, at)

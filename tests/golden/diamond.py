@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from shop.steps import prepare, double, triple, add
 
@@ -363,6 +363,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 _diamond__prepare = NodeInfo("diamond", "prepare", "diamond.flow:5")
 _diamond__branch_a = NodeInfo("diamond", "branch_a", "diamond.flow:6")
 _diamond__branch_b = NodeInfo("diamond", "branch_b", "diamond.flow:7")
@@ -376,33 +411,28 @@ async def diamond(x: int, *, observer: FlowObserver | None = None) -> int:
     try:
         # diamond.flow:5
         at = _diamond__prepare
-        if observer is None:
-            prepare_ = await prepare(x=x)
-        else:
-            prepare_ = await _call(run, _diamond__prepare, _PLAIN, lambda: prepare(x=x))
+        prepare_ = await (prepare if observer is None else _watch(run, _diamond__prepare, prepare))(
+            x=x
+        )
         # diamond.flow:7
         branch_b_task = run.spawn(
-            lambda: (
-                triple(x=prepare_)
-                if observer is None
-                else _call(run, _diamond__branch_b, _PLAIN, lambda: triple(x=prepare_))
+            lambda: (triple if observer is None else _watch(run, _diamond__branch_b, triple))(
+                x=prepare_
             ),
             _diamond__branch_b,
         )
         # diamond.flow:6
         at = _diamond__branch_a
-        if observer is None:
-            branch_a = await double(x=prepare_)
-        else:
-            branch_a = await _call(run, _diamond__branch_a, _PLAIN, lambda: double(x=prepare_))
+        branch_a = await (double if observer is None else _watch(run, _diamond__branch_a, double))(
+            x=prepare_
+        )
         at = None
         branch_b = await branch_b_task
         # diamond.flow:8
         at = _diamond__merge
-        if observer is None:
-            merge = await add(a=branch_a, b=branch_b)
-        else:
-            merge = await _call(run, _diamond__merge, _PLAIN, lambda: add(a=branch_a, b=branch_b))
+        merge = await (add if observer is None else _watch(run, _diamond__merge, add))(
+            a=branch_a, b=branch_b
+        )
         return merge
     except BaseException as exc:
         error = await run.abort(exc, at)

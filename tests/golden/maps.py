@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from shop.steps import Page, Row, fetch, parse, store, render
 import shop.text as text
@@ -366,6 +366,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -450,16 +485,12 @@ async def page(url: str, *, observer: FlowObserver | None = None) -> Page:
     try:
         # maps.flow:6
         at = _page__raw
-        if observer is None:
-            raw = await fetch(url=url)
-        else:
-            raw = await _call(run, _page__raw, _PLAIN, lambda: fetch(url=url))
+        raw = await (fetch if observer is None else _watch(run, _page__raw, fetch))(url=url)
         # maps.flow:7
         at = _page__parsed
-        if observer is None:
-            parsed = await parse(raw=raw, strict=True)
-        else:
-            parsed = await _call(run, _page__parsed, _PLAIN, lambda: parse(raw=raw, strict=True))
+        parsed = await (parse if observer is None else _watch(run, _page__parsed, parse))(
+            raw=raw, strict=True
+        )
         return parsed
     except BaseException as exc:
         error = await run.abort(exc, at)
@@ -485,12 +516,8 @@ async def crawl(
                 _crawl__saved,
                 rows,
                 lambda item, index: (
-                    store(row=item, table="rows")
-                    if observer is None
-                    else _call(
-                        run, _crawl__saved, _PLAIN, lambda: store(row=item, table="rows"), index
-                    )
-                ),
+                    store if observer is None else _watch(run, _crawl__saved, store, index)
+                )(row=item, table="rows"),
                 None,
             ),
             _crawl__saved,
@@ -502,12 +529,8 @@ async def crawl(
             _crawl__pages,
             urls,
             lambda item, index: (
-                page(url=item, observer=observer)
-                if observer is None
-                else _call(
-                    run, _crawl__pages, _PLAIN, lambda: page(url=item, observer=observer), index
-                )
-            ),
+                page if observer is None else _watch(run, _crawl__pages, page, index)
+            )(url=item, observer=observer),
             4,
         )
         # maps.flow:16
@@ -517,16 +540,10 @@ async def crawl(
             _crawl__lines,
             pages,
             lambda item, index: (
-                asyncio.to_thread(text.shout, line=item)
+                asyncio.to_thread
                 if observer is None
-                else _call(
-                    run,
-                    _crawl__lines,
-                    _PLAIN,
-                    lambda: asyncio.to_thread(text.shout, line=item),
-                    index,
-                )
-            ),
+                else _watch(run, _crawl__lines, asyncio.to_thread, index)
+            )(text.shout, line=item),
             2,
         )
         at = None

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from shop.steps import step
 
@@ -363,6 +363,41 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        observer = run.observer
+        if observer is None:
+            return func(*args, **kwargs)
+        _notify(observer.node_started, node, index, 1)
+        start = time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            raise
+        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        return value
+
+    return cast(_C, call)
+
+
 async def _after(tasks: tuple[Awaitable[object], ...], make: Callable[[], Awaitable[T]]) -> T:
     """Start a node in a task once the tasks it reads from have finished."""
     for task in tasks:
@@ -385,11 +420,7 @@ async def skewed(x: int, *, observer: FlowObserver | None = None) -> None:
     try:
         # skewed.flow:6
         b_task = run.spawn(
-            lambda: (
-                step(inputs=[x, 1])
-                if observer is None
-                else _call(run, _skewed__b, _PLAIN, lambda: step(inputs=[x, 1]))
-            ),
+            lambda: (step if observer is None else _watch(run, _skewed__b, step))(inputs=[x, 1]),
             _skewed__b,
         )
         # skewed.flow:8
@@ -402,27 +433,17 @@ async def skewed(x: int, *, observer: FlowObserver | None = None) -> None:
         )
         # skewed.flow:5
         at = _skewed__a
-        if observer is None:
-            a = await step(inputs=[x])
-        else:
-            a = await _call(run, _skewed__a, _PLAIN, lambda: step(inputs=[x]))
+        a = await (step if observer is None else _watch(run, _skewed__a, step))(inputs=[x])
         # skewed.flow:9
         e_task = run.spawn(
-            lambda: (
-                step(inputs=[a])
-                if observer is None
-                else _call(run, _skewed__e, _PLAIN, lambda: step(inputs=[a]))
-            ),
+            lambda: (step if observer is None else _watch(run, _skewed__e, step))(inputs=[a]),
             _skewed__e,
         )
         at = None
         b = await b_task
         # skewed.flow:7
         at = _skewed__c
-        if observer is None:
-            c = await step(inputs=[a, b])
-        else:
-            c = await _call(run, _skewed__c, _PLAIN, lambda: step(inputs=[a, b]))
+        c = await (step if observer is None else _watch(run, _skewed__c, step))(inputs=[a, b])
         at = None
         d = await d_task
         e = await e_task
