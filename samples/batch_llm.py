@@ -6,6 +6,7 @@
 """Workflows compiled by flowc from samples/batch_llm.flow."""
 
 import asyncio
+import os
 import random
 import sys
 import time
@@ -20,6 +21,8 @@ from steps.batch_llm import build_prompt, chat, RateLimitError
 __all__ = [
     "FlowObserver",
     "NodeInfo",
+    "RunInfo",
+    "RunObserver",
     "ask",
     "batch_llm",
 ]
@@ -30,12 +33,40 @@ U = TypeVar("U")
 X = TypeVar("X")
 
 
+class RunInfo(NamedTuple):
+    """One run of a flow: the flow, the run's id (its `run_id=` argument, or a fresh one)
+    and, for a sub-flow called as a node, the id of the run that called it."""
+
+    flow: str
+    run_id: str
+    parent_run_id: str | None = None
+
+
 class NodeInfo(NamedTuple):
-    """Where a node is written: its flow, its name and its `file.flow:line`."""
+    """Where a node is written: its flow, its name and its `file.flow:line`; in an event,
+    also the run it belongs to (`run`, which equality ignores)."""
 
     flow: str
     node: str
     location: str
+
+    @property
+    def run(self) -> RunInfo:
+        """The run of the event that names the node; outside an event, an empty one."""
+        return RunInfo("", "")
+
+
+class _NodeOfRun(NodeInfo):
+    """A node as the events of one run name it: equal to its `NodeInfo`, `run` set."""
+
+    _run: RunInfo
+
+    @property
+    def run(self) -> RunInfo:
+        return self._run
+
+    def __repr__(self) -> str:
+        return f"NodeInfo(flow={self.flow!r}, node={self.node!r}, location={self.location!r}, run={self._run!r})"
 
 
 class FlowObserver(Protocol):
@@ -79,7 +110,32 @@ class FlowObserver(Protocol):
         """The node's `when` condition did not hold, so it did not run."""
 
 
-def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+class RunObserver(FlowObserver, Protocol):
+    """A `FlowObserver` that also hears the run-level events. Each of these methods is
+    optional: the runtime calls only those an observer has. An observer with
+    `map_elements = False` hears a map's `map_finished`, not its elements' events."""
+
+    def flow_started(self, run: RunInfo) -> None:
+        """A run starts (a sub-flow's: within its calling node's attempt)."""
+
+    def flow_finished(self, run: RunInfo, duration: float) -> None:
+        """The run returned its result, `duration` seconds after it started."""
+
+    def flow_failed(self, run: RunInfo, error: BaseException, duration: float) -> None:
+        """The run raised `error` (a `CancelledError` when cancelled)."""
+
+    def node_fell_back(
+        self, node: NodeInfo, index: int | None, error: BaseException, fallback: str
+    ) -> None:
+        """The node failed for good with `error`; its fallback (the function it calls, or
+        its value as Python) takes over."""
+
+    def map_finished(self, node: NodeInfo, count: int, failed: int, duration: float) -> None:
+        """A map ended: `count` elements, `failed` of them raised (kept by `collect`, or
+        the first of them failed the map), in `duration` seconds."""
+
+
+def _notify(event: Callable[..., object], node: NodeInfo | RunInfo, *args: Any) -> None:
     """Tell the observer of an event. An exception the observer raises is not the node's:
     it is reported to the event loop's exception handler (which logs it) and the run goes
     on as if the observer had returned."""
@@ -87,9 +143,68 @@ def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
         event(node, *args)
     except Exception as error:
         name = getattr(event, "__name__", "observer")
-        where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        if isinstance(node, NodeInfo):
+            where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        else:
+            where = f"run `{node.run_id}` of flow `{node.flow}`"
         message = f"flowc: observer method {name} raised on {where}"
         asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
+
+
+class _Events:
+    """An observer's methods, looked up once per run (`None` for those it lacks), and the
+    run they report on."""
+
+    __slots__ = (
+        "run",
+        "start",
+        "nodes",
+        "elements",
+        "node_started",
+        "node_finished",
+        "node_retrying",
+        "node_failed",
+        "node_skipped",
+        "node_fell_back",
+        "map_finished",
+        "flow_finished",
+        "flow_failed",
+    )
+
+    def __init__(self, observer: object, run: RunInfo) -> None:
+        self.run = run
+        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.elements = getattr(observer, "map_elements", True) is not False
+        self.node_started: Callable[..., object] | None = getattr(observer, "node_started", None)
+        self.node_finished: Callable[..., object] | None = getattr(observer, "node_finished", None)
+        self.node_retrying: Callable[..., object] | None = getattr(observer, "node_retrying", None)
+        self.node_failed: Callable[..., object] | None = getattr(observer, "node_failed", None)
+        self.node_skipped: Callable[..., object] | None = getattr(observer, "node_skipped", None)
+        self.node_fell_back: Callable[..., object] | None = getattr(
+            observer, "node_fell_back", None
+        )
+        self.map_finished: Callable[..., object] | None = getattr(observer, "map_finished", None)
+        self.flow_finished: Callable[..., object] | None = getattr(observer, "flow_finished", None)
+        self.flow_failed: Callable[..., object] | None = getattr(observer, "flow_failed", None)
+        started: Callable[..., object] | None = getattr(observer, "flow_started", None)
+        self.start = time.perf_counter()
+        if started is not None:
+            _notify(started, run)
+
+    def node(self, node: NodeInfo) -> NodeInfo:
+        """The node as this run's events name it: with the run."""
+        found = self.nodes.get(node)
+        if found is None:
+            found = self.nodes[node] = _NodeOfRun(*node)
+            found._run = self.run
+        return found
+
+    def tell(
+        self, event: Callable[..., object] | None, node: NodeInfo, index: int | None, *args: Any
+    ) -> None:
+        """A node event, unless the observer lacks its method or hears no map elements."""
+        if event is not None and (index is None or self.elements):
+            _notify(event, self.node(node), index, *args)
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
@@ -116,7 +231,10 @@ class _Run:
     """
 
     __slots__ = (
-        "observer",
+        "events",
+        "id",
+        "element_observer",
+        "deadline",
         "limit",
         "parent",
         "cancelling",
@@ -127,8 +245,25 @@ class _Run:
         "spawning",
     )
 
-    def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
-        self.observer = observer
+    def __init__(
+        self,
+        observer: FlowObserver | None,
+        limit: int | None,
+        flow: str = "",
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> None:
+        # An observer's methods are looked up once, here; a run without one has no ids.
+        if observer is None:
+            self.events: _Events | None = None
+            self.id = run_id
+            self.element_observer: FlowObserver | None = None
+        else:
+            self.id = run_id or os.urandom(16).hex()
+            self.events = _Events(observer, RunInfo(flow, self.id, parent_run_id))
+            # What a sub-flow called by a map's element reports to.
+            self.element_observer = observer if self.events.elements else None
+        self.deadline: asyncio.Timeout | None = None  # the flow's `timeout`, if any
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
         # The parent's cancellation requests when the run began: the caller may run a flow
@@ -186,13 +321,31 @@ class _Run:
                     self.cancelled = True
             raise
 
+    def finished(self) -> None:
+        """The run returned: tell the observer (called only when there is one)."""
+        events = self.events
+        if events is not None and events.flow_finished is not None:
+            _notify(events.flow_finished, events.run, time.perf_counter() - events.start)
+
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """End the run after its body stopped with `exc` while at `node` (`None`:
         awaiting tasks): cancel and await every task, and return what to raise."""
         self.closing = True
         error = self._cause(exc, node)
-        if self.tasks:
-            await self._settle(self.tasks)
+        try:
+            if self.tasks:
+                await self._settle(self.tasks)
+        finally:
+            events = self.events
+            if events is not None and events.flow_failed is not None:
+                told = error
+                if (
+                    isinstance(error, asyncio.CancelledError)
+                    and self.deadline is not None
+                    and self.deadline.expired()
+                ):
+                    told = TimeoutError()  # what the flow's `timeout` raises in its place
+                _notify(events.flow_failed, events.run, told, time.perf_counter() - events.start)
         return error
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -371,7 +524,8 @@ async def _call(
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
     attempt. Retries are made after a delay, holding no limit or pool slot. An observer
     that raises changes nothing here (`_notify`)."""
-    if run.observer is None and policy is _PLAIN and run.limit is None:
+    events = run.events
+    if events is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
     while True:
@@ -381,8 +535,8 @@ async def _call(
             if attempt > policy.retries or not isinstance(error, policy.retry_on):
                 raise
             delay = _delay(policy, attempt)
-            if run.observer is not None:
-                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
+            if events is not None:
+                events.tell(events.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -399,7 +553,7 @@ async def _attempt(
     (which counts the call only). Slots are released however the call ends; when a
     timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
     that work has ended: a limit counts what really runs."""
-    limit, pool, observer = run.limit, policy.pool, run.observer
+    limit, pool, events = run.limit, policy.pool, run.events
     if limit is not None:
         await limit.acquire()
 
@@ -418,8 +572,8 @@ async def _attempt(
         raise
     call: Awaitable[T] | None = None
     try:
-        if observer is not None:
-            _notify(observer.node_started, node, index, attempt)
+        if events is not None:
+            events.tell(events.node_started, node, index, attempt)
         start = time.perf_counter()
         try:
             if policy.timeout is None:
@@ -428,9 +582,9 @@ async def _attempt(
                 async with asyncio.timeout(policy.timeout):
                     value = await (call := make())
         except BaseException as error:
-            if observer is not None:
-                _notify(
-                    observer.node_failed, node, index, attempt, error, time.perf_counter() - start
+            if events is not None:
+                events.tell(
+                    events.node_failed, node, index, attempt, error, time.perf_counter() - start
                 )
             raise
         duration = time.perf_counter() - start
@@ -439,8 +593,8 @@ async def _attempt(
             ended.add_done_callback(release)
         else:
             release()
-    if observer is not None:
-        _notify(observer.node_finished, node, index, attempt, duration)
+    if events is not None:
+        events.tell(events.node_finished, node, index, attempt, duration)
     return value
 
 
@@ -475,17 +629,17 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     """`_watch` for a `sync` node: the plain function's call is the attempt."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        observer = run.observer
-        if observer is None:
+        events = run.events
+        if events is None:
             return func(*args, **kwargs)
-        _notify(observer.node_started, node, index, 1)
+        events.tell(events.node_started, node, index, 1)
         start = time.perf_counter()
         try:
             value = func(*args, **kwargs)
         except BaseException as error:
-            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            events.tell(events.node_failed, node, index, 1, error, time.perf_counter() - start)
             raise
-        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        events.tell(events.node_finished, node, index, 1, time.perf_counter() - start)
         return value
 
     return cast(_C, call)
@@ -497,11 +651,38 @@ async def _map(
     items: Iterable[X],
     element: Callable[[X, int], Awaitable[T]],
     limit: int | None,
+    failed: list[int] | None = None,
 ) -> list[T]:
     """`element(item, index)` for every item, at most `limit` at once, started in input
     order; the results in input order. The first failure cancels the other elements
-    and is raised. (`run` is the flow's: the elements' calls use it.)"""
+    and is raised. (`run` is the flow's: the elements' calls use it.) An observer hears
+    `map_finished` when the map ends, with the number of elements that failed
+    (`_map_collect` counts its own: `failed`)."""
     seq = items if isinstance(items, Sequence) else list(items)
+    events = run.events
+    if events is None or events.map_finished is None:
+        return await _map_all(node, seq, element, limit, failed)
+    start, failures = time.perf_counter(), [0] if failed is None else failed
+    try:
+        return await _map_all(node, seq, element, limit, failures)
+    finally:
+        _notify(
+            events.map_finished,
+            events.node(node),
+            len(seq),
+            failures[0],
+            time.perf_counter() - start,
+        )
+
+
+async def _map_all(
+    node: NodeInfo,
+    seq: Sequence[X],
+    element: Callable[[X, int], Awaitable[T]],
+    limit: int | None,
+    failed: list[int] | None,
+) -> list[T]:
+    """`_map`'s work: elements that raise are counted in `failed`."""
     if not seq:
         return []
     results: list[Any] = [None] * len(seq)
@@ -514,6 +695,8 @@ async def _map(
             except BaseException as exc:
                 if not isinstance(exc, asyncio.CancelledError):
                     _note(exc, node, i)
+                    if failed is not None:
+                        failed[0] += 1
                 raise
 
     # The workers run as a little run of their own: its fail-fast and cancellation
@@ -541,15 +724,17 @@ async def _map_collect(
 ) -> list[T | Exception]:
     """Like `_map`, but an element that fails has its exception as its result and
     fails nothing else."""
+    failed = [0]
 
     async def collected(item: X, index: int) -> T | Exception:
         try:
             return await element(item, index)
         except Exception as error:
             _note(error, node, index)
+            failed[0] += 1
             return error
 
-    return await _map(run, node, items, collected, limit)
+    return await _map(run, node, items, collected, limit, failed)
 
 
 _pool_llm = _Pool("llm", 4, rate=20, per=1.0)
@@ -562,10 +747,15 @@ _ask__reply__policy = _Policy(
 
 
 async def batch_llm(
-    queries: list[str], model: str = "gpt-4o-mini", *, observer: FlowObserver | None = None
+    queries: list[str],
+    model: str = "gpt-4o-mini",
+    *,
+    observer: FlowObserver | None = None,
+    run_id: str | None = None,
+    parent_run_id: str | None = None,
 ) -> list[str]:
     """Run flow `batch_llm` (batch_llm.flow:8)."""
-    run = _Run(observer, None)
+    run = _Run(observer, None, "batch_llm", run_id, parent_run_id)
     at: NodeInfo | None = None
     try:
         # batch_llm.flow:9
@@ -576,20 +766,28 @@ async def batch_llm(
             queries,
             lambda item, index: (
                 ask if observer is None else _watch(run, _batch_llm__llm_batch, ask, index)
-            )(query=item, model=model, observer=observer),
+            )(query=item, model=model, observer=run.element_observer, parent_run_id=run.id),
             5,
         )
-        return llm_batch
+        result: list[str] = llm_batch
+        if observer is not None:
+            run.finished()
+        return result
     except BaseException as exc:
         error = await run.abort(exc, at)
     raise error
 
 
 async def ask(
-    query: str, model: str = "gpt-4o-mini", *, observer: FlowObserver | None = None
+    query: str,
+    model: str = "gpt-4o-mini",
+    *,
+    observer: FlowObserver | None = None,
+    run_id: str | None = None,
+    parent_run_id: str | None = None,
 ) -> str:
     """Run flow `ask` (batch_llm.flow:16)."""
-    run = _Run(observer, None)
+    run = _Run(observer, None, "ask", run_id, parent_run_id)
     at: NodeInfo | None = None
     try:
         # batch_llm.flow:17
@@ -602,7 +800,10 @@ async def ask(
         reply = await _call(
             run, _ask__reply, _ask__reply__policy, lambda: chat(messages=prompt, model=model)
         )
-        return reply.content
+        result: str = reply.content
+        if observer is not None:
+            run.finished()
+        return result
     except BaseException as exc:
         error = await run.abort(exc, at)
     raise error

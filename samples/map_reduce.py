@@ -6,6 +6,7 @@
 """Workflows compiled by flowc from samples/map_reduce.flow."""
 
 import asyncio
+import os
 import random
 import sys
 import time
@@ -18,6 +19,8 @@ from steps.map_reduce import split_input, map_words, shuffle, reduce_counts, com
 __all__ = [
     "FlowObserver",
     "NodeInfo",
+    "RunInfo",
+    "RunObserver",
     "map_reduce",
 ]
 
@@ -27,12 +30,40 @@ U = TypeVar("U")
 X = TypeVar("X")
 
 
+class RunInfo(NamedTuple):
+    """One run of a flow: the flow, the run's id (its `run_id=` argument, or a fresh one)
+    and, for a sub-flow called as a node, the id of the run that called it."""
+
+    flow: str
+    run_id: str
+    parent_run_id: str | None = None
+
+
 class NodeInfo(NamedTuple):
-    """Where a node is written: its flow, its name and its `file.flow:line`."""
+    """Where a node is written: its flow, its name and its `file.flow:line`; in an event,
+    also the run it belongs to (`run`, which equality ignores)."""
 
     flow: str
     node: str
     location: str
+
+    @property
+    def run(self) -> RunInfo:
+        """The run of the event that names the node; outside an event, an empty one."""
+        return RunInfo("", "")
+
+
+class _NodeOfRun(NodeInfo):
+    """A node as the events of one run name it: equal to its `NodeInfo`, `run` set."""
+
+    _run: RunInfo
+
+    @property
+    def run(self) -> RunInfo:
+        return self._run
+
+    def __repr__(self) -> str:
+        return f"NodeInfo(flow={self.flow!r}, node={self.node!r}, location={self.location!r}, run={self._run!r})"
 
 
 class FlowObserver(Protocol):
@@ -76,7 +107,32 @@ class FlowObserver(Protocol):
         """The node's `when` condition did not hold, so it did not run."""
 
 
-def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+class RunObserver(FlowObserver, Protocol):
+    """A `FlowObserver` that also hears the run-level events. Each of these methods is
+    optional: the runtime calls only those an observer has. An observer with
+    `map_elements = False` hears a map's `map_finished`, not its elements' events."""
+
+    def flow_started(self, run: RunInfo) -> None:
+        """A run starts (a sub-flow's: within its calling node's attempt)."""
+
+    def flow_finished(self, run: RunInfo, duration: float) -> None:
+        """The run returned its result, `duration` seconds after it started."""
+
+    def flow_failed(self, run: RunInfo, error: BaseException, duration: float) -> None:
+        """The run raised `error` (a `CancelledError` when cancelled)."""
+
+    def node_fell_back(
+        self, node: NodeInfo, index: int | None, error: BaseException, fallback: str
+    ) -> None:
+        """The node failed for good with `error`; its fallback (the function it calls, or
+        its value as Python) takes over."""
+
+    def map_finished(self, node: NodeInfo, count: int, failed: int, duration: float) -> None:
+        """A map ended: `count` elements, `failed` of them raised (kept by `collect`, or
+        the first of them failed the map), in `duration` seconds."""
+
+
+def _notify(event: Callable[..., object], node: NodeInfo | RunInfo, *args: Any) -> None:
     """Tell the observer of an event. An exception the observer raises is not the node's:
     it is reported to the event loop's exception handler (which logs it) and the run goes
     on as if the observer had returned."""
@@ -84,9 +140,68 @@ def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
         event(node, *args)
     except Exception as error:
         name = getattr(event, "__name__", "observer")
-        where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        if isinstance(node, NodeInfo):
+            where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        else:
+            where = f"run `{node.run_id}` of flow `{node.flow}`"
         message = f"flowc: observer method {name} raised on {where}"
         asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
+
+
+class _Events:
+    """An observer's methods, looked up once per run (`None` for those it lacks), and the
+    run they report on."""
+
+    __slots__ = (
+        "run",
+        "start",
+        "nodes",
+        "elements",
+        "node_started",
+        "node_finished",
+        "node_retrying",
+        "node_failed",
+        "node_skipped",
+        "node_fell_back",
+        "map_finished",
+        "flow_finished",
+        "flow_failed",
+    )
+
+    def __init__(self, observer: object, run: RunInfo) -> None:
+        self.run = run
+        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.elements = getattr(observer, "map_elements", True) is not False
+        self.node_started: Callable[..., object] | None = getattr(observer, "node_started", None)
+        self.node_finished: Callable[..., object] | None = getattr(observer, "node_finished", None)
+        self.node_retrying: Callable[..., object] | None = getattr(observer, "node_retrying", None)
+        self.node_failed: Callable[..., object] | None = getattr(observer, "node_failed", None)
+        self.node_skipped: Callable[..., object] | None = getattr(observer, "node_skipped", None)
+        self.node_fell_back: Callable[..., object] | None = getattr(
+            observer, "node_fell_back", None
+        )
+        self.map_finished: Callable[..., object] | None = getattr(observer, "map_finished", None)
+        self.flow_finished: Callable[..., object] | None = getattr(observer, "flow_finished", None)
+        self.flow_failed: Callable[..., object] | None = getattr(observer, "flow_failed", None)
+        started: Callable[..., object] | None = getattr(observer, "flow_started", None)
+        self.start = time.perf_counter()
+        if started is not None:
+            _notify(started, run)
+
+    def node(self, node: NodeInfo) -> NodeInfo:
+        """The node as this run's events name it: with the run."""
+        found = self.nodes.get(node)
+        if found is None:
+            found = self.nodes[node] = _NodeOfRun(*node)
+            found._run = self.run
+        return found
+
+    def tell(
+        self, event: Callable[..., object] | None, node: NodeInfo, index: int | None, *args: Any
+    ) -> None:
+        """A node event, unless the observer lacks its method or hears no map elements."""
+        if event is not None and (index is None or self.elements):
+            _notify(event, self.node(node), index, *args)
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
@@ -113,7 +228,10 @@ class _Run:
     """
 
     __slots__ = (
-        "observer",
+        "events",
+        "id",
+        "element_observer",
+        "deadline",
         "limit",
         "parent",
         "cancelling",
@@ -124,8 +242,25 @@ class _Run:
         "spawning",
     )
 
-    def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
-        self.observer = observer
+    def __init__(
+        self,
+        observer: FlowObserver | None,
+        limit: int | None,
+        flow: str = "",
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> None:
+        # An observer's methods are looked up once, here; a run without one has no ids.
+        if observer is None:
+            self.events: _Events | None = None
+            self.id = run_id
+            self.element_observer: FlowObserver | None = None
+        else:
+            self.id = run_id or os.urandom(16).hex()
+            self.events = _Events(observer, RunInfo(flow, self.id, parent_run_id))
+            # What a sub-flow called by a map's element reports to.
+            self.element_observer = observer if self.events.elements else None
+        self.deadline: asyncio.Timeout | None = None  # the flow's `timeout`, if any
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
         # The parent's cancellation requests when the run began: the caller may run a flow
@@ -183,13 +318,31 @@ class _Run:
                     self.cancelled = True
             raise
 
+    def finished(self) -> None:
+        """The run returned: tell the observer (called only when there is one)."""
+        events = self.events
+        if events is not None and events.flow_finished is not None:
+            _notify(events.flow_finished, events.run, time.perf_counter() - events.start)
+
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """End the run after its body stopped with `exc` while at `node` (`None`:
         awaiting tasks): cancel and await every task, and return what to raise."""
         self.closing = True
         error = self._cause(exc, node)
-        if self.tasks:
-            await self._settle(self.tasks)
+        try:
+            if self.tasks:
+                await self._settle(self.tasks)
+        finally:
+            events = self.events
+            if events is not None and events.flow_failed is not None:
+                told = error
+                if (
+                    isinstance(error, asyncio.CancelledError)
+                    and self.deadline is not None
+                    and self.deadline.expired()
+                ):
+                    told = TimeoutError()  # what the flow's `timeout` raises in its place
+                _notify(events.flow_failed, events.run, told, time.perf_counter() - events.start)
         return error
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -278,7 +431,8 @@ async def _call(
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
     attempt. Retries are made after a delay, holding no limit or pool slot. An observer
     that raises changes nothing here (`_notify`)."""
-    if run.observer is None and policy is _PLAIN and run.limit is None:
+    events = run.events
+    if events is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
     while True:
@@ -288,8 +442,8 @@ async def _call(
             if attempt > policy.retries or not isinstance(error, policy.retry_on):
                 raise
             delay = _delay(policy, attempt)
-            if run.observer is not None:
-                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
+            if events is not None:
+                events.tell(events.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -306,7 +460,7 @@ async def _attempt(
     (which counts the call only). Slots are released however the call ends; when a
     timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
     that work has ended: a limit counts what really runs."""
-    limit, pool, observer = run.limit, policy.pool, run.observer
+    limit, pool, events = run.limit, policy.pool, run.events
     if limit is not None:
         await limit.acquire()
 
@@ -325,8 +479,8 @@ async def _attempt(
         raise
     call: Awaitable[T] | None = None
     try:
-        if observer is not None:
-            _notify(observer.node_started, node, index, attempt)
+        if events is not None:
+            events.tell(events.node_started, node, index, attempt)
         start = time.perf_counter()
         try:
             if policy.timeout is None:
@@ -335,9 +489,9 @@ async def _attempt(
                 async with asyncio.timeout(policy.timeout):
                     value = await (call := make())
         except BaseException as error:
-            if observer is not None:
-                _notify(
-                    observer.node_failed, node, index, attempt, error, time.perf_counter() - start
+            if events is not None:
+                events.tell(
+                    events.node_failed, node, index, attempt, error, time.perf_counter() - start
                 )
             raise
         duration = time.perf_counter() - start
@@ -346,8 +500,8 @@ async def _attempt(
             ended.add_done_callback(release)
         else:
             release()
-    if observer is not None:
-        _notify(observer.node_finished, node, index, attempt, duration)
+    if events is not None:
+        events.tell(events.node_finished, node, index, attempt, duration)
     return value
 
 
@@ -382,17 +536,17 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     """`_watch` for a `sync` node: the plain function's call is the attempt."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        observer = run.observer
-        if observer is None:
+        events = run.events
+        if events is None:
             return func(*args, **kwargs)
-        _notify(observer.node_started, node, index, 1)
+        events.tell(events.node_started, node, index, 1)
         start = time.perf_counter()
         try:
             value = func(*args, **kwargs)
         except BaseException as error:
-            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            events.tell(events.node_failed, node, index, 1, error, time.perf_counter() - start)
             raise
-        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        events.tell(events.node_finished, node, index, 1, time.perf_counter() - start)
         return value
 
     return cast(_C, call)
@@ -410,10 +564,14 @@ _map_reduce__output_combiner = NodeInfo("map_reduce", "output_combiner", "map_re
 
 
 async def map_reduce(
-    records: list[dict[str, str]], *, observer: FlowObserver | None = None
+    records: list[dict[str, str]],
+    *,
+    observer: FlowObserver | None = None,
+    run_id: str | None = None,
+    parent_run_id: str | None = None,
 ) -> dict[str, int]:
     """Run flow `map_reduce` (map_reduce.flow:5)."""
-    run = _Run(observer, None)
+    run = _Run(observer, None, "map_reduce", run_id, parent_run_id)
     at: NodeInfo | None = None
     try:
         # map_reduce.flow:6
@@ -483,7 +641,10 @@ async def map_reduce(
             if observer is None
             else _watch_sync(run, _map_reduce__output_combiner, combine_output)
         )(reducer_results=[reducer_0, reducer_1])
-        return output_combiner
+        result: dict[str, int] = output_combiner
+        if observer is not None:
+            run.finished()
+        return result
     except BaseException as exc:
         error = await run.abort(exc, at)
     raise error

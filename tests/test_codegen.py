@@ -114,7 +114,8 @@ def test_mypy_reports_a_mismatched_hand_off_in_the_generated_module(tmp_path: Pa
         ("mapped", "f", "arg-type"),  # each element is a str
         ("mismatch", "b", "arg-type"),  # `a` is a str, `take_number` wants an int
         ("optional", "d", "arg-type"),  # `c` may be skipped: int | None
-        ("wrong_return", "e", "return-value"),  # the flow returns int, `e` is a str
+        # The flow returns int, `e` is a str: the result is typed where the run ends.
+        ("wrong_return", "e", "assignment"),
     ]
     messages = {m[2] for m in errors if where(module, int(m[1])) == ("mismatch", "b")}
     assert messages == {'Argument "n" to "take_number" has incompatible type "str"; expected "int"'}

@@ -116,7 +116,11 @@ class FlowEmitter:
         callee = node.callee.text
         if node.callee.flow is not None:
             sep = ", " if arguments else ""
-            return f"{self.watched(node, callee, watch)}({arguments}{sep}observer=observer)", True
+            # The sub-flow's run reports to the same observer, as a run of this one's; a
+            # map's element does so only if the observer hears elements (`map_elements`).
+            observer = "observer" if each is None else f"{self.v['run']}.element_observer"
+            passed = f"observer={observer}, parent_run_id={self.v['run']}.id"
+            return f"{self.watched(node, callee, watch)}({arguments}{sep}{passed})", True
         if node.mode == "thread":
             if uses_thread_helper(node, self.flow):
                 # A slot is held until the thread ends, even when a timeout abandons it.
@@ -149,11 +153,14 @@ class FlowEmitter:
         fallback = node.fallback
         if fallback is None:
             return text
+        where = f"{self.v['run']}, {self.info[node.name]}"
         if isinstance(fallback, ir.FallbackCall):
             # The fallback call is made the way the node's own callee is (await, sync, thread).
             alt = dataclasses.replace(node, callee=fallback.callee, args=fallback.call.args)
-            return f"_fallback_call(lambda: {text}, lambda: {self.attempt(alt, lookup)})"
-        return f"_fallback(lambda: {text}, lambda: {x.expr(fallback.value, lookup, fresh=self.fresh)})"
+            told = x.string(fallback.callee.text)
+            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {self.attempt(alt, lookup)}{extra})"
+        value = x.expr(fallback.value, lookup, fresh=self.fresh)
+        return f"_fallback({where}, {x.string(value)}, lambda: {text}, lambda: {value}{extra})"
 
     def awaitable(self, node: ir.Node, lookup: x.Lookup) -> str:
         """An awaitable for the whole node: map, clauses and `when`."""
@@ -238,10 +245,18 @@ class FlowEmitter:
             fields = ", ".join(
                 f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs
             )
-            return [f"return {flow.result.class_name}({fields})"]
+            result = self.temporary("result")
+            return [f"{result} = {flow.result.class_name}({fields})", *self.finished(), f"return {result}"]
         if isinstance(flow.result, ir.NoResult):
-            return ["return None"]
-        return [f"return {x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)}"]
+            return [*self.finished(), "return None"]
+        result = self.temporary("result")
+        value = x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)
+        # Annotated: the value is typed against the declared result, as `return value` is.
+        return [f"{result}: {flow.result.annotation} = {value}", *self.finished(), f"return {result}"]
+
+    def finished(self) -> list[str]:
+        """The run ends well: its observer hears `flow_finished`."""
+        return ["if observer is not None:", f"    {self.v['run']}.finished()"]
 
     def body(self) -> list[str]:
         """The statements inside `try:`."""
@@ -267,7 +282,8 @@ class FlowEmitter:
             elif param.default is not None:
                 text += f" = {x.expr(param.default, self.local.__getitem__)}"
             params.append(text)
-        params += ["*", "observer: FlowObserver | None = None"]
+        params += ["*", "observer: FlowObserver | None = None", "run_id: str | None = None"]
+        params += ["parent_run_id: str | None = None"]
         return f"async def {self.flow.name}({', '.join(params)}) -> {self.flow.result.annotation}:"
 
     def function(self) -> list[str]:
@@ -278,10 +294,12 @@ class FlowEmitter:
         lines.append("    " + REGION)
         lines += ["    " + line for line in self.defaults()]
         v = self.v
-        lines += [f"    {v['run']} = _Run(observer, {limit})", f"    {v['at']}: NodeInfo | None = None"]
+        run = f"_Run(observer, {limit}, {x.string(self.flow.name)}, run_id, parent_run_id)"
+        lines += [f"    {v['run']} = {run}", f"    {v['at']}: NodeInfo | None = None"]
         indent = "    "
         if self.flow.timeout is not None:
-            lines.append(f"    async with asyncio.timeout({self.flow.timeout!r}):")
+            # The run knows its timeout: what its observer hears when it expires.
+            lines.append(f"    async with asyncio.timeout({self.flow.timeout!r}) as {v['run']}.deadline:")
             indent = "        "
         lines.append(indent + "try:")
         lines += [indent + "    " + line for line in body]
@@ -360,7 +378,9 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
     public = sorted(
-        {f.name for f in module.flows} | {r.class_name for _, r in named_outputs(module)} | {"FlowObserver", "NodeInfo"}
+        {f.name for f in module.flows}
+        | {r.class_name for _, r in named_outputs(module)}
+        | {"FlowObserver", "NodeInfo", "RunInfo", "RunObserver"}
     )
     pools = [
         f"{planned.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"

@@ -22,6 +22,9 @@ from .sections import Section, load_sections, module_names, select
 FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
 """Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
 
+FLOW_KEYWORDS = ("observer", "run_id", "parent_run_id")
+"""The keyword-only parameters every flow function takes (the front end reserves them)."""
+
 ALWAYS = frozenset({"run", "observer"})
 """Sections every module copies: the run of a flow and the observer protocol."""
 
@@ -100,7 +103,7 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     # Parameters keep their names (the front end keeps them apart from every module-level
     # name); the flow's own locals and the nodes yield.
     local = {p.name: p.name for p in flow.params}
-    names = Namer(namer.taken | set(local) | {"observer"})
+    names = Namer(namer.taken | set(local) | set(FLOW_KEYWORDS))
     v = {name: names(name) for name in FLOW_LOCALS}
     local |= {n.name: names(n.name) for n in flow.nodes}
     order = schedule(flow)

@@ -10,6 +10,7 @@ everything they need, in the order of this file, with their imports merged and s
 
 import asyncio
 import contextvars
+import os
 import random
 import sys
 import threading
@@ -38,12 +39,40 @@ X = TypeVar("X")
 # flowc:import from typing import NamedTuple, Protocol
 
 
+class RunInfo(NamedTuple):
+    """One run of a flow: the flow, the run's id (its `run_id=` argument, or a fresh one)
+    and, for a sub-flow called as a node, the id of the run that called it."""
+
+    flow: str
+    run_id: str
+    parent_run_id: str | None = None
+
+
 class NodeInfo(NamedTuple):
-    """Where a node is written: its flow, its name and its `file.flow:line`."""
+    """Where a node is written: its flow, its name and its `file.flow:line`; in an event,
+    also the run it belongs to (`run`, which equality ignores)."""
 
     flow: str
     node: str
     location: str
+
+    @property
+    def run(self) -> RunInfo:
+        """The run of the event that names the node; outside an event, an empty one."""
+        return RunInfo("", "")
+
+
+class _NodeOfRun(NodeInfo):
+    """A node as the events of one run name it: equal to its `NodeInfo`, `run` set."""
+
+    _run: RunInfo
+
+    @property
+    def run(self) -> RunInfo:
+        return self._run
+
+    def __repr__(self) -> str:
+        return f"NodeInfo(flow={self.flow!r}, node={self.node!r}, location={self.location!r}, run={self._run!r})"
 
 
 class FlowObserver(Protocol):
@@ -87,6 +116,31 @@ class FlowObserver(Protocol):
         """The node's `when` condition did not hold, so it did not run."""
 
 
+class RunObserver(FlowObserver, Protocol):
+    """A `FlowObserver` that also hears the run-level events. Each of these methods is
+    optional: the runtime calls only those an observer has. An observer with
+    `map_elements = False` hears a map's `map_finished`, not its elements' events."""
+
+    def flow_started(self, run: RunInfo) -> None:
+        """A run starts (a sub-flow's: within its calling node's attempt)."""
+
+    def flow_finished(self, run: RunInfo, duration: float) -> None:
+        """The run returned its result, `duration` seconds after it started."""
+
+    def flow_failed(self, run: RunInfo, error: BaseException, duration: float) -> None:
+        """The run raised `error` (a `CancelledError` when cancelled)."""
+
+    def node_fell_back(
+        self, node: NodeInfo, index: int | None, error: BaseException, fallback: str
+    ) -> None:
+        """The node failed for good with `error`; its fallback (the function it calls, or
+        its value as Python) takes over."""
+
+    def map_finished(self, node: NodeInfo, count: int, failed: int, duration: float) -> None:
+        """A map ended: `count` elements, `failed` of them raised (kept by `collect`, or
+        the first of them failed the map), in `duration` seconds."""
+
+
 # flowc:end observer
 
 # flowc:begin notify
@@ -96,7 +150,7 @@ class FlowObserver(Protocol):
 # flowc:import from typing import Any
 
 
-def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
+def _notify(event: Callable[..., object], node: NodeInfo | RunInfo, *args: Any) -> None:
     """Tell the observer of an event. An exception the observer raises is not the node's:
     it is reported to the event loop's exception handler (which logs it) and the run goes
     on as if the observer had returned."""
@@ -104,7 +158,10 @@ def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
         event(node, *args)
     except Exception as error:
         name = getattr(event, "__name__", "observer")
-        where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        if isinstance(node, NodeInfo):
+            where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        else:
+            where = f"run `{node.run_id}` of flow `{node.flow}`"
         message = f"flowc: observer method {name} raised on {where}"
         asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
 
@@ -112,11 +169,65 @@ def _notify(event: Callable[..., None], node: NodeInfo, *args: Any) -> None:
 # flowc:end notify
 
 # flowc:begin run
-# flowc:needs typevars observer
+# flowc:needs typevars observer notify
 # flowc:import import asyncio
+# flowc:import import os
 # flowc:import import sys
+# flowc:import import time
 # flowc:import from collections.abc import Callable, Coroutine
 # flowc:import from typing import Any
+
+
+class _Events:
+    """An observer's methods, looked up once per run (`None` for those it lacks), and the
+    run they report on."""
+
+    __slots__ = (
+        "run",
+        "start",
+        "nodes",
+        "elements",
+        "node_started",
+        "node_finished",
+        "node_retrying",
+        "node_failed",
+        "node_skipped",
+        "node_fell_back",
+        "map_finished",
+        "flow_finished",
+        "flow_failed",
+    )
+
+    def __init__(self, observer: object, run: RunInfo) -> None:
+        self.run = run
+        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.elements = getattr(observer, "map_elements", True) is not False
+        self.node_started: Callable[..., object] | None = getattr(observer, "node_started", None)
+        self.node_finished: Callable[..., object] | None = getattr(observer, "node_finished", None)
+        self.node_retrying: Callable[..., object] | None = getattr(observer, "node_retrying", None)
+        self.node_failed: Callable[..., object] | None = getattr(observer, "node_failed", None)
+        self.node_skipped: Callable[..., object] | None = getattr(observer, "node_skipped", None)
+        self.node_fell_back: Callable[..., object] | None = getattr(observer, "node_fell_back", None)
+        self.map_finished: Callable[..., object] | None = getattr(observer, "map_finished", None)
+        self.flow_finished: Callable[..., object] | None = getattr(observer, "flow_finished", None)
+        self.flow_failed: Callable[..., object] | None = getattr(observer, "flow_failed", None)
+        started: Callable[..., object] | None = getattr(observer, "flow_started", None)
+        self.start = time.perf_counter()
+        if started is not None:
+            _notify(started, run)
+
+    def node(self, node: NodeInfo) -> NodeInfo:
+        """The node as this run's events name it: with the run."""
+        found = self.nodes.get(node)
+        if found is None:
+            found = self.nodes[node] = _NodeOfRun(*node)
+            found._run = self.run
+        return found
+
+    def tell(self, event: Callable[..., object] | None, node: NodeInfo, index: int | None, *args: Any) -> None:
+        """A node event, unless the observer lacks its method or hears no map elements."""
+        if event is not None and (index is None or self.elements):
+            _notify(event, self.node(node), index, *args)
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
@@ -140,10 +251,40 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("observer", "limit", "parent", "cancelling", "cancelled", "tasks", "error", "closing", "spawning")
+    __slots__ = (
+        "events",
+        "id",
+        "element_observer",
+        "deadline",
+        "limit",
+        "parent",
+        "cancelling",
+        "cancelled",
+        "tasks",
+        "error",
+        "closing",
+        "spawning",
+    )
 
-    def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
-        self.observer = observer
+    def __init__(
+        self,
+        observer: FlowObserver | None,
+        limit: int | None,
+        flow: str = "",
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> None:
+        # An observer's methods are looked up once, here; a run without one has no ids.
+        if observer is None:
+            self.events: _Events | None = None
+            self.id = run_id
+            self.element_observer: FlowObserver | None = None
+        else:
+            self.id = run_id or os.urandom(16).hex()
+            self.events = _Events(observer, RunInfo(flow, self.id, parent_run_id))
+            # What a sub-flow called by a map's element reports to.
+            self.element_observer = observer if self.events.elements else None
+        self.deadline: asyncio.Timeout | None = None  # the flow's `timeout`, if any
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
         # The parent's cancellation requests when the run began: the caller may run a flow
@@ -198,13 +339,27 @@ class _Run:
                     self.cancelled = True
             raise
 
+    def finished(self) -> None:
+        """The run returned: tell the observer (called only when there is one)."""
+        events = self.events
+        if events is not None and events.flow_finished is not None:
+            _notify(events.flow_finished, events.run, time.perf_counter() - events.start)
+
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """End the run after its body stopped with `exc` while at `node` (`None`:
         awaiting tasks): cancel and await every task, and return what to raise."""
         self.closing = True
         error = self._cause(exc, node)
-        if self.tasks:
-            await self._settle(self.tasks)
+        try:
+            if self.tasks:
+                await self._settle(self.tasks)
+        finally:
+            events = self.events
+            if events is not None and events.flow_failed is not None:
+                told = error
+                if isinstance(error, asyncio.CancelledError) and self.deadline is not None and self.deadline.expired():
+                    told = TimeoutError()  # what the flow's `timeout` raises in its place
+                _notify(events.flow_failed, events.run, told, time.perf_counter() - events.start)
         return error
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -403,7 +558,8 @@ async def _call(
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
     attempt. Retries are made after a delay, holding no limit or pool slot. An observer
     that raises changes nothing here (`_notify`)."""
-    if run.observer is None and policy is _PLAIN and run.limit is None:
+    events = run.events
+    if events is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
     while True:
@@ -413,8 +569,8 @@ async def _call(
             if attempt > policy.retries or not isinstance(error, policy.retry_on):
                 raise
             delay = _delay(policy, attempt)
-            if run.observer is not None:
-                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
+            if events is not None:
+                events.tell(events.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -431,7 +587,7 @@ async def _attempt(
     (which counts the call only). Slots are released however the call ends; when a
     timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
     that work has ended: a limit counts what really runs."""
-    limit, pool, observer = run.limit, policy.pool, run.observer
+    limit, pool, events = run.limit, policy.pool, run.events
     if limit is not None:
         await limit.acquire()
 
@@ -450,8 +606,8 @@ async def _attempt(
         raise
     call: Awaitable[T] | None = None
     try:
-        if observer is not None:
-            _notify(observer.node_started, node, index, attempt)
+        if events is not None:
+            events.tell(events.node_started, node, index, attempt)
         start = time.perf_counter()
         try:
             if policy.timeout is None:
@@ -460,8 +616,8 @@ async def _attempt(
                 async with asyncio.timeout(policy.timeout):
                     value = await (call := make())
         except BaseException as error:
-            if observer is not None:
-                _notify(observer.node_failed, node, index, attempt, error, time.perf_counter() - start)
+            if events is not None:
+                events.tell(events.node_failed, node, index, attempt, error, time.perf_counter() - start)
             raise
         duration = time.perf_counter() - start
     finally:
@@ -469,8 +625,8 @@ async def _attempt(
             ended.add_done_callback(release)
         else:
             release()
-    if observer is not None:
-        _notify(observer.node_finished, node, index, attempt, duration)
+    if events is not None:
+        events.tell(events.node_finished, node, index, attempt, duration)
     return value
 
 
@@ -505,17 +661,17 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     """`_watch` for a `sync` node: the plain function's call is the attempt."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        observer = run.observer
-        if observer is None:
+        events = run.events
+        if events is None:
             return func(*args, **kwargs)
-        _notify(observer.node_started, node, index, 1)
+        events.tell(events.node_started, node, index, 1)
         start = time.perf_counter()
         try:
             value = func(*args, **kwargs)
         except BaseException as error:
-            _notify(observer.node_failed, node, index, 1, error, time.perf_counter() - start)
+            events.tell(events.node_failed, node, index, 1, error, time.perf_counter() - start)
             raise
-        _notify(observer.node_finished, node, index, 1, time.perf_counter() - start)
+        events.tell(events.node_finished, node, index, 1, time.perf_counter() - start)
         return value
 
     return cast(_C, call)
@@ -599,8 +755,9 @@ async def _when(
     """The node's value if its `when` condition holds; else it is skipped: `None`."""
     if holds:
         return await make()
-    if run.observer is not None:
-        _notify(run.observer.node_skipped, node)
+    events = run.events
+    if events is not None and events.node_skipped is not None:
+        _notify(events.node_skipped, events.node(node))
     return None
 
 
@@ -624,32 +781,52 @@ async def _after(
 # flowc:end after
 
 # flowc:begin fallback
-# flowc:needs typevars
+# flowc:needs typevars observer run
 # flowc:import from collections.abc import Awaitable, Callable
 
 
-async def _fallback(make: Callable[[], Awaitable[T]], alt: Callable[[], U]) -> T | U:
-    """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
-    A callable rather than an awaitable: nothing is created before the task runs."""
+async def _fallback(
+    run: _Run,
+    node: NodeInfo,
+    fallback: str,
+    make: Callable[[], Awaitable[T]],
+    alt: Callable[[], U],
+    index: int | None = None,
+) -> T | U:
+    """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`,
+    the observer told (`fallback`: the fallback as Python). A callable rather than an
+    awaitable: nothing is created before the task runs."""
     try:
         return await make()
-    except Exception:
+    except Exception as error:
+        if run.events is not None:
+            run.events.tell(run.events.node_fell_back, node, index, error, fallback)
         return alt()
 
 
-async def _fallback_call(make: Callable[[], Awaitable[T]], alt: Callable[[], Awaitable[U]]) -> T | U:
+async def _fallback_call(
+    run: _Run,
+    node: NodeInfo,
+    fallback: str,
+    make: Callable[[], Awaitable[T]],
+    alt: Callable[[], Awaitable[U]],
+    index: int | None = None,
+) -> T | U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
     try:
         return await make()
-    except Exception:
+    except Exception as error:
+        if run.events is not None:
+            run.events.tell(run.events.node_fell_back, node, index, error, fallback)
         return await alt()
 
 
 # flowc:end fallback
 
 # flowc:begin map
-# flowc:needs typevars observer run
+# flowc:needs typevars observer notify run
 # flowc:import import asyncio
+# flowc:import import time
 # flowc:import from collections.abc import Awaitable, Callable, Iterable, Sequence
 # flowc:import from typing import Any
 
@@ -660,11 +837,32 @@ async def _map(
     items: Iterable[X],
     element: Callable[[X, int], Awaitable[T]],
     limit: int | None,
+    failed: list[int] | None = None,
 ) -> list[T]:
     """`element(item, index)` for every item, at most `limit` at once, started in input
     order; the results in input order. The first failure cancels the other elements
-    and is raised. (`run` is the flow's: the elements' calls use it.)"""
+    and is raised. (`run` is the flow's: the elements' calls use it.) An observer hears
+    `map_finished` when the map ends, with the number of elements that failed
+    (`_map_collect` counts its own: `failed`)."""
     seq = items if isinstance(items, Sequence) else list(items)
+    events = run.events
+    if events is None or events.map_finished is None:
+        return await _map_all(node, seq, element, limit, failed)
+    start, failures = time.perf_counter(), [0] if failed is None else failed
+    try:
+        return await _map_all(node, seq, element, limit, failures)
+    finally:
+        _notify(events.map_finished, events.node(node), len(seq), failures[0], time.perf_counter() - start)
+
+
+async def _map_all(
+    node: NodeInfo,
+    seq: Sequence[X],
+    element: Callable[[X, int], Awaitable[T]],
+    limit: int | None,
+    failed: list[int] | None,
+) -> list[T]:
+    """`_map`'s work: elements that raise are counted in `failed`."""
     if not seq:
         return []
     results: list[Any] = [None] * len(seq)
@@ -677,6 +875,8 @@ async def _map(
             except BaseException as exc:
                 if not isinstance(exc, asyncio.CancelledError):
                     _note(exc, node, i)
+                    if failed is not None:
+                        failed[0] += 1
                 raise
 
     # The workers run as a little run of their own: its fail-fast and cancellation
@@ -704,15 +904,17 @@ async def _map_collect(
 ) -> list[T | Exception]:
     """Like `_map`, but an element that fails has its exception as its result and
     fails nothing else."""
+    failed = [0]
 
     async def collected(item: X, index: int) -> T | Exception:
         try:
             return await element(item, index)
         except Exception as error:
             _note(error, node, index)
+            failed[0] += 1
             return error
 
-    return await _map(run, node, items, collected, limit)
+    return await _map(run, node, items, collected, limit, failed)
 
 
 # flowc:end map
