@@ -4,6 +4,7 @@
 """Workflows compiled by flowc from samples/dynamic_map_reduce.flow."""
 
 import asyncio
+import os as _os
 import random as _random
 import sys
 import time as _time
@@ -17,6 +18,7 @@ from typing import Any as _Any
 from typing import NamedTuple as _NamedTuple
 from typing import Protocol as _Protocol
 from typing import TypeVar as _TypeVar
+from typing import cast as _cast
 
 from steps.dynamic_map_reduce import (
     FinalResult,
@@ -34,6 +36,8 @@ if sys.hexversion < 0x030B0000:  # 3.11: asyncio.timeout, add_note, Task.uncance
 __all__ = [
     "FlowObserver",
     "NodeInfo",
+    "RunInfo",
+    "RunObserver",
     "dynamic_map_reduce",
 ]
 
@@ -44,12 +48,47 @@ _T = _TypeVar("_T")
 _X = _TypeVar("_X")
 
 
+class RunInfo(_NamedTuple):
+    """One run of a flow: the flow, the run's id (its `run_id=` argument, or a fresh one)
+    and, for a sub-flow called as a node, the id of the run that called it."""
+
+    flow: str
+    run_id: str
+    parent_run_id: str | None = None
+
+
 class NodeInfo(_NamedTuple):
-    """Where a node is written: its flow, its name and its `file.flow:line`."""
+    """Where a node is written: its flow, its name and its `file.flow:line`; in an event,
+    also the run it belongs to (`run`, which equality ignores)."""
 
     flow: str
     node: str
     location: str
+
+    @property
+    def run(self) -> RunInfo:
+        """The run of the event that names the node; outside an event, an empty one."""
+        return RunInfo("", "")
+
+
+class _NodeOfRun(NodeInfo):
+    """A node as the events of one run name it: equal to its `NodeInfo`, `run` set."""
+
+    _run: RunInfo
+
+    @staticmethod
+    def of(node: NodeInfo, run: RunInfo) -> NodeInfo:
+        """`node` as the events of `run` name it."""
+        found = _NodeOfRun(*node)
+        found._run = run
+        return found
+
+    @property
+    def run(self) -> RunInfo:
+        return self._run
+
+    def __repr__(self) -> str:
+        return f"NodeInfo(flow={self.flow!r}, node={self.node!r}, location={self.location!r}, run={self._run!r})"
 
 
 class FlowObserver(_Protocol):
@@ -93,7 +132,36 @@ class FlowObserver(_Protocol):
         """The node's `when` condition did not hold, so it did not run."""
 
 
-def _notify(event: _Callable[..., None], node: NodeInfo, *args: _Any) -> None:
+class RunObserver(FlowObserver, _Protocol):
+    """A `FlowObserver` that also hears the run-level events. Each of these methods is
+    optional: the runtime calls only those an observer has. An observer with
+    `map_elements = False` hears a map's `map_finished`, not its elements' events."""
+
+    def flow_started(self, run: RunInfo) -> None:
+        """A run starts (a sub-flow's: within its calling node's attempt)."""
+
+    def flow_finished(self, run: RunInfo, duration: float) -> None:
+        """The run returned its result, `duration` seconds after it started."""
+
+    def flow_failed(self, run: RunInfo, error: BaseException, duration: float) -> None:
+        """The run raised `error` (a `CancelledError` when cancelled)."""
+
+    def node_fell_back(
+        self, node: NodeInfo, index: int | None, error: BaseException, fallback: str
+    ) -> None:
+        """The node failed for good with `error`; its fallback (the function it calls, or
+        its value as Python) takes over."""
+
+    def map_finished(
+        self, node: NodeInfo, count: int, failed: int, duration: float
+    ) -> None:
+        """A map ended: `count` elements, `failed` of them raised (kept by `collect`, or
+        the first of them failed the map), in `duration` seconds."""
+
+
+def _notify(
+    event: _Callable[..., object], node: NodeInfo | RunInfo, *args: _Any
+) -> None:
     """Tell the observer of an event. An exception the observer raises is not the node's:
     it is reported to the event loop's exception handler (which logs it) and the run goes
     on as if the observer had returned."""
@@ -102,11 +170,89 @@ def _notify(event: _Callable[..., None], node: NodeInfo, *args: _Any) -> None:
     # An observer's error never fails the run.
     except Exception as error:  # noqa: BLE001
         name = getattr(event, "__name__", "observer")
-        where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        if isinstance(node, NodeInfo):
+            where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
+        else:
+            where = f"run `{node.run_id}` of flow `{node.flow}`"
         message = f"flowc: observer method {name} raised on {where}"
         asyncio.get_running_loop().call_exception_handler(
             {"message": message, "exception": error}
         )
+
+
+class _Events:
+    """An observer's methods, looked up once per run (`None` for those it lacks), and the
+    run they report on."""
+
+    __slots__ = (
+        "elements",
+        "flow_failed",
+        "flow_finished",
+        "map_finished",
+        "node_failed",
+        "node_fell_back",
+        "node_finished",
+        "node_retrying",
+        "node_skipped",
+        "node_started",
+        "nodes",
+        "run",
+        "start",
+    )
+
+    def __init__(self, observer: object, run: RunInfo) -> None:
+        self.run = run
+        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.elements = getattr(observer, "map_elements", True) is not False
+        self.node_started: _Callable[..., object] | None = getattr(
+            observer, "node_started", None
+        )
+        self.node_finished: _Callable[..., object] | None = getattr(
+            observer, "node_finished", None
+        )
+        self.node_retrying: _Callable[..., object] | None = getattr(
+            observer, "node_retrying", None
+        )
+        self.node_failed: _Callable[..., object] | None = getattr(
+            observer, "node_failed", None
+        )
+        self.node_skipped: _Callable[..., object] | None = getattr(
+            observer, "node_skipped", None
+        )
+        self.node_fell_back: _Callable[..., object] | None = getattr(
+            observer, "node_fell_back", None
+        )
+        self.map_finished: _Callable[..., object] | None = getattr(
+            observer, "map_finished", None
+        )
+        self.flow_finished: _Callable[..., object] | None = getattr(
+            observer, "flow_finished", None
+        )
+        self.flow_failed: _Callable[..., object] | None = getattr(
+            observer, "flow_failed", None
+        )
+        started: _Callable[..., object] | None = getattr(observer, "flow_started", None)
+        self.start = _time.perf_counter()
+        if started is not None:
+            _notify(started, run)
+
+    def node(self, node: NodeInfo) -> NodeInfo:
+        """The node as this run's events name it: with the run."""
+        found = self.nodes.get(node)
+        if found is None:
+            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
+        return found
+
+    def tell(
+        self,
+        event: _Callable[..., object] | None,
+        node: NodeInfo,
+        index: int | None,
+        *args: _Any,
+    ) -> None:
+        """A node event, unless the observer lacks its method or hears no map elements."""
+        if event is not None and (index is None or self.elements):
+            _notify(event, self.node(node), index, *args)
 
 
 def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
@@ -137,16 +283,36 @@ class _Run:
         "cancelled",
         "cancelling",
         "closing",
+        "deadline",
+        "element_observer",
         "error",
+        "events",
+        "id",
         "limit",
-        "observer",
         "parent",
         "spawning",
         "tasks",
     )
 
-    def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
-        self.observer = observer
+    def __init__(
+        self,
+        observer: FlowObserver | None,
+        limit: int | None,
+        flow: str = "",
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> None:
+        # An observer's methods are looked up once, here; a run without one has no ids.
+        if observer is None:
+            self.events: _Events | None = None
+            self.id = run_id
+            self.element_observer: FlowObserver | None = None
+        else:
+            self.id = run_id or _os.urandom(16).hex()
+            self.events = _Events(observer, RunInfo(flow, self.id, parent_run_id))
+            # What a sub-flow called by a map's element reports to.
+            self.element_observer = observer if self.events.elements else None
+        self.deadline: asyncio.Timeout | None = None  # the flow's `timeout`, if any
         self.limit = asyncio.Semaphore(limit) if limit else None
         self.parent = asyncio.current_task()
         # The parent's cancellation requests when the run began: the caller may run a flow
@@ -215,13 +381,40 @@ class _Run:
                     self.cancelled = True
             raise
 
+    def finished(self) -> None:
+        """The run returned: tell the observer (called only when there is one)."""
+        events = self.events
+        if events is not None and events.flow_finished is not None:
+            _notify(
+                events.flow_finished, events.run, _time.perf_counter() - events.start
+            )
+
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """End the run after its body stopped with `exc` while at `node` (`None`:
         awaiting tasks): cancel and await every task, and return what to raise."""
         self.closing = True
         error = self._cause(exc, node)
-        if self.tasks:
-            await self._settle(self.tasks)
+        try:
+            if self.tasks:
+                await self._settle(self.tasks)
+        finally:
+            events = self.events
+            if events is not None and events.flow_failed is not None:
+                told = error
+                if (
+                    isinstance(error, asyncio.CancelledError)
+                    and self.deadline is not None
+                    and self.deadline.expired()
+                ):
+                    told = (
+                        TimeoutError()
+                    )  # what the flow's `timeout` raises in its place
+                _notify(
+                    events.flow_failed,
+                    events.run,
+                    told,
+                    _time.perf_counter() - events.start,
+                )
         return error
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -283,11 +476,6 @@ class _Policy:
 _PLAIN = _Policy()
 
 
-async def _ready(value: _T) -> _T:
-    """A plain function's result as an awaitable, so `sync` calls fit `_call`."""
-    return value
-
-
 class _Outlived:
     """An attempt's awaitable whose work can go on after the attempt was abandoned (a
     worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then.
@@ -311,7 +499,8 @@ async def _call(
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
     attempt. Retries are made after a delay, holding no limit or pool slot. An observer
     that raises changes nothing here (`_notify`)."""
-    if run.observer is None and policy is _PLAIN and run.limit is None:
+    events = run.events
+    if events is None and policy is _PLAIN and run.limit is None:
         return await make()
     attempt = 1
     while True:
@@ -321,8 +510,8 @@ async def _call(
             if attempt > policy.retries or not isinstance(error, policy.retry_on):
                 raise
             delay = _delay(policy, attempt)
-            if run.observer is not None:
-                _notify(run.observer.node_retrying, node, index, attempt, error, delay)
+            if events is not None:
+                events.tell(events.node_retrying, node, index, attempt, error, delay)
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -339,7 +528,7 @@ async def _attempt(
     (which counts the call only). Slots are released however the call ends; when a
     timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
     that work has ended: a limit counts what really runs."""
-    limit, pool, observer = run.limit, policy.pool, run.observer
+    limit, pool, events = run.limit, policy.pool, run.events
     if limit is not None:
         await limit.acquire()
 
@@ -358,8 +547,8 @@ async def _attempt(
         raise
     call: _Awaitable[_T] | None = None
     try:
-        if observer is not None:
-            _notify(observer.node_started, node, index, attempt)
+        if events is not None:
+            events.tell(events.node_started, node, index, attempt)
         start = _time.perf_counter()
         try:
             if policy.timeout is None:
@@ -368,9 +557,9 @@ async def _attempt(
                 async with asyncio.timeout(policy.timeout):
                     value = await (call := make())
         except BaseException as error:
-            if observer is not None:
-                _notify(
-                    observer.node_failed,
+            if events is not None:
+                events.tell(
+                    events.node_failed,
                     node,
                     index,
                     attempt,
@@ -384,8 +573,8 @@ async def _attempt(
             ended.add_done_callback(release)
         else:
             release()
-    if observer is not None:
-        _notify(observer.node_finished, node, index, attempt, duration)
+    if events is not None:
+        events.tell(events.node_finished, node, index, attempt, duration)
     return value
 
 
@@ -401,14 +590,52 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+_C = _TypeVar("_C", bound=_Callable[..., _Any])
+
+
+def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`func` as an observed run calls it for a node without clauses (`index`: a map's
+    element): each call is one attempt of the node, reported as `_call` reports it. The
+    generated code calls `func` itself when there is no observer, through the same call
+    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+
+    def call(*args: _Any, **kwargs: _Any) -> _Any:
+        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+
+    return _cast(_C, call)
+
+
+def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
+    """`_watch` for a `sync` node: the plain function's call is the attempt."""
+
+    def call(*args: _Any, **kwargs: _Any) -> _Any:
+        events = run.events
+        if events is None:
+            return func(*args, **kwargs)
+        events.tell(events.node_started, node, index, 1)
+        start = _time.perf_counter()
+        try:
+            value = func(*args, **kwargs)
+        except BaseException as error:
+            events.tell(
+                events.node_failed, node, index, 1, error, _time.perf_counter() - start
+            )
+            raise
+        events.tell(events.node_finished, node, index, 1, _time.perf_counter() - start)
+        return value
+
+    return _cast(_C, call)
+
+
 async def _when(
     run: _Run, node: NodeInfo, holds: bool, make: _Callable[[], _Awaitable[_T]]
 ) -> _T | None:
     """The node's value if its `when` condition holds; else it is skipped: `None`."""
     if holds:
         return await make()
-    if run.observer is not None:
-        _notify(run.observer.node_skipped, node)
+    events = run.events
+    if events is not None and events.node_skipped is not None:
+        _notify(events.node_skipped, events.node(node))
     return None
 
 
@@ -418,11 +645,38 @@ async def _map(
     items: _Iterable[_X],
     element: _Callable[[_X, int], _Awaitable[_T]],
     limit: int | None,
+    failed: list[int] | None = None,
 ) -> list[_T]:
     """`element(item, index)` for every item, at most `limit` at once, started in input
     order; the results in input order. The first failure cancels the other elements
-    and is raised. (`run` is the flow's: the elements' calls use it.)"""
+    and is raised. (`run` is the flow's: the elements' calls use it.) An observer hears
+    `map_finished` when the map ends, with the number of elements that failed
+    (`_map_collect` counts its own: `failed`)."""
     seq = items if isinstance(items, _Sequence) else list(items)
+    events = run.events
+    if events is None or events.map_finished is None:
+        return await _map_all(node, seq, element, limit, failed)
+    start, failures = _time.perf_counter(), [0] if failed is None else failed
+    try:
+        return await _map_all(node, seq, element, limit, failures)
+    finally:
+        _notify(
+            events.map_finished,
+            events.node(node),
+            len(seq),
+            failures[0],
+            _time.perf_counter() - start,
+        )
+
+
+async def _map_all(
+    node: NodeInfo,
+    seq: _Sequence[_X],
+    element: _Callable[[_X, int], _Awaitable[_T]],
+    limit: int | None,
+    failed: list[int] | None,
+) -> list[_T]:
+    """`_map`'s work: elements that raise are counted in `failed`."""
     if not seq:
         return []
     results: list[_Any] = [None] * len(seq)
@@ -435,6 +689,8 @@ async def _map(
             except BaseException as exc:
                 if not isinstance(exc, asyncio.CancelledError):
                     _note(exc, node, i)
+                    if failed is not None:
+                        failed[0] += 1
                 raise
 
     # The workers run as a little run of their own: its fail-fast and cancellation
@@ -474,28 +730,20 @@ async def dynamic_map_reduce(
     mappers: int = 4,
     *,
     observer: FlowObserver | None = None,
+    run_id: str | None = None,
+    parent_run_id: str | None = None,
 ) -> FinalResult:
     """Run flow `dynamic_map_reduce` (dynamic_map_reduce.flow:5)."""
-    run = _Run(observer, None)
+    run = _Run(observer, None, "dynamic_map_reduce", run_id, parent_run_id)
     at: NodeInfo | None = None
     try:
         # dynamic_map_reduce.flow:6
         at = _dynamic_map_reduce__map_phase
-        if observer is None:
-            map_phase = plan_map(
-                items=items, sequential_max=sequential_max, mappers=mappers
-            )
-        else:
-            map_phase = await _call(
-                run,
-                _dynamic_map_reduce__map_phase,
-                _PLAIN,
-                lambda: _ready(
-                    plan_map(
-                        items=items, sequential_max=sequential_max, mappers=mappers
-                    )
-                ),
-            )
+        map_phase = (
+            plan_map
+            if observer is None
+            else _watch_sync(run, _dynamic_map_reduce__map_phase, plan_map)
+        )(items=items, sequential_max=sequential_max, mappers=mappers)
         # dynamic_map_reduce.flow:10
         chunked_task = run.spawn(
             lambda: _when(
@@ -507,16 +755,12 @@ async def dynamic_map_reduce(
                     _dynamic_map_reduce__chunked,
                     map_phase.chunks,
                     lambda item, index: (
-                        chunk_mapper(chunk=item)
+                        chunk_mapper
                         if observer is None
-                        else _call(
-                            run,
-                            _dynamic_map_reduce__chunked,
-                            _PLAIN,
-                            lambda: chunk_mapper(chunk=item),
-                            index,
+                        else _watch(
+                            run, _dynamic_map_reduce__chunked, chunk_mapper, index
                         )
-                    ),
+                    )(chunk=item),
                     4,
                 ),
             ),
@@ -539,20 +783,15 @@ async def dynamic_map_reduce(
         chunked = await chunked_task
         # dynamic_map_reduce.flow:12
         at = _dynamic_map_reduce__reduce_phase
-        if observer is None:
-            reduce_phase_ = await reduce_phase(
-                strategy=map_phase.strategy, single=single, chunked=chunked
-            )
-        else:
-            reduce_phase_ = await _call(
-                run,
-                _dynamic_map_reduce__reduce_phase,
-                _PLAIN,
-                lambda: reduce_phase(
-                    strategy=map_phase.strategy, single=single, chunked=chunked
-                ),
-            )
-        return reduce_phase_
+        reduce_phase_ = await (
+            reduce_phase
+            if observer is None
+            else _watch(run, _dynamic_map_reduce__reduce_phase, reduce_phase)
+        )(strategy=map_phase.strategy, single=single, chunked=chunked)
+        result: FinalResult = reduce_phase_
+        if observer is not None:
+            run.finished()
+        return result
     except BaseException as exc:  # noqa: BLE001
         error = await run.abort(exc, at)
     raise error

@@ -103,8 +103,9 @@ def adapter(name: str, orders: ModuleType) -> Any:
 
 
 def normalized(lines: list[str]) -> list[str]:
-    """Durations vary from run to run; a retry's delay does not."""
-    return [re.sub(r"(failed after|finished in) \d+\.\d{3}s", r"\1 Ts", line).rstrip() for line in lines]
+    """Durations vary from run to run, and so do fresh run ids; a retry's delay does not."""
+    lines = [re.sub(r"(failed after|finished in|, in) \d+\.\d{3}s", r"\1 Ts", line).rstrip() for line in lines]
+    return [re.sub(r"\[[0-9a-f]{32}\]", "[ID]", line) for line in lines]
 
 
 # --- the protocol ---
@@ -114,10 +115,12 @@ def test_the_page_shows_the_generated_protocol(orders: ModuleType) -> None:
     namespace: dict[str, Any] = {"__name__": "shown"}
     code = "from typing import NamedTuple, Protocol\n" + block("python", "class FlowObserver(Protocol)")
     exec(compile(code, f"{PAGE}:FlowObserver", "exec", dont_inherit=True), namespace)
-    for name in ("FlowObserver", "NodeInfo"):
+    for name in ("FlowObserver", "RunObserver", "NodeInfo", "RunInfo"):
         shown, generated = namespace[name], getattr(orders, name)
         assert members(shown) == members(generated), name
     assert orders.NodeInfo._fields == namespace["NodeInfo"]._fields
+    assert orders.RunInfo._fields == namespace["RunInfo"]._fields
+    assert orders.NodeInfo("f", "n", "f.flow:1").run == orders.RunInfo("", "")
 
 
 def members(cls: type) -> dict[str, str]:
@@ -137,11 +140,11 @@ def test_the_logging_adapter_gives_the_sample_log(
     shop.failures[7] = 1
     caplog.set_level(logging.DEBUG, logger="flows")
     observer = adapter("LoggingObserver", orders)()
-    assert asyncio.run(orders.checkout(ids=[7], express=False, observer=observer)) == 7.0
+    assert asyncio.run(orders.checkout(ids=[7], express=False, observer=observer, run_id="order-7")) == 7.0
     logged = [f"{r.levelname:<7} {r.getMessage()}" for r in caplog.records if r.name == "flows"]
     sample = block("text", "started, attempt 1").splitlines()
     assert normalized(logged) == normalized(sample)
-    assert f"checkout.shipping ({line_of('shipping')}) skipped" in sample[7]
+    assert f"checkout.shipping ({line_of('shipping')}) skipped" in sample[9]
 
 
 def test_the_logging_adapter_on_elements_and_a_failure(
@@ -151,9 +154,9 @@ def test_the_logging_adapter_on_elements_and_a_failure(
     caplog.set_level(logging.INFO, logger="flows")
     with pytest.raises(ConnectionError):
         asyncio.run(orders.weekly(ids=[1, 2], observer=adapter("LoggingObserver", orders)()))
-    messages = [r.getMessage() for r in caplog.records if r.name == "flows"]
-    items = f"checkout.items[1] ({line_of('items')})"
-    assert normalized([m for m in messages if m.startswith(items)]) == normalized(
+    messages = normalized([r.getMessage() for r in caplog.records if r.name == "flows"])
+    items = f"[ID] checkout.items[1] ({line_of('items')})"
+    assert [m for m in messages if m.startswith(items)] == normalized(
         [
             f"{items} failed after 0.000s: ConnectionError('reset')",
             f"{items} retrying in 0.010s after attempt 1",
@@ -162,8 +165,33 @@ def test_the_logging_adapter_on_elements_and_a_failure(
             f"{items} failed after 0.000s: ConnectionError('reset')",
         ]
     )
-    assert any(m.startswith(f"checkout.items[0] ({line_of('items')}) finished in") for m in messages)
-    assert messages[-1].startswith("weekly.order (") and "failed after" in messages[-1]
+    assert any(m.startswith(f"[ID] checkout.items[0] ({line_of('items')}) finished in") for m in messages)
+    assert messages[-4:] == [
+        f"[ID] checkout.items ({line_of('items')}) mapped 2 elements, 1 failed, in Ts",
+        "[ID] checkout failed after Ts: ConnectionError('reset')",
+        f"[ID] weekly.order ({line_of('order')}) failed after Ts: ConnectionError('reset')",
+        "[ID] weekly failed after Ts: ConnectionError('reset')",
+    ]
+
+
+def test_the_logging_adapter_without_elements_logs_a_map_as_one_line(
+    orders: ModuleType, shop: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="flows")
+    observer = adapter("LoggingObserver", orders)(elements=False)
+    ids = list(range(1000))
+    assert asyncio.run(orders.checkout(ids=ids, express=False, observer=observer, run_id="big")) == sum(ids)
+    messages = normalized([r.getMessage() for r in caplog.records if r.name == "flows"])
+    assert messages == [
+        "[big] checkout started",
+        f"[big] checkout.items ({line_of('items')}) mapped 1000 elements, 0 failed, in Ts",
+        f"[big] checkout.cost ({line_of('cost')}) started, attempt 1",
+        f"[big] checkout.cost ({line_of('cost')}) finished in Ts",
+        f"[big] checkout.shipping ({line_of('shipping')}) skipped",
+        f"[big] checkout.total ({line_of('total')}) started, attempt 1",
+        f"[big] checkout.total ({line_of('total')}) finished in Ts",
+        "[big] checkout finished in Ts",
+    ]
 
 
 # --- OpenTelemetry ---
@@ -206,11 +234,17 @@ def test_the_span_adapter_nests_spans_as_the_calls_do(orders: ModuleType, shop: 
     by_id = {span.context.span_id: span for span in spans}
     parent = {span.name: by_id[span.parent.span_id].name for span in spans if span.parent}
     assert sorted(span.name for span in spans) == sorted(
-        ["caller", "weekly.order"] + ["checkout.items"] * 3 + ["checkout.cost", "checkout.shipping", "checkout.total"]
+        ["caller", "weekly", "weekly.order", "checkout"]
+        + ["checkout.items"] * 3
+        + ["checkout.cost", "checkout.shipping", "checkout.total"]
     )
-    assert parent == {"weekly.order": "caller"} | {
-        name: "weekly.order" for name in ["checkout.items", "checkout.cost", "checkout.shipping", "checkout.total"]
+    assert parent == {"weekly": "caller", "weekly.order": "weekly", "checkout": "weekly.order"} | {
+        name: "checkout" for name in ["checkout.items", "checkout.cost", "checkout.shipping", "checkout.total"]
     }
+    (weekly,) = [span for span in spans if span.name == "weekly"]
+    (checkout,) = [span for span in spans if span.name == "checkout"]
+    assert checkout.attributes["flow.parent_run_id"] == weekly.attributes["flow.run_id"]
+    assert "flow.parent_run_id" not in weekly.attributes
     items = sorted(
         (span.attributes["flow.index"], span.attributes["flow.attempt"], span.status.status_code)
         for span in spans
@@ -227,14 +261,15 @@ def test_the_span_adapter_nests_spans_as_the_calls_do(orders: ModuleType, shop: 
     (failed,) = [span for span in spans if span.status.status_code == StatusCode.ERROR]
     assert [event.name for event in failed.events] == ["exception"]
     assert failed.events[0].attributes["exception.type"] == "ConnectionError"
-    (order,) = [span for span in spans if span.name == "weekly.order"]
-    assert [(event.name, dict(event.attributes)) for event in order.events] == [
-        (
-            "flow.retry",
-            {"flow.node": "items", "flow.attempt": 1, "flow.delay": 0.01, "error": "ConnectionError('reset')"},
-        )
+    events = [(event.name, dict(event.attributes)) for event in checkout.events]
+    assert events[0] == (
+        "flow.retry",
+        {"flow.node": "items", "flow.attempt": 1, "flow.delay": 0.01, "error": "ConnectionError('reset')"},
+    )
+    assert [(name, {k: v for k, v in what.items() if k != "flow.duration"}) for name, what in events[1:]] == [
+        ("flow.map", {"flow.node": "items", "flow.count": 2, "flow.failed": 0})
     ]
-    assert observer.tokens == {}
+    assert observer.tokens == {} and observer.runs == {}
 
 
 def test_the_span_adapter_on_a_skip_a_failure_and_concurrent_runs(
@@ -245,8 +280,8 @@ def test_the_span_adapter_on_a_skip_a_failure_and_concurrent_runs(
     tracer, exporter = tracing
     observer = adapter("SpanObserver", orders)(tracer)
     assert traced(tracer, observer, orders.checkout, ids=[1], express=False) == 1.0
-    (caller,) = [span for span in exporter.get_finished_spans() if span.name == "caller"]
-    assert [(event.name, dict(event.attributes)) for event in caller.events] == [
+    (run,) = [span for span in exporter.get_finished_spans() if span.name == "checkout"]
+    assert [(event.name, dict(event.attributes)) for event in run.events if event.name != "flow.map"] == [
         ("flow.skip", {"flow.node": "shipping", "flow.location": line_of("shipping")})
     ]
     exporter.clear()
@@ -263,12 +298,13 @@ def test_the_span_adapter_on_a_skip_a_failure_and_concurrent_runs(
     assert outcomes[0] == 1.0 + 2.0 + 5.0 and isinstance(outcomes[1], ConnectionError)
     spans = exporter.get_finished_spans()
     nodes = ["checkout.cost", "checkout.shipping", "checkout.total"]
-    first = ["weekly.order"] + ["checkout.items"] * 2 + nodes
-    second = ["weekly.order"] + ["checkout.items"] * 3  # three attempts of the one item, then the failure
+    first = ["weekly", "weekly.order", "checkout"] + ["checkout.items"] * 2 + nodes
+    # three attempts of the one item, then the failure
+    second = ["weekly", "weekly.order", "checkout"] + ["checkout.items"] * 3
     assert sorted(span.name for span in spans) == sorted(first + second)
     failed = sorted(span.name for span in spans if span.status.status_code == StatusCode.ERROR)
-    assert failed == ["checkout.items"] * 3 + ["weekly.order"]
-    assert observer.tokens == {}  # every span ended and its context detached
+    assert failed == ["checkout", "checkout.items", "checkout.items", "checkout.items", "weekly", "weekly.order"]
+    assert observer.tokens == {} and observer.runs == {}  # every span ended and its context detached
 
 
 # --- types ---
@@ -277,13 +313,14 @@ USE = """
 from opentelemetry import trace
 
 from logging_observer import LoggingObserver
-from orders import FlowObserver, checkout
+from orders import FlowObserver, RunObserver, checkout
 from span_observer import SpanObserver
 
 
 async def main() -> float:
-    logged: FlowObserver = LoggingObserver()
-    spans: FlowObserver = SpanObserver(trace.get_tracer("shop"))
+    logged: RunObserver = LoggingObserver()
+    spans: RunObserver = SpanObserver(trace.get_tracer("shop"))
+    old_style: FlowObserver = logged
     return await checkout(ids=[1], express=True, observer=logged) + await checkout(
         ids=[1], express=False, observer=spans
     )

@@ -1066,11 +1066,12 @@ def test_fallback_is_used_only_on_failure() -> None:
         return "alt call"
 
     async def main() -> None:
-        assert await _fallback(lambda: _ready(1), alt) == 1
-        assert await _fallback_call(lambda: _ready(2), alt_call) == 2
+        run = _Run(None, None)
+        assert await _fallback(run, NODE, "alt", lambda: _ready(1), alt) == 1
+        assert await _fallback_call(run, NODE, "alt", lambda: _ready(2), alt_call) == 2
         assert used == []
-        assert await _fallback(Flaky(ValueError()), alt) == "alt"
-        assert await _fallback_call(Flaky(TimeoutError()), alt_call) == "alt call"
+        assert await _fallback(run, NODE, "alt", Flaky(ValueError()), alt) == "alt"
+        assert await _fallback_call(run, NODE, "alt", Flaky(TimeoutError()), alt_call) == "alt call"
         assert used == ["alt", "alt call"]
 
     asyncio.run(main())
@@ -1078,12 +1079,13 @@ def test_fallback_is_used_only_on_failure() -> None:
 
 def test_fallback_does_not_swallow_cancellation_or_base_exceptions() -> None:
     async def main() -> None:
+        run = _Run(None, None)
         for helper in (_fallback, _fallback_call):
             with pytest.raises(asyncio.CancelledError):
-                await helper(Flaky(asyncio.CancelledError()), lambda: pytest.fail("alt"))
+                await helper(run, NODE, "alt", Flaky(asyncio.CancelledError()), lambda: pytest.fail("alt"))
             with pytest.raises(Stop):
-                await helper(Flaky(Stop()), lambda: pytest.fail("alt"))
-        task = asyncio.create_task(_fallback(lambda: asyncio.sleep(10), lambda: None))
+                await helper(run, NODE, "alt", Flaky(Stop()), lambda: pytest.fail("alt"))
+        task = asyncio.create_task(_fallback(run, NODE, "alt", lambda: asyncio.sleep(10), lambda: None))
         await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -1141,6 +1143,9 @@ SECTIONS = (
     "pool",
     "ready",
     "call",
+    "C",
+    "watch",
+    "watch_sync",
     "thread",
     "when",
     "after",
@@ -1271,8 +1276,10 @@ async def check(run: _Run, node: NodeInfo) -> None:
     assert_type(await _call(run, node, _PLAIN, lambda: _ready(1.5)), float)
     assert_type(await _map(run, node, [1, 2], lambda x, i: one(x + i), 2), list[str])
     assert_type(await _map_collect(run, node, (1,), lambda x, i: one(x), None), list[str | Exception])
-    assert_type(await _fallback(lambda: one(1), lambda: None), str | None)
-    assert_type(await _fallback_call(lambda: one(1), lambda: _ready(0)), str | int)
+    assert_type(await _fallback(run, node, "None", lambda: one(1), lambda: None), str | None)
+    assert_type(await _fallback_call(run, node, "zero", lambda: one(1), lambda: _ready(0)), str | int)
+    assert_type(await _watch(run, node, one)(x=1), str)
+    assert_type(_watch_sync(run, node, len)([1]), int)
     assert_type(await _when(run, node, True, lambda: one(1)), str | None)
     task = run.spawn(lambda: one(1), node)
     assert_type(task, asyncio.Task[str])
@@ -1289,7 +1296,10 @@ def test_sections_type_check_alone_and_infer_the_users_types(tmp_path: Path) -> 
         files.append(str(path))
     usage = tmp_path / "usage.py"
     usage.write_text(
-        closure(found, "call", "ready", "map_collect", "fallback", "fallback_call", "when", "after") + USAGE,
+        closure(
+            found, "call", "ready", "watch", "watch_sync", "map_collect", "fallback", "fallback_call", "when", "after"
+        )
+        + USAGE,
         encoding="utf-8",
     )
     files.append(str(usage))

@@ -23,6 +23,8 @@ from .layout import END_REGION, REGION
 from .plan import (
     FlowPlan,
     ModulePlan,
+    has_plain_elements,
+    is_plain,
     mutable,
     named_outputs,
     plan,
@@ -107,19 +109,38 @@ class FlowEmitter:
 
     # ---------------------------------------------------------------- calls
 
-    def call(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> tuple[str, bool]:
-        """The node's call as text, and whether it is awaitable."""
+    def call(
+        self, node: ir.Node, lookup: x.Lookup, each: str | None = None, watch: str | None = None
+    ) -> tuple[str, bool]:
+        """The node's call as text, and whether it is awaitable. With `watch` (the element's
+        index, or "" outside a map), the function called is the node's own when the run has
+        no observer and `_watch` of it when it has one: the call itself is written once."""
         arguments = x.args(node.args, lookup, each, self.fresh)
         callee = node.callee.text
         if node.callee.flow is not None:
             sep = ", " if arguments else ""
-            return f"{callee}({arguments}{sep}observer=observer)", True
+            # The sub-flow's run reports to the same observer, as a run of this one's; a
+            # map's element does so only if the observer hears elements (`map_elements`).
+            observer = "observer" if each is None else f"{self.v['run']}.element_observer"
+            passed = f"observer={observer}, parent_run_id={self.v['run']}.id"
+            return f"{self.watched(node, callee, watch)}({arguments}{sep}{passed})", True
         if node.mode == "thread":
             if uses_thread_helper(node, self.flow):
                 # A slot is held until the thread ends, even when a timeout abandons it.
-                return f"_thread({callee}{', ' if arguments else ''}{arguments})", True
-            return f"asyncio.to_thread({callee}{', ' if arguments else ''}{arguments})", True
-        return f"{callee}({arguments})", node.mode == "await"
+                runner = "_thread"
+            else:
+                runner = "asyncio.to_thread"
+            return f"{self.watched(node, runner, watch)}({callee}{', ' if arguments else ''}{arguments})", True
+        return f"{self.watched(node, callee, watch)}({arguments})", node.mode == "await"
+
+    def watched(self, node: ir.Node, function: str, watch: str | None) -> str:
+        """The function a plain node calls: itself, or observed (`_watch`) when there is an observer."""
+        if watch is None:
+            return function
+        helper = "_watch_sync" if node.mode == "sync" else "_watch"
+        index = f", {watch}" if watch else ""
+        observed = f"{helper}({self.v['run']}, {self.info[node.name]}, {function}{index})"
+        return f"({function} if observer is None else {observed})"
 
     def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> str:
         """An awaitable for one attempt of the node's call."""
@@ -135,11 +156,14 @@ class FlowEmitter:
         fallback = node.fallback
         if fallback is None:
             return text
+        where = f"{self.v['run']}, {self.info[node.name]}"
         if isinstance(fallback, ir.FallbackCall):
             # The fallback call is made the way the node's own callee is (await, sync, thread).
             alt = dataclasses.replace(node, callee=fallback.callee, args=fallback.call.args)
-            return f"_fallback_call(lambda: {text}, lambda: {self.attempt(alt, lookup)})"
-        return f"_fallback(lambda: {text}, lambda: {x.expr(fallback.value, lookup, fresh=self.fresh)})"
+            told = x.string(fallback.callee.text)
+            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {self.attempt(alt, lookup)}{extra})"
+        value = x.expr(fallback.value, lookup, fresh=self.fresh)
+        return f"_fallback({where}, {x.string(value)}, lambda: {text}, lambda: {value}{extra})"
 
     def awaitable(self, node: ir.Node, lookup: x.Lookup) -> str:
         """An awaitable for the whole node: map, clauses and `when`."""
@@ -148,9 +172,10 @@ class FlowEmitter:
             items = x.ref(each.ref, lookup, self.fresh)
             item, index = self.v["item"], self.v["index"]
             element = self.guarded(node, lookup, each=item, index=index)
-            if node.policy.plain and node.fallback is None and self.flow.limit is None:
-                # Without clauses or an observer an element is its call, as a plain node is.
-                element = f"{self.attempt(node, lookup, each=item)} if observer is None else {element}"
+            if has_plain_elements(node, self.flow):
+                # Without clauses an element is its call, as a plain node is.
+                text, awaitable = self.call(node, lookup, each=item, watch=index)
+                element = text if awaitable else f"_ready({text})"
             helper = "_map_collect" if node.collect else "_map"
             text = f"{helper}({self.v['run']}, {self.info[node.name]}, {items}, lambda {item}, {index}: {element}, {node.map_limit!r})"
         else:
@@ -160,13 +185,7 @@ class FlowEmitter:
         return text
 
     def is_plain(self, node: ir.Node) -> bool:
-        return (
-            node.policy.plain
-            and node.fallback is None
-            and node.when is None
-            and not node.is_map
-            and self.flow.limit is None
-        )
+        return is_plain(node, self.flow)
 
     # ---------------------------------------------------------------- statements
 
@@ -174,15 +193,8 @@ class FlowEmitter:
         """The lines running an inline node in the flow's own coroutine."""
         lines = [f"# {self.module.name}:{node.line}", f"{self.v['at']} = {self.info[node.name]}"]
         if self.is_plain(node):
-            text, awaitable = self.call(node, self.inline_value)
-            direct = f"await {text}" if awaitable else text
-            observed = f"await _call({self.v['run']}, {self.info[node.name]}, _PLAIN, lambda: {self.attempt(node, self.inline_value)})"
-            return lines + [
-                "if observer is None:",
-                f"    {self.bind(node, direct)}",
-                "else:",
-                f"    {self.bind(node, observed)}",
-            ]
+            text, awaitable = self.call(node, self.inline_value, watch="")
+            return lines + [self.bind(node, f"await {text}" if awaitable else text)]
         return lines + [self.bind(node, f"await {self.awaitable(node, self.inline_value)}")]
 
     def bind(self, node: ir.Node, value: str) -> str:
@@ -204,8 +216,7 @@ class FlowEmitter:
                 waits = self.groups[spawn.waits]
             text = f"_after({waits}, lambda: {self.awaitable(node, self.task_value)})"
         elif self.is_plain(node) and node.mode != "sync":
-            direct, _ = self.call(node, self.task_value)
-            text = f"{direct} if observer is None else _call({self.v['run']}, {info}, _PLAIN, lambda: {direct})"
+            text, _ = self.call(node, self.task_value, watch="")
         else:
             text = self.awaitable(node, self.task_value)
         return [*lines, f"{self.task[node.name]} = {self.v['run']}.spawn(lambda: {text}, {info})"]
@@ -237,10 +248,18 @@ class FlowEmitter:
             fields = ", ".join(
                 f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs
             )
-            return [f"return {flow.result.class_name}({fields})"]
+            result = self.temporary("result")
+            return [f"{result} = {flow.result.class_name}({fields})", *self.finished(), f"return {result}"]
         if isinstance(flow.result, ir.NoResult):
-            return ["return"]
-        return [f"return {x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)}"]
+            return [*self.finished(), "return"]
+        result = self.temporary("result")
+        value = x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)
+        # Annotated: the value is typed against the declared result, as `return value` is.
+        return [f"{result}: {flow.result.annotation} = {value}", *self.finished(), f"return {result}"]
+
+    def finished(self) -> list[str]:
+        """The run ends well: its observer hears `flow_finished`."""
+        return ["if observer is not None:", f"    {self.v['run']}.finished()"]
 
     def body(self) -> list[str]:
         """The statements inside `try:`."""
@@ -266,7 +285,8 @@ class FlowEmitter:
             elif param.default is not None:
                 text += f" = {x.expr(param.default, self.local.__getitem__)}"
             params.append(text)
-        params += ["*", "observer: FlowObserver | None = None"]
+        params += ["*", "observer: FlowObserver | None = None", "run_id: str | None = None"]
+        params += ["parent_run_id: str | None = None"]
         return f"async def {self.flow.name}({', '.join(params)}) -> {self.flow.result.annotation}:"
 
     def function(self) -> list[str]:
@@ -277,10 +297,12 @@ class FlowEmitter:
         lines.append("    " + REGION)
         lines += ["    " + line for line in self.defaults()]
         v = self.v
-        lines += [f"    {v['run']} = _Run(observer, {limit})", f"    {v['at']}: NodeInfo | None = None"]
+        run = f"_Run(observer, {limit}, {x.string(self.flow.name)}, run_id, parent_run_id)"
+        lines += [f"    {v['run']} = {run}", f"    {v['at']}: NodeInfo | None = None"]
         indent = "    "
         if self.flow.timeout is not None:
-            lines.append(f"    async with asyncio.timeout({self.flow.timeout!r}):")
+            # The run knows its timeout: what its observer hears when it expires.
+            lines.append(f"    async with asyncio.timeout({self.flow.timeout!r}) as {v['run']}.deadline:")
             indent = "        "
         lines.append(indent + "try:")
         lines += [indent + "    " + line for line in body]
@@ -345,7 +367,9 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
     public = sorted(
-        {f.name for f in module.flows} | {r.class_name for _, r in named_outputs(module)} | {"FlowObserver", "NodeInfo"}
+        {f.name for f in module.flows}
+        | {r.class_name for _, r in named_outputs(module)}
+        | {"FlowObserver", "NodeInfo", "RunInfo", "RunObserver"}
     )
     pools = [
         f"{planned.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"

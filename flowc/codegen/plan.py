@@ -25,6 +25,9 @@ from .sections import Section, load_sections, module_names, select
 FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
 """Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
 
+FLOW_KEYWORDS = ("observer", "run_id", "parent_run_id")
+"""The keyword-only parameters every flow function takes (the front end reserves them)."""
+
 ALWAYS = frozenset({"run", "observer"})
 """Sections every module copies: the run of a flow and the observer protocol."""
 
@@ -117,7 +120,7 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     # Parameters keep their names (the front end keeps them apart from every module-level
     # name); the flow's own locals and the nodes yield.
     local = {p.name: p.name for p in flow.params}
-    names = Namer(namer.taken | set(local) | {"observer"})
+    names = Namer(namer.taken | set(local) | set(FLOW_KEYWORDS))
     v = {name: names(name) for name in FLOW_LOCALS}
     local |= {n.name: names(n.name) for n in flow.nodes}
     order = schedule(flow)
@@ -153,9 +156,12 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
     those (the sections they use in turn are added by `select`)."""
     nodes = [node for flow in module.flows for node in flow.nodes]
     needs = set(ALWAYS)
+    calls = [(node, call_kind(node, flow, plan)) for flow, plan in zip(module.flows, flows) for node in flow.nodes]
     wanted = {
-        "call": bool(nodes),
-        "ready": any(n.mode == "sync" for n in nodes),
+        "call": any(kind == "guarded" for _, kind in calls),
+        "ready": any(n.mode == "sync" and kind in ("guarded", "element") for n, kind in calls),
+        "watch": any(n.mode != "sync" and kind != "guarded" for n, kind in calls),
+        "watch_sync": any(n.mode == "sync" and kind != "guarded" for n, kind in calls),
         "pool": bool(module.pools),
         "fallback": any(n.fallback is not None and not isinstance(n.fallback, ir.FallbackCall) for n in nodes),
         "fallback_call": any(isinstance(n.fallback, ir.FallbackCall) for n in nodes),
@@ -166,6 +172,30 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
     }
     return needs | {name for name, used in wanted.items() if used}
+
+
+def is_plain(node: ir.Node, flow: ir.Flow) -> bool:
+    """A node without clauses, fallback, `when` or map, in a flow without a limit: its call
+    is written as is (observed through `_watch` when the run has an observer)."""
+    return node.policy.plain and node.fallback is None and node.when is None and not node.is_map and flow.limit is None
+
+
+def has_plain_elements(node: ir.Node, flow: ir.Flow) -> bool:
+    """A map whose elements are plain calls, as a plain node is (`_watch`, `_ready`)."""
+    return node.is_map and node.policy.plain and node.fallback is None and flow.limit is None
+
+
+def call_kind(node: ir.Node, flow: ir.Flow, planned: FlowPlan) -> str:
+    """How the generated code calls a node: `plain` (its call, `_watch` of it with an
+    observer), `element` (a map's elements, so), or `guarded` (through `_call`). A plain
+    node that runs in a task once others have ended (`_after`), or a `sync` one in a task,
+    is guarded: the task needs an awaitable."""
+    if has_plain_elements(node, flow):
+        return "element"
+    if not is_plain(node, flow):
+        return "guarded"
+    spawn = next((s for s in spawns(planned.schedule) if s.node.name == node.name), None)
+    return "guarded" if spawn is not None and (spawn.waits or node.mode == "sync") else "plain"
 
 
 def spawns(order: Schedule) -> list[Spawn]:

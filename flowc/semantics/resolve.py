@@ -82,8 +82,8 @@ class FlowResolver:
 
     def declare(self, name: str, span: Span, kind: str) -> None:
         reason = reserved_reason(name)
-        if reason is None and name == "observer":
-            reason = "`observer` is the keyword argument every generated flow takes"
+        if reason is None and name in ("observer", "run_id", "parent_run_id"):
+            reason = f"`{name}` is a keyword argument every generated flow takes"
         if reason:
             self.errors.error(codes.RESERVED_NAME, f"{reason} and cannot name a {kind}", span, help=rename_help(name))
         elif kind == "parameter":

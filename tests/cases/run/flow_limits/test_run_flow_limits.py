@@ -11,7 +11,7 @@ def test_type_checks(mypy_report: dict[str, list[str]]) -> None:
 def test_limit_bounds_the_node_calls_of_a_run(flow_module: ModuleType, steps: ModuleType) -> None:
     steps.reset()
     xs = list(range(10, 18))
-    assert asyncio.run(flow_module.limited(run_id="r", xs=xs)) == 1 + 2 + 3 + 1 + sum(xs)
+    assert asyncio.run(flow_module.limited(tag="r", xs=xs)) == 1 + 2 + 3 + 1 + sum(xs)
     # 4 nodes and 8 map elements wanted to run, but never more than 3 at once.
     assert steps.peaks["r"] == 3
     assert steps.in_flight["r"] == 0
@@ -20,7 +20,7 @@ def test_limit_bounds_the_node_calls_of_a_run(flow_module: ModuleType, steps: Mo
 
 def test_limit_is_per_run(flow_module: ModuleType, steps: ModuleType) -> None:
     async def main() -> list[int]:
-        runs = [flow_module.limited(run_id=f"r{i}", xs=[1, 2, 3, 4]) for i in range(4)]
+        runs = [flow_module.limited(tag=f"r{i}", xs=[1, 2, 3, 4]) for i in range(4)]
         return list(await asyncio.gather(*runs))
 
     steps.reset()
@@ -32,7 +32,7 @@ def test_limit_is_per_run(flow_module: ModuleType, steps: ModuleType) -> None:
 
 def test_sub_flow_call_counts_as_one(flow_module: ModuleType, steps: ModuleType) -> None:
     steps.reset()
-    assert asyncio.run(flow_module.one_at_a_time(run_id="s")) == 31
+    assert asyncio.run(flow_module.one_at_a_time(tag="s")) == 31
     left, right, plain = steps.spans["s", "left10"], steps.spans["s", "right20"], steps.spans["s", "plain1"]
     # The sub-flow holds the one slot while its own two nodes run together;
     # `plain` runs entirely before or entirely after it.
