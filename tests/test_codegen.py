@@ -258,3 +258,13 @@ def test_imports_are_written_as_isort_writes_them_and_only_if_used() -> None:
     assert "\nfrom typing import Any\nfrom typing import NamedTuple as _NamedTuple" not in head  # no result class
     assert "\nfrom typing import Any\n" in head and head.index("from typing import Any") < head.index("\nfrom pkg")
     assert head.endswith("\n\nfrom pkg import llm\nfrom steps import Alpha, beta, zeta\n")
+
+
+def test_a_node_named_l_gets_a_local_ruff_accepts(tmp_path: Path) -> None:
+    text = "from m import f\nflow g(x: int) -> int {\n    node l = f(x=x)\n    node O = f(x=l)\n    START >> l >> O >> END\n    return O\n}\n"
+    module = compile_source(text, "g.flow")
+    assert "l_ = await f(x=x)" in module and "O_ = await f(x=l_)" in module
+    (tmp_path / "g.py").write_text(module, encoding="utf-8")
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "E741", "g.py"]
+    result = subprocess.run(ruff, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
