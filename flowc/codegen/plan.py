@@ -25,6 +25,9 @@ from .sections import Section, load_sections, module_names, select
 FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
 """Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
 
+AMBIGUOUS = frozenset({"l", "O", "I"})
+"""Names ruff's default rules call ambiguous (E741): a node's local is renamed (`l_`)."""
+
 ALWAYS = frozenset({"run", "observer"})
 """Sections every module copies: the run of a flow and the observer protocol."""
 
@@ -117,7 +120,7 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     # Parameters keep their names (the front end keeps them apart from every module-level
     # name); the flow's own locals and the nodes yield.
     local = {p.name: p.name for p in flow.params}
-    names = Namer(namer.taken | set(local) | {"observer"})
+    names = Namer(namer.taken | set(local) | {"observer"} | AMBIGUOUS)
     v = {name: names(name) for name in FLOW_LOCALS}
     local |= {n.name: names(n.name) for n in flow.nodes}
     order = schedule(flow)

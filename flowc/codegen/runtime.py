@@ -110,7 +110,9 @@ def _notify(event: _Callable[..., None], node: NodeInfo, *args: _Any) -> None:
         name = getattr(event, "__name__", "observer")
         where = f"node `{node.node}` of flow `{node.flow}` ({node.location})"
         message = f"flowc: observer method {name} raised on {where}"
-        asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
+        asyncio.get_running_loop().call_exception_handler(
+            {"message": message, "exception": error}
+        )
 
 
 # flowc:end notify
@@ -123,7 +125,10 @@ def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
     # An exception passes several helpers of the same run (a map element, then the map,
     # then the run itself): the first, most precise note wins. A sub-flow's caller adds
     # its own note, for its own flow.
-    if any(note.startswith(f"flowc: in flow `{node.flow}`, ") for note in getattr(exc, "__notes__", ())):
+    if any(
+        note.startswith(f"flowc: in flow `{node.flow}`, ")
+        for note in getattr(exc, "__notes__", ())
+    ):
         return
     where = f"flowc: in flow `{node.flow}`, node `{node.node}`"
     element = "" if index is None else f", element {index}"
@@ -139,7 +144,17 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("cancelled", "cancelling", "closing", "error", "limit", "observer", "parent", "spawning", "tasks")
+    __slots__ = (
+        "cancelled",
+        "cancelling",
+        "closing",
+        "error",
+        "limit",
+        "observer",
+        "parent",
+        "spawning",
+        "tasks",
+    )
 
     def __init__(self, observer: FlowObserver | None, limit: int | None) -> None:
         self.observer = observer
@@ -154,29 +169,43 @@ class _Run:
         self.closing = False
         self.spawning = False  # a task is starting eagerly, inside the body's own step
 
-    def spawn(self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo) -> asyncio.Task[_T]:
+    def spawn(
+        self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo
+    ) -> asyncio.Task[_T]:
         """Run `make()` in a task of this run. The coroutine is made inside the task, so a
         task cancelled before it starts leaves none unawaited. From Python 3.12 the task
         starts eagerly: it runs at once, in its own task and context, up to its first
-        suspension, and a node that never suspends is done without a trip through the loop."""
+        suspension, and a node that never suspends is done without a trip through the loop.
+        """
         if self.tasks is None:
             self.tasks = {}
         if sys.version_info >= (3, 12):
             self.spawning = True
             try:
                 task = asyncio.Task(
-                    self._guard(make, node), loop=asyncio.get_running_loop(), name=node.node, eager_start=True
+                    self._guard(make, node),
+                    loop=asyncio.get_running_loop(),
+                    name=node.node,
+                    eager_start=True,
                 )
             finally:
                 self.spawning = False
         else:
-            task = asyncio.get_running_loop().create_task(self._guard(make, node), name=node.node)
+            task = asyncio.get_running_loop().create_task(
+                self._guard(make, node), name=node.node
+            )
         self.tasks[task] = node
-        if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+        if (
+            task.done()
+            and not task.cancelled()
+            and (error := task.exception()) is not None
+        ):
             raise error  # failed while starting eagerly: the body stops, `abort` cancels the rest
         return task
 
-    async def _guard(self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo) -> _T:
+    async def _guard(
+        self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo
+    ) -> _T:
         """A node's task: its failure is noted in the task itself, before any task that
         reads the node can see it, and the first failure stops the run."""
         try:
@@ -212,7 +241,11 @@ class _Run:
             # A task failed (and cancelled the body, unless it failed while starting
             # eagerly): surface the task's error, unless the caller (or an enclosing
             # timeout) cancelled the body as well. Only the run's own request is taken back.
-            if self.cancelled and self.parent is not None and self.parent.uncancel() > self.cancelling:
+            if (
+                self.cancelled
+                and self.parent is not None
+                and self.parent.uncancel() > self.cancelling
+            ):
                 return exc
             return self.error
         if isinstance(exc, asyncio.CancelledError):
@@ -376,7 +409,8 @@ async def _ready(value: _T) -> _T:
 
 class _Outlived:
     """An attempt's awaitable whose work can go on after the attempt was abandoned (a
-    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
+    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then.
+    """
 
     __slots__ = ()
 
@@ -454,7 +488,14 @@ async def _attempt(
                     value = await (call := make())
         except BaseException as error:
             if observer is not None:
-                _notify(observer.node_failed, node, index, attempt, error, _time.perf_counter() - start)
+                _notify(
+                    observer.node_failed,
+                    node,
+                    index,
+                    attempt,
+                    error,
+                    _time.perf_counter() - start,
+                )
             raise
         duration = _time.perf_counter() - start
     finally:
@@ -499,7 +540,9 @@ class _Thread(_Outlived, _Generic[_T]):
         self._lock = _threading.Lock()
         self._state = "queued"  # then "running" and "ended"; or "dropped", never run
         self._ended: asyncio.Future[None] = loop.create_future()
-        self._future = loop.run_in_executor(None, _contextvars.copy_context().run, self._run, call, loop)
+        self._future = loop.run_in_executor(
+            None, _contextvars.copy_context().run, self._run, call, loop
+        )
 
     def _run(self, call: _Callable[[], _T], loop: asyncio.AbstractEventLoop) -> _T:
         """In the worker thread."""
@@ -533,7 +576,9 @@ class _Thread(_Outlived, _Generic[_T]):
         return self._ended
 
 
-def _thread(func: _Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _Thread[_T]:
+def _thread(
+    func: _Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+) -> _Thread[_T]:
     """`asyncio.to_thread(func, *args, **kwargs)` for a node that holds slots (`_Thread`)."""
     return _Thread(lambda: func(*args, **kwargs))
 
@@ -574,7 +619,9 @@ async def _after(
 # flowc:begin fallback
 
 
-async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U]) -> _T | _U:
+async def _fallback(
+    make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U]
+) -> _T | _U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `alt()`.
     A callable rather than an awaitable: nothing is created before the task runs."""
     try:
@@ -589,7 +636,9 @@ async def _fallback(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _U])
 # flowc:begin fallback_call
 
 
-async def _fallback_call(make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _Awaitable[_U]]) -> _T | _U:
+async def _fallback_call(
+    make: _Callable[[], _Awaitable[_T]], alt: _Callable[[], _Awaitable[_U]]
+) -> _T | _U:
     """The value of `await make()` or, if it fails (cancellation is no failure), `await alt()`."""
     try:
         return await make()
