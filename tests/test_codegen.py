@@ -30,10 +30,14 @@ async def take_number(n: int) -> int:
 
 async def text_length(s: str) -> int:
     return len(s)
+
+
+async def log(x: int) -> None:
+    print(x)
 '''
 
 HANDOFF = """\
-from handoff_steps import make_text, take_number, text_length
+from handoff_steps import make_text, take_number, text_length, log
 
 flow mismatch(x: int) -> int {
     node a = make_text(x=x)
@@ -66,6 +70,20 @@ flow well_typed(x: int) -> int {
     node h = text_length(s=g)
     START >> g >> h >> END
     return h
+}
+
+flow side_effect(x: int) -> int {
+    node q = log(x=x)
+    node r = take_number(n=x)
+    START >> [q, r] >> END
+    return r
+}
+
+flow reads_none(x: int) -> int {
+    node s = log(x=x)
+    node t = take_number(n=s)
+    START >> s >> t >> END
+    return t
 }
 """
 
@@ -114,6 +132,8 @@ def test_mypy_reports_a_mismatched_hand_off_in_the_generated_module(tmp_path: Pa
         ("mapped", "f", "arg-type"),  # each element is a str
         ("mismatch", "b", "arg-type"),  # `a` is a str, `take_number` wants an int
         ("optional", "d", "arg-type"),  # `c` may be skipped: int | None
+        ("reads_none", "s", "func-returns-value"),
+        ("reads_none", "t", "arg-type"),
         # The flow returns int, `e` is a str: the result is typed where the run ends.
         ("wrong_return", "e", "assignment"),
     ]
@@ -218,3 +238,34 @@ def test_a_module_holds_exactly_the_helpers_it_uses() -> None:
         read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
         unused = sorted((bound & own) - read)
         assert unused == [], f"{path.name}: {unused}"
+
+
+def test_imports_are_written_as_isort_writes_them_and_only_if_used() -> None:
+    text = textwrap.dedent("""\
+        from steps import zeta, Alpha, beta, UNUSED
+        import pkg.llm as llm
+        from typing import Any
+        flow f(x: Any) -> Alpha {
+            node a = zeta(x=x)
+            node b = llm.ask(x=a) retry 1 on beta
+            START >> a >> b >> END
+            return b
+        }
+        """)
+    module = compile_source(text, "f.flow")
+    head = module[: module.index("\nif sys.hexversion")]
+    assert "UNUSED" not in module
+    assert "\nfrom typing import Any\nfrom typing import NamedTuple as _NamedTuple" not in head  # no result class
+    assert "\nfrom typing import Any\n" in head and head.index("from typing import Any") < head.index("\nfrom pkg")
+    assert head.endswith("\n\nfrom pkg import llm\nfrom steps import Alpha, beta, zeta\n")
+
+
+def test_a_node_named_l_gets_a_local_ruff_accepts(tmp_path: Path) -> None:
+    text = "from m import f\nflow g(x: int) -> int {\n    node l = f(x=x)\n    node O = f(x=l)\n    START >> l >> O >> END\n    return O\n}\n"
+    module = compile_source(text, "g.flow")
+    assert "l_ = await (f if observer is None else _watch(run, _g__l, f))(x=x)" in module
+    assert "O_ = await (f if observer is None else _watch(run, _g__O, f))(x=l_)" in module
+    (tmp_path / "g.py").write_text(module, encoding="utf-8")
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "E741", "g.py"]
+    result = subprocess.run(ruff, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout

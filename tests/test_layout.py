@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowc import compile_source
 from flowc.codegen.emit import emit
 from flowc.codegen.layout import _LAYOUTS, fit, format_module, is_canonical
+from flowc.codegen.sections import load_sections
 from flowc.compiler import BLACK_MODE, analyze, display_path
 from flowc.semantics.resolve import source_hash
 from flowc.source import Source
@@ -181,3 +183,26 @@ def test_layout_never_hashes_the_mode(monkeypatch: pytest.MonkeyPatch) -> None:
         raw = raw_module(path)
         assert format_module(raw, mode) == format_with(strip_markers(raw), mode)  # type: ignore[arg-type]
     assert _LAYOUTS  # some lines were laid out one by one, under the unhashable mode
+
+
+def test_the_runtime_sections_are_black_formatted_already() -> None:
+    """Each section is copied into modules as `runtime.py` has it: black's layout of it."""
+    for section in load_sections().values():
+        assert black.format_str(section.code + "\n", mode=BLACK_MODE) == section.code + "\n", section.name
+
+
+def test_black_never_formats_the_prelude_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """black formats only the text that changes per flow: never a runtime section."""
+    text = (ROOT / "samples" / "parallel_demo.flow").read_text(encoding="utf-8")
+    seen: list[str] = []
+    real = black.format_str
+
+    def spy(source: str, *, mode: black.Mode) -> str:
+        seen.append(source)
+        return real(source, mode=mode)
+
+    monkeypatch.setattr(black, "format_str", spy)
+    module = compile_source(text, "parallel_demo.flow")
+    assert "class _Run:" in module and seen
+    assert not any("class _Run" in source or "def _call" in source for source in seen)
+    assert sum(map(len, seen)) < len(module) // 5

@@ -19,7 +19,7 @@ from ..resources import resource_text
 from ..semantics import ir
 from ..syntax import tree as syntax
 from . import pytext as x
-from .layout import END_REGION, REGION
+from .layout import END_REGION, END_VERBATIM, REGION, VERBATIM
 from .plan import (
     FlowPlan,
     ModulePlan,
@@ -386,7 +386,11 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
             sha256=source_sha256,
             stdlib_imports=planned.stdlib_imports,
             user_imports=planned.user_imports,
-            sections=planned.sections,
+            # The runtime's sections are black-formatted in `runtime.py` already (a test
+            # checks it): black never formats them again.
+            prelude="\n\n\n".join(section.code for section in planned.sections),
+            VERBATIM=VERBATIM,
+            END_VERBATIM=END_VERBATIM,
             public=public,
             constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],
             result_classes=[result_class(f, r) for f, r in named_outputs(module)],

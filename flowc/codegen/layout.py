@@ -10,6 +10,10 @@ by black on its own at its indentation when it is long or not plainly canonical.
 indented by `k` columns is laid out by black exactly as the same statement at column 0 with a
 line length `k` shorter, so the result is the bytes black gives for the whole module; the test
 suite checks that `black.format_str` leaves every generated module unchanged.
+
+Text black would leave as it is, the runtime's sections (kept in black's layout in
+`runtime.py`), is marked as a *verbatim block* (`# flowc:verbatim` … `# flowc:endverbatim`):
+one placeholder for black, then put back line for line, blank lines included.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import black
 
 REGION = "# flowc:region"
 END_REGION = "# flowc:endregion"
+VERBATIM = "# flowc:verbatim"
+END_VERBATIM = "# flowc:endverbatim"
 
 _PLACEHOLDER = "__flowc_region_{}__"
 
@@ -44,33 +50,36 @@ _EXPONENT = re.compile(r"(?<![A-Za-z_])\d[\d.]*[eE]")
 
 
 def format_module(raw: str, mode: black.Mode) -> str:
-    """`raw` formatted as black formats it with `mode`: regions line by line, the rest by black."""
+    """`raw` formatted as black formats it with `mode`: regions line by line, verbatim blocks
+    (text black leaves unchanged: the runtime's sections) as they are, the rest by black."""
     skeleton: list[str] = []
-    regions: list[list[str]] = []
+    blocks: list[tuple[bool, list[str]]] = []  # (verbatim?, lines) of each region or block
     current: list[str] | None = None
+    verbatim = False
     for line in raw.splitlines():
         stripped = line.strip()
-        if stripped == REGION:
+        if current is None and stripped in (REGION, VERBATIM):
+            verbatim = stripped == VERBATIM
             current = []
-            regions.append(current)
+            blocks.append((verbatim, current))
             indent = line[: len(line) - len(line.lstrip())]
-            skeleton.append(indent + _PLACEHOLDER.format(len(regions) - 1))
-        elif stripped == END_REGION:
+            skeleton.append(indent + _PLACEHOLDER.format(len(blocks) - 1))
+        elif current is not None and stripped == (END_VERBATIM if verbatim else END_REGION):
             current = None
         elif current is not None:
-            if stripped:
+            if verbatim or stripped:
                 current.append(line)
         else:
             skeleton.append(line)
     formatted = black.format_str("\n".join(skeleton) + "\n", mode=mode)
-    if not regions:
+    if not blocks:
         return formatted
     out: list[str] = []
     for line in formatted.splitlines():
         stripped = line.strip()
         if stripped.startswith("__flowc_region_") and stripped.endswith("__"):
-            index = int(stripped[len("__flowc_region_") : -2])
-            out.extend(fit(region_line, mode) for region_line in regions[index])
+            exact, lines = blocks[int(stripped[len("__flowc_region_") : -2])]
+            out.extend(lines if exact else (fit(region_line, mode) for region_line in lines))
         else:
             out.append(line)
     return "\n".join(out) + "\n"

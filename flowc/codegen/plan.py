@@ -28,6 +28,9 @@ FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
 FLOW_KEYWORDS = ("observer", "run_id", "parent_run_id")
 """The keyword-only parameters every flow function takes (the front end reserves them)."""
 
+AMBIGUOUS = frozenset({"l", "O", "I"})
+"""Names ruff's default rules call ambiguous (E741): a node's local is renamed (`l_`)."""
+
 ALWAYS = frozenset({"run", "observer"})
 """Sections every module copies: the run of a flow and the observer protocol."""
 
@@ -120,7 +123,7 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     # Parameters keep their names (the front end keeps them apart from every module-level
     # name); the flow's own locals and the nodes yield.
     local = {p.name: p.name for p in flow.params}
-    names = Namer(namer.taken | set(local) | set(FLOW_KEYWORDS))
+    names = Namer(namer.taken | set(local) | set(FLOW_KEYWORDS) | AMBIGUOUS)
     v = {name: names(name) for name in FLOW_LOCALS}
     local |= {n.name: names(n.name) for n in flow.nodes}
     order = schedule(flow)

@@ -151,7 +151,9 @@ class RunObserver(FlowObserver, _Protocol):
         """The node failed for good with `error`; its fallback (the function it calls, or
         its value as Python) takes over."""
 
-    def map_finished(self, node: NodeInfo, count: int, failed: int, duration: float) -> None:
+    def map_finished(
+        self, node: NodeInfo, count: int, failed: int, duration: float
+    ) -> None:
         """A map ended: `count` elements, `failed` of them raised (kept by `collect`, or
         the first of them failed the map), in `duration` seconds."""
 
@@ -161,7 +163,9 @@ class RunObserver(FlowObserver, _Protocol):
 # flowc:begin notify
 
 
-def _notify(event: _Callable[..., object], node: NodeInfo | RunInfo, *args: _Any) -> None:
+def _notify(
+    event: _Callable[..., object], node: NodeInfo | RunInfo, *args: _Any
+) -> None:
     """Tell the observer of an event. An exception the observer raises is not the node's:
     it is reported to the event loop's exception handler (which logs it) and the run goes
     on as if the observer had returned."""
@@ -175,7 +179,9 @@ def _notify(event: _Callable[..., object], node: NodeInfo | RunInfo, *args: _Any
         else:
             where = f"run `{node.run_id}` of flow `{node.flow}`"
         message = f"flowc: observer method {name} raised on {where}"
-        asyncio.get_running_loop().call_exception_handler({"message": message, "exception": error})
+        asyncio.get_running_loop().call_exception_handler(
+            {"message": message, "exception": error}
+        )
 
 
 # flowc:end notify
@@ -187,21 +193,53 @@ class _Events:
     """An observer's methods, looked up once per run (`None` for those it lacks), and the
     run they report on."""
 
-    __slots__ = ("elements", "flow_failed", "flow_finished", "map_finished", "node_failed", "node_fell_back", "node_finished", "node_retrying", "node_skipped", "node_started", "nodes", "run", "start")
+    __slots__ = (
+        "elements",
+        "flow_failed",
+        "flow_finished",
+        "map_finished",
+        "node_failed",
+        "node_fell_back",
+        "node_finished",
+        "node_retrying",
+        "node_skipped",
+        "node_started",
+        "nodes",
+        "run",
+        "start",
+    )
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
         self.nodes: dict[NodeInfo, NodeInfo] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
-        self.node_started: _Callable[..., object] | None = getattr(observer, "node_started", None)
-        self.node_finished: _Callable[..., object] | None = getattr(observer, "node_finished", None)
-        self.node_retrying: _Callable[..., object] | None = getattr(observer, "node_retrying", None)
-        self.node_failed: _Callable[..., object] | None = getattr(observer, "node_failed", None)
-        self.node_skipped: _Callable[..., object] | None = getattr(observer, "node_skipped", None)
-        self.node_fell_back: _Callable[..., object] | None = getattr(observer, "node_fell_back", None)
-        self.map_finished: _Callable[..., object] | None = getattr(observer, "map_finished", None)
-        self.flow_finished: _Callable[..., object] | None = getattr(observer, "flow_finished", None)
-        self.flow_failed: _Callable[..., object] | None = getattr(observer, "flow_failed", None)
+        self.node_started: _Callable[..., object] | None = getattr(
+            observer, "node_started", None
+        )
+        self.node_finished: _Callable[..., object] | None = getattr(
+            observer, "node_finished", None
+        )
+        self.node_retrying: _Callable[..., object] | None = getattr(
+            observer, "node_retrying", None
+        )
+        self.node_failed: _Callable[..., object] | None = getattr(
+            observer, "node_failed", None
+        )
+        self.node_skipped: _Callable[..., object] | None = getattr(
+            observer, "node_skipped", None
+        )
+        self.node_fell_back: _Callable[..., object] | None = getattr(
+            observer, "node_fell_back", None
+        )
+        self.map_finished: _Callable[..., object] | None = getattr(
+            observer, "map_finished", None
+        )
+        self.flow_finished: _Callable[..., object] | None = getattr(
+            observer, "flow_finished", None
+        )
+        self.flow_failed: _Callable[..., object] | None = getattr(
+            observer, "flow_failed", None
+        )
         started: _Callable[..., object] | None = getattr(observer, "flow_started", None)
         self.start = _time.perf_counter()
         if started is not None:
@@ -214,7 +252,13 @@ class _Events:
             found = self.nodes[node] = _NodeOfRun.of(node, self.run)
         return found
 
-    def tell(self, event: _Callable[..., object] | None, node: NodeInfo, index: int | None, *args: _Any) -> None:
+    def tell(
+        self,
+        event: _Callable[..., object] | None,
+        node: NodeInfo,
+        index: int | None,
+        *args: _Any,
+    ) -> None:
         """A node event, unless the observer lacks its method or hears no map elements."""
         if event is not None and (index is None or self.elements):
             _notify(event, self.node(node), index, *args)
@@ -225,7 +269,10 @@ def _note(exc: BaseException, node: NodeInfo, index: int | None = None) -> None:
     # An exception passes several helpers of the same run (a map element, then the map,
     # then the run itself): the first, most precise note wins. A sub-flow's caller adds
     # its own note, for its own flow.
-    if any(note.startswith(f"flowc: in flow `{node.flow}`, ") for note in getattr(exc, "__notes__", ())):
+    if any(
+        note.startswith(f"flowc: in flow `{node.flow}`, ")
+        for note in getattr(exc, "__notes__", ())
+    ):
         return
     where = f"flowc: in flow `{node.flow}`, node `{node.node}`"
     element = "" if index is None else f", element {index}"
@@ -241,7 +288,20 @@ class _Run:
     says which exception to raise.
     """
 
-    __slots__ = ("cancelled", "cancelling", "closing", "deadline", "element_observer", "error", "events", "id", "limit", "parent", "spawning", "tasks")
+    __slots__ = (
+        "cancelled",
+        "cancelling",
+        "closing",
+        "deadline",
+        "element_observer",
+        "error",
+        "events",
+        "id",
+        "limit",
+        "parent",
+        "spawning",
+        "tasks",
+    )
 
     def __init__(
         self,
@@ -273,29 +333,43 @@ class _Run:
         self.closing = False
         self.spawning = False  # a task is starting eagerly, inside the body's own step
 
-    def spawn(self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo) -> asyncio.Task[_T]:
+    def spawn(
+        self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo
+    ) -> asyncio.Task[_T]:
         """Run `make()` in a task of this run. The coroutine is made inside the task, so a
         task cancelled before it starts leaves none unawaited. From Python 3.12 the task
         starts eagerly: it runs at once, in its own task and context, up to its first
-        suspension, and a node that never suspends is done without a trip through the loop."""
+        suspension, and a node that never suspends is done without a trip through the loop.
+        """
         if self.tasks is None:
             self.tasks = {}
         if sys.version_info >= (3, 12):
             self.spawning = True
             try:
                 task = asyncio.Task(
-                    self._guard(make, node), loop=asyncio.get_running_loop(), name=node.node, eager_start=True
+                    self._guard(make, node),
+                    loop=asyncio.get_running_loop(),
+                    name=node.node,
+                    eager_start=True,
                 )
             finally:
                 self.spawning = False
         else:
-            task = asyncio.get_running_loop().create_task(self._guard(make, node), name=node.node)
+            task = asyncio.get_running_loop().create_task(
+                self._guard(make, node), name=node.node
+            )
         self.tasks[task] = node
-        if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+        if (
+            task.done()
+            and not task.cancelled()
+            and (error := task.exception()) is not None
+        ):
             raise error  # failed while starting eagerly: the body stops, `abort` cancels the rest
         return task
 
-    async def _guard(self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo) -> _T:
+    async def _guard(
+        self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo
+    ) -> _T:
         """A node's task: its failure is noted in the task itself, before any task that
         reads the node can see it, and the first failure stops the run."""
         try:
@@ -320,7 +394,9 @@ class _Run:
         """The run returned: tell the observer (called only when there is one)."""
         events = self.events
         if events is not None and events.flow_finished is not None:
-            _notify(events.flow_finished, events.run, _time.perf_counter() - events.start)
+            _notify(
+                events.flow_finished, events.run, _time.perf_counter() - events.start
+            )
 
     async def abort(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
         """End the run after its body stopped with `exc` while at `node` (`None`:
@@ -334,9 +410,20 @@ class _Run:
             events = self.events
             if events is not None and events.flow_failed is not None:
                 told = error
-                if isinstance(error, asyncio.CancelledError) and self.deadline is not None and self.deadline.expired():
-                    told = TimeoutError()  # what the flow's `timeout` raises in its place
-                _notify(events.flow_failed, events.run, told, _time.perf_counter() - events.start)
+                if (
+                    isinstance(error, asyncio.CancelledError)
+                    and self.deadline is not None
+                    and self.deadline.expired()
+                ):
+                    told = (
+                        TimeoutError()
+                    )  # what the flow's `timeout` raises in its place
+                _notify(
+                    events.flow_failed,
+                    events.run,
+                    told,
+                    _time.perf_counter() - events.start,
+                )
         return error
 
     def _cause(self, exc: BaseException, node: NodeInfo | None) -> BaseException:
@@ -345,7 +432,11 @@ class _Run:
             # A task failed (and cancelled the body, unless it failed while starting
             # eagerly): surface the task's error, unless the caller (or an enclosing
             # timeout) cancelled the body as well. Only the run's own request is taken back.
-            if self.cancelled and self.parent is not None and self.parent.uncancel() > self.cancelling:
+            if (
+                self.cancelled
+                and self.parent is not None
+                and self.parent.uncancel() > self.cancelling
+            ):
                 return exc
             return self.error
         if isinstance(exc, asyncio.CancelledError):
@@ -509,7 +600,8 @@ async def _ready(value: _T) -> _T:
 
 class _Outlived:
     """An attempt's awaitable whose work can go on after the attempt was abandoned (a
-    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then."""
+    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then.
+    """
 
     __slots__ = ()
 
@@ -588,7 +680,14 @@ async def _attempt(
                     value = await (call := make())
         except BaseException as error:
             if events is not None:
-                events.tell(events.node_failed, node, index, attempt, error, _time.perf_counter() - start)
+                events.tell(
+                    events.node_failed,
+                    node,
+                    index,
+                    attempt,
+                    error,
+                    _time.perf_counter() - start,
+                )
             raise
         duration = _time.perf_counter() - start
     finally:
@@ -651,7 +750,9 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
         try:
             value = func(*args, **kwargs)
         except BaseException as error:
-            events.tell(events.node_failed, node, index, 1, error, _time.perf_counter() - start)
+            events.tell(
+                events.node_failed, node, index, 1, error, _time.perf_counter() - start
+            )
             raise
         events.tell(events.node_finished, node, index, 1, _time.perf_counter() - start)
         return value
@@ -679,7 +780,9 @@ class _Thread(_Outlived, _Generic[_T]):
         self._lock = _threading.Lock()
         self._state = "queued"  # then "running" and "ended"; or "dropped", never run
         self._ended: asyncio.Future[None] = loop.create_future()
-        self._future = loop.run_in_executor(None, _contextvars.copy_context().run, self._run, call, loop)
+        self._future = loop.run_in_executor(
+            None, _contextvars.copy_context().run, self._run, call, loop
+        )
 
     def _run(self, call: _Callable[[], _T], loop: asyncio.AbstractEventLoop) -> _T:
         """In the worker thread."""
@@ -713,7 +816,9 @@ class _Thread(_Outlived, _Generic[_T]):
         return self._ended
 
 
-def _thread(func: _Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _Thread[_T]:
+def _thread(
+    func: _Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+) -> _Thread[_T]:
     """`asyncio.to_thread(func, *args, **kwargs)` for a node that holds slots (`_Thread`)."""
     return _Thread(lambda: func(*args, **kwargs))
 
@@ -824,7 +929,13 @@ async def _map(
     try:
         return await _map_all(node, seq, element, limit, failures)
     finally:
-        _notify(events.map_finished, events.node(node), len(seq), failures[0], _time.perf_counter() - start)
+        _notify(
+            events.map_finished,
+            events.node(node),
+            len(seq),
+            failures[0],
+            _time.perf_counter() - start,
+        )
 
 
 async def _map_all(
