@@ -219,14 +219,61 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = sorted([*ROOT.glob("samples/*.py"), *ROOT.glob("tests/golden/*.py")])
 
 
+ROUTES = {
+    # Plain `sync` calls only: `_watch_sync`, no `_call` or `_ready`.
+    "only_sync": """
+from steps import f, g
+
+flow only_sync(x: int) -> int {
+    node a = f(x=x) sync
+    node b = g(x=a) sync
+    START >> a >> b >> END
+    return b
+}
+""",
+    # A plain `sync` node in a task goes through `_call` (with `_ready`); one inline is watched.
+    "sync_task": """
+from steps import f, g, h
+
+flow sync_task(x: int) -> int {
+    node a = f(x=x) sync
+    node b = g(x=x) sync
+    node c = h(x=a, y=b)
+    START >> [a, b] >> c >> END
+    return c
+}
+""",
+    # A map of plain `sync` elements: `_watch_sync` and `_ready`, the map's `_map_all`.
+    "sync_map": """
+from steps import f
+
+flow sync_map(xs: list[int]) -> list[int] {
+    node e = map f(x=each xs) sync
+    START >> e >> END
+    return e
+}
+""",
+}
+"""Small modules whose calls take each route: watched, guarded or a map's elements."""
+
+ROUTED = {"_call", "_ready", "_watch", "_watch_sync", "_map", "_map_all", "_map_collect", "_after"}
+ROUTES_HELPERS = {
+    "only_sync.flow": ["_watch_sync"],
+    "sync_task.flow": ["_call", "_ready", "_watch", "_watch_sync"],
+    "sync_map.flow": ["_map", "_map_all", "_ready", "_watch_sync"],
+}
+
+
 def test_a_module_holds_exactly_the_helpers_it_uses() -> None:
     """Every helper, type variable and standard-library name a generated module copies or
     imports is read in it (pyright strict and ruff would report the others as unused)."""
     from flowc.codegen.sections import module_names
 
     own = {name for name in module_names() if name.startswith("_")}
-    for path in MODULES:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    texts = {path.name: path.read_text(encoding="utf-8") for path in MODULES}
+    texts |= {f"{name}.flow": compile_source(source, f"{name}.flow") for name, source in ROUTES.items()}
+    for name, text in texts.items():
+        tree = ast.parse(text)
         bound: set[str] = set()
         for statement in tree.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -237,7 +284,9 @@ def test_a_module_holds_exactly_the_helpers_it_uses() -> None:
                 bound |= {alias.asname or alias.name for alias in statement.names}
         read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
         unused = sorted((bound & own) - read)
-        assert unused == [], f"{path.name}: {unused}"
+        assert unused == [], f"{name}: {unused}"
+        if name in ROUTES_HELPERS:
+            assert sorted(bound & ROUTED) == ROUTES_HELPERS[name], name
 
 
 def test_imports_are_written_as_isort_writes_them_and_only_if_used() -> None:
