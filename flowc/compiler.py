@@ -13,7 +13,7 @@ import black
 from . import codes
 from .codegen.emit import emit
 from .codegen.layout import format_module
-from .codegen.sections import generated_names
+from .codegen.plan import generated_names
 from .diagnostics import Collector, CompileError
 from .semantics import analyze as semantics
 from .semantics import ir

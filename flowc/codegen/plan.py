@@ -10,6 +10,7 @@ rendering is a temporary that holds a value read twice within one expression (`v
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -17,10 +18,10 @@ from typing import TypeGuard
 
 from ..semantics import ir
 from ..semantics.expressions import walk_refs
-from ..semantics.names import PYTHON_BUILTINS
+from ..semantics.names import PYTHON_BUILTINS, GeneratedNames
 from ..syntax import tree as syntax
 from .schedule import Schedule, Spawn, schedule
-from .sections import Section, load_sections, module_names, select
+from .sections import FLOW_BODY_NAMES, Section, load_sections, module_names, select
 
 FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
 """Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
@@ -85,6 +86,12 @@ class ModulePlan:
     """Standard-library import lines (the runtime's and the file's own), merged and sorted."""
     user_imports: tuple[str, ...]
     """The file's other imports, those its flows use, sorted."""
+
+
+@functools.cache
+def generated_names() -> GeneratedNames:
+    """The names every generated module binds, for the front end to keep `.flow` names off."""
+    return GeneratedNames(module_names(), frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
 
 
 def plan(module: ir.Module) -> ModulePlan:

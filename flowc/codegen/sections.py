@@ -9,8 +9,6 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
-from ..semantics.names import GeneratedNames
-
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -120,12 +118,6 @@ def module_names() -> dict[str, tuple[str, str | None] | None]:
 FLOW_BODY_NAMES = ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException")
 """Module-level names a generated flow function's own body uses, besides the `_` helpers:
 a parameter of that name would hide them."""
-
-
-@functools.cache
-def generated_names() -> GeneratedNames:
-    """The names every generated module binds, for the front end to keep `.flow` names off."""
-    return GeneratedNames(module_names(), frozenset(FLOW_BODY_NAMES))
 
 
 def builtins_used(code: str) -> set[str]:

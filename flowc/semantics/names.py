@@ -24,10 +24,13 @@ class GeneratedNames:
 
     `module` maps each name to what it imports, `(module, name or None)`, or to None for a
     helper or builtin; a flow, an import or a parameter cannot take one of them, except by
-    importing the very same thing. `body` are the names a flow function's own body reads."""
+    importing the very same thing. `body` are the names a flow function's own body reads;
+    `keywords` the keyword-only parameters every flow function takes (`observer`, …), which
+    no parameter or node may be named."""
 
     module: Mapping[str, tuple[str, str | None] | None]
     body: frozenset[str]
+    keywords: frozenset[str]
 
     def hidden_by_parameter(self, name: str) -> bool:
         """Whether a parameter named `name` would hide something its flow's body uses."""

@@ -82,7 +82,7 @@ class FlowResolver:
 
     def declare(self, name: str, span: Span, kind: str) -> None:
         reason = reserved_reason(name)
-        if reason is None and name in ("observer", "run_id", "parent_run_id"):
+        if reason is None and name in self.scope.generated.keywords:
             reason = f"`{name}` is a keyword argument every generated flow takes"
         if reason:
             self.errors.error(codes.RESERVED_NAME, f"{reason} and cannot name a {kind}", span, help=rename_help(name))
