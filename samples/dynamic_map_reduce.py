@@ -627,6 +627,22 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    if isinstance(value, _Awaitable):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _when(
     run: _Run, node: NodeInfo, holds: bool, make: _Callable[[], _Awaitable[_T]]
 ) -> _T | None:
@@ -739,11 +755,14 @@ async def dynamic_map_reduce(
     try:
         # dynamic_map_reduce.flow:6
         at = _dynamic_map_reduce__map_phase
-        map_phase = (
-            plan_map
-            if observer is None
-            else _watch_sync(run, _dynamic_map_reduce__map_phase, plan_map)
-        )(items=items, sequential_max=sequential_max, mappers=mappers)
+        map_phase = _plain(
+            _dynamic_map_reduce__map_phase,
+            (
+                plan_map
+                if observer is None
+                else _watch_sync(run, _dynamic_map_reduce__map_phase, plan_map)
+            )(items=items, sequential_max=sequential_max, mappers=mappers),
+        )
         # dynamic_map_reduce.flow:10
         chunked_task = run.spawn(
             lambda: _when(

@@ -622,6 +622,22 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    if isinstance(value, _Awaitable):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 _map_reduce__input_splitter = NodeInfo(
     "map_reduce", "input_splitter", "map_reduce.flow:6"
 )
@@ -650,11 +666,14 @@ async def map_reduce(
     try:
         # map_reduce.flow:6
         at = _map_reduce__input_splitter
-        input_splitter = (
-            split_input
-            if observer is None
-            else _watch_sync(run, _map_reduce__input_splitter, split_input)
-        )(records=records, partitions=4)
+        input_splitter = _plain(
+            _map_reduce__input_splitter,
+            (
+                split_input
+                if observer is None
+                else _watch_sync(run, _map_reduce__input_splitter, split_input)
+            )(records=records, partitions=4),
+        )
         # map_reduce.flow:9
         mapper_1_task = run.spawn(
             lambda: (
@@ -718,11 +737,14 @@ async def map_reduce(
         reducer_1 = await reducer_1_task
         # map_reduce.flow:18
         at = _map_reduce__output_combiner
-        output_combiner = (
-            combine_output
-            if observer is None
-            else _watch_sync(run, _map_reduce__output_combiner, combine_output)
-        )(reducer_results=[reducer_0, reducer_1])
+        output_combiner = _plain(
+            _map_reduce__output_combiner,
+            (
+                combine_output
+                if observer is None
+                else _watch_sync(run, _map_reduce__output_combiner, combine_output)
+            )(reducer_results=[reducer_0, reducer_1]),
+        )
         result: dict[str, int] = output_combiner
         if observer is not None:
             run.finished()

@@ -678,6 +678,22 @@ def _delay(policy: _Policy, retry: int) -> float:
     return delay
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    if isinstance(value, _Awaitable):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _fallback(
     run: _Run,
     node: NodeInfo,
@@ -800,7 +816,7 @@ async def prices(
                 run,
                 _prices__pick,
                 _PLAIN,
-                lambda: _ready(best(quotes=[fast, sure, plain])),
+                lambda: _ready(_plain(_prices__pick, best(quotes=[fast, sure, plain]))),
             )
             result: Quote = pick
             if observer is not None:
