@@ -75,12 +75,19 @@ def display_path(filename: str) -> str:
     return path
 
 
-def compile_timed(
-    text: str, filename: str = "<string>", output_folder: str | None = None
-) -> tuple[str, dict[str, float]]:
-    """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
-    (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
-    when the module is not written beside its source."""
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """A compiled file: its IR (with its warnings), the generated module, seconds per phase."""
+
+    module: ir.Module
+    code: str
+    times: dict[str, float]
+
+
+def build(text: str, filename: str = "<string>", output_folder: str | None = None) -> Built:
+    """Compile `.flow` text; raises `CompileError`. `output_folder` (relative, as given to
+    `flowc compile -o`) goes into the header's `regenerate:` command when the module is not
+    written beside its source."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -97,7 +104,15 @@ def compile_timed(
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)
     times["black"] = time.perf_counter() - start
-    return formatted, times
+    return Built(module=module, code=formatted, times=times)
+
+
+def compile_timed(
+    text: str, filename: str = "<string>", output_folder: str | None = None
+) -> tuple[str, dict[str, float]]:
+    """The generated module for `.flow` text, and seconds spent per phase (see `build`)."""
+    built = build(text, filename, output_folder)
+    return built.code, built.times
 
 
 def compile_text(text: str, filename: str = "<string>") -> str:

@@ -22,6 +22,8 @@ class Diagnostic:
     span: Span
     help: str | None = None
     notes: tuple[str, ...] = ()
+    severity: str = "error"
+    """`error`, or `warning`: the file compiles, but this is likely a mistake."""
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -32,12 +34,14 @@ class Diagnostic:
 
     def concise(self) -> str:
         """One line: `path:line:col: error: message [code]`."""
-        return f"{self.location()}: error: {self.message} [{self.code}]"
+        return f"{self.location()}: {self.severity}: {self.message} [{self.code}]"
 
     def render(self, source: Source | None, color: bool = False) -> str:
         """The full form: the concise line, the source line with a caret, then help and notes."""
         bold, red, blue, reset = ("\x1b[1m", "\x1b[31m", "\x1b[34m", "\x1b[0m") if color else ("",) * 4
-        lines = [f"{bold}{self.location()}: {red}error:{reset}{bold} {self.message} [{self.code}]{reset}"]
+        if color and self.severity == "warning":
+            red = "\x1b[33m"
+        lines = [f"{bold}{self.location()}: {red}{self.severity}:{reset}{bold} {self.message} [{self.code}]{reset}"]
         if source is not None and source.has_line(self.span.line):
             text, caret = underline(source.line_text(self.span.line), self.span)
             gutter = str(self.span.line)
@@ -115,6 +119,7 @@ class Collector:
     def __init__(self, source: Source) -> None:
         self.source = source
         self._seen: dict[tuple[str, int, int, str, str], Diagnostic] = {}
+        self.warnings: list[Diagnostic] = []
 
     def error(
         self, code: ErrorCode, message: str, span: Span, *, help: str | None = None, notes: tuple[str, ...] = ()
@@ -123,6 +128,13 @@ class Collector:
             code=code.code, message=message, path=self.source.path, span=span, help=help, notes=notes
         )
         self._seen.setdefault(diagnostic.sort_key, diagnostic)
+
+    def warning(self, code: ErrorCode, message: str, span: Span, *, help: str | None = None) -> None:
+        """A warning: kept apart from the errors, it never stops a compile."""
+        assert code.warning, f"{code} is not a warning"
+        self.warnings.append(
+            Diagnostic(code=code.code, message=message, path=self.source.path, span=span, help=help, severity="warning")
+        )
 
     def __bool__(self) -> bool:
         return bool(self._seen)

@@ -23,6 +23,7 @@ from . import run as runner
 from .config import COLORS, OUTPUT_FORMATS, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
+from .typecheck import CHECKERS
 
 CRASH_VARIABLE = "FLOWC_TEST_CRASH"
 """A testing aid: when set (non-empty), every command raises an unexpected exception, so
@@ -31,15 +32,17 @@ that tests can see how flowc reports an internal error."""
 EPILOG = """\
 exit status:
   0  success
-  1  errors in the input: a .flow file that does not compile, a flow that raised under
-     `run`, or outputs that are missing, stale or orphaned under `compile --check`
+  1  errors in the input: a .flow file that does not compile (or has type errors under
+     `--types`, or warnings under `--warnings-as-errors`), a flow that raised under `run`,
+     or outputs that are missing, stale or orphaned under `compile --check`
   2  bad usage, configuration or I/O: an unknown flag, a missing path, an unreadable or
      unwritable file, an invalid [tool.flowc] table
   3  an internal error, a bug in flowc: rerun with --debug for the traceback
 
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
-  (up to the folder holding .git): sources, output, output-format, color, exclude.
+  (up to the folder holding .git): sources, output, output-format, color, exclude,
+  types, type-checker, warnings-as-errors.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -135,6 +138,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
         force=args.force,
+        vetting=vetting(args, context),
     )
     return batch.compile_all(found, context.reporter, mode)
 
@@ -152,11 +156,26 @@ def compile_stdin(args: argparse.Namespace, context: Context) -> int:
 
 
 def check_command(args: argparse.Namespace, context: Context) -> int:
+    vetted = vetting(args, context)
     if "-" in args.paths:
+        if vetted.types is not None:
+            raise UsageError("`--types` works on files, not on stdin (`-`)")
         counts = batch.Counts()
         ok = batch.check_bytes(read_stdin(args.paths), args.stdin_filename or "<stdin>", context.reporter, counts)
-        return 0 if ok else 1
-    return batch.check_all(plan(args, context, use_output=False), context.reporter)
+        return 0 if ok and not vetted.failed(counts) else 1
+    return batch.check_all(plan(args, context, use_output=False), context.reporter, vetted)
+
+
+def vetting(args: argparse.Namespace, context: Context) -> batch.Vetting:
+    """`--types`, `--type-checker` and `--warnings-as-errors`, over `[tool.flowc]`."""
+    config = context.config
+    checker = args.type_checker or config.type_checker or "mypy"
+    wanted = args.types or (config.types and not args.no_types) or args.type_checker is not None
+    return batch.Vetting(
+        types=checker if wanted else None,
+        warnings_as_errors=args.warnings_as_errors or bool(config.warnings_as_errors),
+        cwd=context.cwd,
+    )
 
 
 def read_stdin(paths: Sequence[str]) -> bytes:
@@ -303,6 +322,7 @@ def parser() -> argparse.ArgumentParser:
 
     compile_ = command("compile", "compile .flow files into NAME.py modules", compile_command)
     paths_argument(compile_)
+    vetting_arguments(compile_)
     compile_.add_argument("-o", "--output", metavar="DIR", help="write outputs under DIR, mirroring the sources")
     compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if an output is out of date")
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
@@ -312,6 +332,7 @@ def parser() -> argparse.ArgumentParser:
 
     check = command("check", "validate .flow files and write nothing", check_command)
     paths_argument(check)
+    vetting_arguments(check)
 
     graph = command("graph", "print a flow as a Mermaid or Graphviz diagram", graph_command)
     graph.add_argument("file", metavar="FILE", help="a .flow file")
@@ -323,6 +344,20 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--flow", metavar="NAME", help="the flow to run (default: the only one, or the file's name)")
     run.add_argument("inputs", nargs="*", metavar="NAME=JSON", help="the flow's arguments, as JSON values")
     return top
+
+
+def vetting_arguments(sub: argparse.ArgumentParser) -> None:
+    types = sub.add_mutually_exclusive_group()
+    types.add_argument(
+        "--types",
+        action="store_true",
+        help="type-check the generated modules with your code; report errors at the .flow lines (exit 1)",
+    )
+    types.add_argument("--no-types", action="store_true", help="do not type-check, whatever [tool.flowc] says")
+    sub.add_argument(
+        "--type-checker", choices=CHECKERS, help="the type checker of --types (default: mypy); implies --types"
+    )
+    sub.add_argument("--warnings-as-errors", action="store_true", help="exit 1 when a file has warnings")
 
 
 def paths_argument(sub: argparse.ArgumentParser) -> None:

@@ -34,6 +34,9 @@ class Config:
     output_format: str | None = None
     color: str | None = None
     exclude: tuple[str, ...] = ()
+    types: bool | None = None
+    type_checker: str | None = None
+    warnings_as_errors: bool | None = None
 
 
 def string_list(key: str, value: object) -> tuple[str, ...]:
@@ -45,6 +48,12 @@ def string_list(key: str, value: object) -> tuple[str, ...]:
 def string(key: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f'`{key}` must be a string, like `{key} = "generated"`')
+    return value
+
+
+def boolean(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{key}` must be true or false, like `{key} = true`")
     return value
 
 
@@ -64,6 +73,9 @@ KEYS: dict[str, Callable[[str, object], object]] = {
     "output-format": choice(OUTPUT_FORMATS),
     "color": choice(COLORS),
     "exclude": string_list,
+    "types": boolean,
+    "type-checker": choice(("mypy", "pyright")),
+    "warnings-as-errors": boolean,
 }
 
 

@@ -138,7 +138,7 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
         modules, errors = [], []
         for target in targets:
             try:
-                modules.append((target, compile_target(target, target.source.read_bytes())))
+                modules.append((target, compile_target(target, target.source.read_bytes()).code))
             except CompileError as error:
                 errors.append(error.render())
             except OSError as error:

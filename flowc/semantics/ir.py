@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal as TypingLiteral
 from typing import TypeAlias
 
+from ..diagnostics import Diagnostic
 from ..source import Span
 from ..syntax.tree import Arg, Call, Cond, Expr
 
@@ -125,6 +126,7 @@ class Node:
     line: int
     span: Span
     callee: Callee
+    callee_span: Span
     args: tuple[Arg, ...]
     mode: CallMode
     is_map: bool
@@ -239,3 +241,5 @@ class Module:
     imports: tuple[Import, ...]
     pools: tuple[Pool, ...]
     flows: tuple[Flow, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+    """What compiles but is likely a mistake (`lints.py`): an unused import, an unread node."""

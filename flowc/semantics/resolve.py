@@ -307,6 +307,7 @@ class FlowResolver:
             line=node.span.line,
             span=node.name_span,
             callee=callee,
+            callee_span=call.callee_span,
             args=call.args,
             mode=mode,
             is_map=node.is_map,
