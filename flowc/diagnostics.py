@@ -60,18 +60,48 @@ class Diagnostic:
 TAB_STOP = 4
 """Where a tab in a quoted source line advances to: the next multiple of this column."""
 
+MAX_SHOWN = 120
+"""The most terminal cells of a source line a diagnostic quotes: a longer line is cut to a
+window around what the caret points at, `…` marking each cut."""
+BEFORE = 40
+"""Cells kept before the caret when the start of a long line is cut."""
+
 
 def underline(raw: str, span: Span) -> tuple[str, str]:
     """A source line as shown on a terminal, and the caret line under `span` in it: tabs
     expanded, control characters replaced (see `printable`), a wide (East Asian) character
-    two cells, a combining mark none, so that the caret stands under what it points at."""
+    two cells, a combining mark none, so that the caret stands under what it points at. A
+    line of more than `MAX_SHOWN` cells is cut around the caret."""
     shown, starts = layout(raw)
     start = span.column - 1
     stop = span.end_column - 1 if span.end_line == span.line else len(raw)
     stop = max(start + 1, min(stop, len(raw)))
     first = starts[min(start, len(raw))] + max(0, start - len(raw))
     cells = max(1, starts[min(stop, len(raw))] - first)
-    return shown, " " * first + "^" + "~" * (cells - 1)
+    if starts[-1] <= MAX_SHOWN:
+        return shown, " " * first + "^" + "~" * (cells - 1)
+    return cut(raw, starts, first, cells)
+
+
+def cut(raw: str, starts: list[int], first: int, cells: int) -> tuple[str, str]:
+    """A long line's window of `MAX_SHOWN` cells around the caret at cell `first`."""
+    # The line's start is kept while the caret is well inside the first window.
+    low = 0 if first <= MAX_SHOWN - BEFORE else max(0, min(first - BEFORE, starts[-1] - MAX_SHOWN))
+    high = low + MAX_SHOWN
+    chars = [i for i in range(len(raw)) if starts[i] >= low and starts[i + 1] <= high]
+    text = "".join(piece(raw, starts, i) for i in chars)
+    prefix = "…" if low > 0 else ""
+    suffix = "…" if chars and chars[-1] < len(raw) - 1 else ""
+    offset = starts[chars[0]] if chars else low
+    caret_at = len(prefix) + max(0, first - offset)
+    width = max(1, min(cells, high - max(first, offset)))
+    return prefix + text + suffix, " " * caret_at + "^" + "~" * (width - 1)
+
+
+def piece(raw: str, starts: list[int], index: int) -> str:
+    """One character of a line as `layout` shows it (a tab as the spaces it spans)."""
+    char = raw[index]
+    return " " * (starts[index + 1] - starts[index]) if char == "\t" else printable(char)
 
 
 def layout(raw: str) -> tuple[str, list[int]]:

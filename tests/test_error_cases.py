@@ -32,7 +32,7 @@ from flowc.cli import files
 from flowc.cli.batch import Counts, check_bytes
 from flowc.cli.report import Reporter
 from flowc.compiler import analyze, decode
-from flowc.diagnostics import CompileError, Diagnostic, printable
+from flowc.diagnostics import MAX_SHOWN, CompileError, Diagnostic, printable
 from flowc.source import Source
 
 CASES = Path(__file__).parent / "cases" / "errors"
@@ -164,9 +164,13 @@ def check_rendering(diagnostic: Diagnostic, source: Source | None) -> None:
     assert source is not None
     gutter = f"{span.line} | "
     assert lines[2].startswith(gutter), text
-    assert lines[2][len(gutter) :] == printable(source.line_text(span.line)), text
+    shown, full = lines[2][len(gutter) :], printable(source.line_text(span.line))
     caret = lines[3]
-    assert caret.index("^") == len(gutter) + span.column - 1, text
+    if len(full) <= MAX_SHOWN:
+        assert shown == full, text
+        assert caret.index("^") == len(gutter) + span.column - 1, text
+    else:  # a window of the line around the caret
+        assert shown.strip("…") in full and len(shown) <= MAX_SHOWN + 2, text
     words = " ".join([diagnostic.message, diagnostic.help or "", *diagnostic.notes])
     for internal in LARK_INTERNALS:
         assert internal not in words, f"lark internals in: {words}"
