@@ -55,7 +55,7 @@ def test_the_nesting_limit_is_the_same_for_every_bracket(
     type_, value = NESTED[shape](within + 1)
     result = flowc(capsys, "compile", "-", stdin=FLOW.format(type=type_, value=value).encode())
     assert result.code == 1
-    assert "error: this is nested too deeply for flowc [too-deep]" in result.err
+    assert "error: brackets and `not` nested 101 deep here; flowc accepts at most 100 [too-deep]" in result.err
 
 
 def test_a_chain_of_not_counts_toward_the_limit(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
