@@ -93,6 +93,7 @@ def test_every_kind_of_hand_off_has_a_case() -> None:
         "condition",
         "fallback",
         "first_join",
+        "imports",
         "map_element",
         "returns",
     }

@@ -335,6 +335,8 @@ def described(unit: Unit, place: Place, finding: Finding, checker: str) -> Diagn
         message = (
             f"{result} `{place.flow.name}` is declared `{matched['expected']}`, but {what} gives `{matched['given']}`"
         )
+    elif place.role == "items" and place.arg is not None and matched:
+        message = f"{node}: `map` runs over `{items(place, text)}`, which gives `{matched['given']}`, not an iterable"
     elif place.role == "when":
         message = f"{node}, `when` condition: {message}"
     elif place.role == "fallback":
@@ -365,6 +367,12 @@ def describe(value: s.Expr, flow: ir.Flow | None, text: str) -> str:
     if isinstance(value, s.Each):
         return f"each element of `{written(value.ref.span, text)}`"
     return f"`{written(value.span, text)}`"
+
+
+def items(place: Place, text: str) -> str:
+    """What a map runs over, as written after `each`."""
+    value = place.arg.value if place.arg is not None else None
+    return written(value.ref.span, text) if isinstance(value, s.Each) else ""
 
 
 def written(span: Span, text: str) -> str:

@@ -13,6 +13,7 @@ in the order they were written.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +22,7 @@ from ..source import Span
 from ..syntax import tree as s
 from .plan import FlowPlan, named_outputs, plan
 
-Role = Literal["argument", "callee", "when", "fallback", "return", "default", "node", "flow", "module"]
+Role = Literal["argument", "items", "callee", "when", "fallback", "return", "default", "import", "flow", "module"]
 
 HELPER_PARTS: dict[str, tuple[int, str]] = {
     "_when": (2, "when"),
@@ -74,6 +75,11 @@ class SourceMap:
         for name, function in self.functions.items():
             if contains(function, position):
                 return self.in_flow(self.plans[name], function, position)
+        for statement in self.tree.body:
+            if isinstance(statement, (ast.Import, ast.ImportFrom)) and contains(statement, position):
+                found = import_span(self.module.text, imported_module(statement))
+                if found is not None:
+                    return Place(role="import", span=found)
         return Place(role="module", span=Span.point(1, 1))
 
     def in_flow(self, planned: FlowPlan, function: ast.AsyncFunctionDef, position: tuple[int, int]) -> Place:
@@ -138,7 +144,7 @@ def in_node(flow: ir.Flow, node: ir.Node, path: list[ast.AST]) -> Place:
     in_fallback = part == "fallback call"
     each = next((a for a in node.args if isinstance(a.value, s.Each)), None)
     if part == "items" and each is not None:
-        return Place(role="argument", span=each.value.span, flow=flow, node=node, arg=each, callee=callee)
+        return Place(role="items", span=each.value.span, flow=flow, node=node, arg=each, callee=callee)
     for step, inner in zip(path, path[1:], strict=False):
         shift = calls(step, callee, node.mode)
         if shift is None:
@@ -158,6 +164,24 @@ def in_node(flow: ir.Flow, node: ir.Node, path: list[ast.AST]) -> Place:
                 position=next((i + 1 for i, a in enumerate(positional) if a is arg), 0),
             )
     return Place(role="callee", span=span, flow=flow, node=node, in_fallback=in_fallback, callee=callee)
+
+
+def imported_module(statement: ast.Import | ast.ImportFrom) -> str:
+    if isinstance(statement, ast.ImportFrom):
+        return statement.module or ""
+    return statement.names[0].name
+
+
+def import_span(text: str, module: str) -> Span | None:
+    """Where the `.flow` file names `module` in an import (a generated import statement
+    merges a file's imports of one module)."""
+    pattern = re.compile(rf"^\s*(?:from|import)\s+({re.escape(module)})\b", re.MULTILINE)
+    found = pattern.search(text)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start(1)) + 1
+    column = found.start(1) - (text.rfind("\n", 0, found.start(1)) + 1) + 1
+    return Span(line, column, line, column + len(module))
 
 
 def calls(step: ast.AST, callee: ir.Callee, mode: ir.CallMode) -> int | None:
