@@ -350,7 +350,16 @@ def described(unit: Unit, place: Place, finding: Finding, checker: str) -> Diagn
     notes = [f"in the fallback call of node `{place.node.name}`"] if place.in_fallback and place.node else []
     notes += value_notes(place, text)
     notes.append(f"{checker}: {raw} [{finding.code}]")
-    return Diagnostic(code=codes.TYPE.code, message=message, path=unit.source.path, span=place.span, notes=tuple(notes))
+    help = IMPORT_HELP if place.role == "import" else None
+    return Diagnostic(
+        code=codes.TYPE.code, message=message, path=unit.source.path, span=place.span, help=help, notes=tuple(notes)
+    )
+
+
+IMPORT_HELP = (
+    "modules are looked for from the `.flow` file's folder and the working folder, then in the packages "
+    "of the Python flowc runs with: install the module there, or run flowc from the folder your code imports from"
+)
 
 
 def flow_words(message: str) -> str:
