@@ -186,7 +186,7 @@ def run_checker(
             "--hide-error-context",
             "--follow-imports=silent",
             "--cache-dir",
-            str(Path(tempfile.gettempdir()) / "flowc-mypy-cache"),
+            str(cache_folder()),
             *paths,
         ]
         environment = dict(os.environ, MYPYPATH=os.pathsep.join(str(r) for r in roots))
@@ -204,6 +204,13 @@ def run_checker(
     except json.JSONDecodeError:
         raise UsageError(f"pyright failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()}") from None
     return pyright_findings(report)
+
+
+def cache_folder() -> Path:
+    """mypy's cache, kept between runs (a cold run reads the whole standard library): in
+    the user's cache folder, never in the project."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "flowc" / "mypy"
 
 
 MYPY_LINE = re.compile(

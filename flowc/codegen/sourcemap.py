@@ -128,8 +128,10 @@ def in_node(flow: ir.Flow, node: ir.Node, path: list[ast.AST]) -> Place:
     """The place of a position in a node's code: which part of the node it is in."""
     part = "call"
     for step, inner in zip(path, path[1:], strict=False):
-        if isinstance(step, ast.Call) and isinstance(step.func, ast.Name) and step.func.id in HELPER_PARTS:
-            index, name = HELPER_PARTS[step.func.id]
+        helper = called_name(step)
+        if helper in HELPER_PARTS:
+            assert isinstance(step, ast.Call)
+            index, name = HELPER_PARTS[helper]
             if len(step.args) > index and step.args[index] is inner:
                 part = name
     fallback = node.fallback
@@ -164,6 +166,16 @@ def in_node(flow: ir.Flow, node: ir.Node, path: list[ast.AST]) -> Place:
                 position=next((i + 1 for i, a in enumerate(positional) if a is arg), 0),
             )
     return Place(role="callee", span=span, flow=flow, node=node, in_fallback=in_fallback, callee=callee)
+
+
+def called_name(step: ast.AST) -> str | None:
+    """The name a call calls: `_when` both as a name and as an attribute of a shared
+    runtime module (`rt._when`)."""
+    if not isinstance(step, ast.Call):
+        return None
+    if isinstance(step.func, ast.Name):
+        return step.func.id
+    return step.func.attr if isinstance(step.func, ast.Attribute) else None
 
 
 def imported_module(statement: ast.Import | ast.ImportFrom) -> str:
