@@ -178,10 +178,10 @@ class Collector:
             raise CompileError(self.diagnostics, self.source)
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+def did_you_mean(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     """A `help:` text suggesting the closest candidate names, if any is close."""
     names = sorted(set(candidates))
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=cutoff)
     if not close:
         return None
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"

@@ -297,7 +297,9 @@ class FlowResolver:
         else:
             message = f"exception class `{text}` is neither a builtin exception nor imported"
             candidates = list(self.scope.imports) + sorted(BUILTIN_EXCEPTIONS)
-            help = did_you_mean(head, candidates) or f"import it: `from MODULE import {head}`"
+            # Only a near miss: every builtin ends in `Error`, so `HTTPError` is "close" to
+            # `TabError`; an exception not imported is the likelier mistake.
+            help = did_you_mean(head, candidates, cutoff=0.8) or f"import it: `from MODULE import {head}`"
         self.errors.error(codes.UNDEFINED_EXCEPTION, message, name.span, help=help)
         return text
 

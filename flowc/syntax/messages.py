@@ -195,6 +195,7 @@ def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation
         literal_as_type,
         misspelt_keyword,
         duration_value,
+        missing_comma,
     )
     for hint in hints:
         found = hint(token, expected, previous, base)
@@ -269,6 +270,17 @@ def exception_list(token: Token, expected: set[str], previous: Token | None, bas
         return None
     return Explanation(
         base.message, base.span, help="exception classes in `on` are separated by commas: `on ValueError, KeyError`"
+    )
+
+
+def missing_comma(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`f(x=x y=x)`, `[1 2]`: a value where a `,` or a closing bracket belongs."""
+    if "COMMA" not in expected or token.type not in ("NAME", "NUMBER", "STRING", "DURATION"):
+        return None
+    if previous is None or previous.line != token.line:
+        return None
+    return Explanation(
+        base.message, base.span, help=f"separate the items with `,`: add one before {describe_token(token)}"
     )
 
 
