@@ -183,9 +183,13 @@ def test_a_checker_not_installed_is_a_usage_error(
     assert pyright.code == 2 and "needs pyright, which is not installed" in pyright.err
 
 
-def test_types_need_files(capsys: pytest.CaptureFixture[str]) -> None:
-    outcome = flowc(capsys, "check", "--types", "-", stdin=TWO.encode())
-    assert outcome.code == 2 and "`--types` works on files" in outcome.err
+def test_types_need_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    root = isolate(monkeypatch, tmp_path)
+    for command in ("check", "compile"):
+        outcome = flowc(capsys, command, "--types", "-", stdin=TWO.encode())
+        assert outcome.code == 2 and "`--types` works on files" in outcome.err
+    write(root / "pyproject.toml", "[tool.flowc]\ntypes = true\n")
+    assert flowc(capsys, "check", "-", stdin=MISTYPED.encode()).code == 0, "the configuration's types skip stdin"
 
 
 # ---------------------------------------------------------------- at run time

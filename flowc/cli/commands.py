@@ -130,6 +130,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
+        no_types_on_stdin(args)
         return compile_stdin(args, context)
     found = plan(args, context, use_output=True)
     mode = batch.Mode(
@@ -158,12 +159,20 @@ def compile_stdin(args: argparse.Namespace, context: Context) -> int:
 def check_command(args: argparse.Namespace, context: Context) -> int:
     vetted = vetting(args, context)
     if "-" in args.paths:
-        if vetted.types is not None:
-            raise UsageError("`--types` works on files, not on stdin (`-`)")
+        no_types_on_stdin(args)
         counts = batch.Counts()
         ok = batch.check_bytes(read_stdin(args.paths), args.stdin_filename or "<stdin>", context.reporter, counts)
         return 0 if ok and not vetted.failed(counts) else 1
     return batch.check_all(plan(args, context, use_output=False), context.reporter, vetted)
+
+
+def no_types_on_stdin(args: argparse.Namespace) -> None:
+    """`--types` asked for on the command line cannot check stdin (`types = true` in the
+    configuration is not applied to it: an editor pipes a buffer in a typed project)."""
+    if args.types or args.type_checker:
+        raise UsageError(
+            "`--types` works on files, not on stdin (`-`)", help="save the file and name it: `flowc check --types FILE`"
+        )
 
 
 def vetting(args: argparse.Namespace, context: Context) -> batch.Vetting:
