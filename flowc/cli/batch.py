@@ -274,6 +274,7 @@ def unused_runtimes(found: Plan, shared: set[Path]) -> list[Target]:
     generated module in the folder."""
     planned = {target.output for target in found.targets}
     folders = {target.output.parent for target in found.targets}
+    importing = {module.parent for module in shared}
     for tree in found.trees:
         if tree.output_root.is_dir():
             folders |= {m.parent for m in files.walk(tree.output_root, ".py", files.Excluder(tree.output_root))}
@@ -282,9 +283,9 @@ def unused_runtimes(found: Plan, shared: set[Path]) -> list[Target]:
         runtime = folder / RUNTIME_FILE
         if not files.is_generated(runtime):
             continue
-        modules = [m for m in folder.iterdir() if m.suffix == ".py" and m.name != RUNTIME_FILE]
-        if any(m in shared for m in modules):
+        if folder in importing:
             continue
+        modules = [m for m in folder.iterdir() if m.suffix == ".py" and m.name != RUNTIME_FILE]
         if not any(m not in planned and imports_runtime_file(m) for m in modules):
             unused.append(runtime_target(folder, found.base))
     return unused
