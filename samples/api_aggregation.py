@@ -34,6 +34,7 @@ __all__ = [
     "RunInfo",
     "RunObserver",
     "api_aggregation",
+    "http",
 ]
 
 
@@ -736,6 +737,7 @@ async def _fallback(
 
 
 _pool_http = _Pool("http", 8)
+http = _pool_http
 _api_aggregation__weather_api = NodeInfo(
     "api_aggregation", "weather_api", "api_aggregation.flow:11"
 )

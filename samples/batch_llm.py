@@ -36,6 +36,7 @@ __all__ = [
     "RunObserver",
     "ask",
     "batch_llm",
+    "llm",
 ]
 
 
@@ -786,6 +787,7 @@ async def _map_all(
 
 
 _pool_llm = _Pool("llm", 4, rate=20, per=1.0)
+llm = _pool_llm
 _batch_llm__llm_batch = NodeInfo("batch_llm", "llm_batch", "batch_llm.flow:9")
 _ask__prompt = NodeInfo("ask", "prompt", "batch_llm.flow:17")
 _ask__reply = NodeInfo("ask", "reply", "batch_llm.flow:18")

@@ -38,6 +38,7 @@ __all__ = [
     "NodeInfo",
     "RunInfo",
     "RunObserver",
+    "downloads",
     "image_pipeline",
 ]
 
@@ -752,6 +753,7 @@ async def _map_all(
 
 
 _pool_downloads = _Pool("downloads", 5)
+downloads = _pool_downloads
 _image_pipeline__paths = NodeInfo("image_pipeline", "paths", "image_pipeline.flow:10")
 _image_pipeline__results = NodeInfo(
     "image_pipeline", "results", "image_pipeline.flow:11"

@@ -42,6 +42,7 @@ __all__ = [
     "RunInfo",
     "RunObserver",
     "product_research",
+    "search",
 ]
 
 
@@ -719,6 +720,7 @@ async def _fallback(
 
 
 _pool_search = _Pool("search", 3, rate=10, per=1.0)
+search = _pool_search
 _product_research__amazon = NodeInfo(
     "product_research", "amazon", "product_research.flow:11"
 )

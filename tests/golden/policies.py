@@ -31,7 +31,9 @@ __all__ = [
     "NodeInfo",
     "RunInfo",
     "RunObserver",
+    "api",
     "prices",
+    "search",
 ]
 
 
@@ -718,6 +720,8 @@ async def _fallback_call(
 
 _pool_api = _Pool("api", 8)
 _pool_search = _Pool("search", 2, rate=10, per=1.0)
+api = _pool_api
+search = _pool_search
 _prices__fast = NodeInfo("prices", "fast", "policies.flow:8")
 _prices__sure = NodeInfo("prices", "sure", "policies.flow:10")
 _prices__plain = NodeInfo("prices", "plain", "policies.flow:13")
