@@ -152,6 +152,21 @@ def test_compile_types_writes_only_what_type_checks(
     assert (root / "flows" / "other.py").is_file()
 
 
+def test_compile_types_with_a_shared_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The modules are checked with their helpers inline: the runtime file need not exist."""
+    root = isolate(monkeypatch, tmp_path)
+    project(root, MISTYPED)
+    mistyped = flowc(capsys, "compile", "--types", "--runtime", "shared", "flows")
+    assert mistyped.code == 1 and "flows/two.flow:5:29: error: node `doubled`" in mistyped.err, mistyped.err
+    assert not (root / "flows" / "two.py").exists()
+    project(root)
+    clean = flowc(capsys, "compile", "--types", "--runtime", "shared", "flows")
+    assert clean.code == 0, clean.err
+    assert (root / "flows" / "two.py").is_file() and (root / "flows" / "_flowc_runtime.py").is_file()
+
+
 def test_types_from_the_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

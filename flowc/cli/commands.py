@@ -18,9 +18,10 @@ from typing import TextIO
 from .. import __version__
 from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError, printable
+from ..project import Project
 from . import batch, files, graph
 from . import run as runner
-from .config import COLORS, OUTPUT_FORMATS, Config, discover
+from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
 from .typecheck import CHECKERS
@@ -41,8 +42,8 @@ exit status:
 
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
-  (up to the folder holding .git): sources, output, output-format, color, exclude,
-  types, type-checker, warnings-as-errors.
+  (up to the folder holding .git): sources, output, runtime, output-format, color,
+  exclude, import-roots, types, type-checker, warnings-as-errors.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -130,6 +131,10 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
+        if args.runtime == "shared":
+            raise UsageError(
+                "`--runtime shared` writes `_flowc_runtime.py` beside the modules: it works on files, not on stdin (`-`)"
+            )
         no_types_on_stdin(args)
         return compile_stdin(args, context)
     found = plan(args, context, use_output=True)
@@ -139,6 +144,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
         force=args.force,
+        shared=(args.runtime or context.config.runtime or "inline") == "shared",
         vetting=vetting(args, context),
     )
     return batch.compile_all(found, context.reporter, mode)
@@ -147,7 +153,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
 def compile_stdin(args: argparse.Namespace, context: Context) -> int:
     display = args.stdin_filename or "<stdin>"
     try:
-        module = batch.compile_bytes(read_stdin(args.paths), display)
+        module = batch.compile_bytes(read_stdin(args.paths), display, project(context, context.cwd))
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -161,7 +167,11 @@ def check_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         no_types_on_stdin(args)
         counts = batch.Counts()
-        ok = batch.check_bytes(read_stdin(args.paths), args.stdin_filename or "<stdin>", context.reporter, counts)
+        display = args.stdin_filename or "<stdin>"
+        data = read_stdin(args.paths)
+        ok = batch.check_bytes(
+            data, display, context.reporter, counts, project(context, context.cwd), context.cwd / display
+        )
         return 0 if ok and not vetted.failed(counts) else 1
     return batch.check_all(plan(args, context, use_output=False), context.reporter, vetted)
 
@@ -219,7 +229,13 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
     )
     for folder in found.empty:
         context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
+    found.project = project(context, found.base)
     return found
+
+
+def project(context: Context, base: Path) -> Project:
+    """The `.flow` files imports may name: under the configuration's import roots."""
+    return Project(context.config.roots(), base)
 
 
 def fix_command(args: argparse.Namespace) -> list[str]:
@@ -227,6 +243,8 @@ def fix_command(args: argparse.Namespace) -> list[str]:
     command = ["flowc", "compile", *args.paths]
     if args.output:
         command += ["-o", args.output]
+    if args.runtime:
+        command += ["--runtime", args.runtime]
     if args.config:
         command += ["--config", args.config]
     if args.isolated:
@@ -253,7 +271,8 @@ def read_module(path_text: str, context: Context) -> tuple[bytes, str]:
 def graph_command(args: argparse.Namespace, context: Context) -> int:
     data, display = read_module(args.file, context)
     try:
-        module = analyze(decode(data, display))
+        with batch.imports(project(context, context.cwd), context.cwd / args.file, display) as loader:
+            module = analyze(decode(data, display), loader)
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -270,10 +289,11 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
     data, display = read_module(args.file, context)
     try:
         source = decode(data, display)
-        module = analyze(source)
-        flow = runner.choose_flow(module, args.flow, Path(args.file).stem)
-        inputs = runner.parse_inputs(args.inputs, flow)
-        code = compile_timed(source.text, display)[0]
+        with batch.imports(project(context, context.cwd), context.cwd / args.file, display) as loader:
+            module = analyze(source, loader)
+            flow = runner.choose_flow(module, args.flow, Path(args.file).stem)
+            inputs = runner.parse_inputs(args.inputs, flow)
+            code = compile_timed(source.text, display, loader=loader)[0]
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -337,6 +357,12 @@ def parser() -> argparse.ArgumentParser:
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
     compile_.add_argument(
         "--force", action="store_true", help="overwrite an existing NAME.py even if flowc did not generate it"
+    )
+    compile_.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="inline: each module holds the helpers it uses; shared: the modules of a folder import them"
+        " from one _flowc_runtime.py written beside them (default: inline)",
     )
 
     check = command("check", "validate .flow files and write nothing", check_command)

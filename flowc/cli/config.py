@@ -19,6 +19,7 @@ from .errors import UsageError
 
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github")
 COLORS = ("auto", "always", "never")
+RUNTIMES = ("inline", "shared")
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -31,12 +32,24 @@ class Config:
     """The folder that relative paths in the file are relative to."""
     sources: tuple[str, ...] = ()
     output: str | None = None
+    runtime: str | None = None
     output_format: str | None = None
     color: str | None = None
     exclude: tuple[str, ...] = ()
     types: bool | None = None
     type_checker: str | None = None
     warnings_as_errors: bool | None = None
+    import_roots: tuple[str, ...] = ()
+
+    def roots(self) -> list[Path]:
+        """Where `from a.b import f` looks for `a/b.flow`: `import-roots`; by default the
+        configuration file's folder and its `src/` when there is one; without a
+        configuration file, the working folder."""
+        if self.import_roots:
+            return [self.root / root for root in self.import_roots]
+        if self.path is not None and (self.root / "src").is_dir():
+            return [self.root, self.root / "src"]
+        return [self.root]
 
 
 def string_list(key: str, value: object) -> tuple[str, ...]:
@@ -70,12 +83,14 @@ def choice(options: tuple[str, ...]) -> Callable[[str, object], str]:
 KEYS: dict[str, Callable[[str, object], object]] = {
     "sources": string_list,
     "output": string,
+    "runtime": choice(RUNTIMES),
     "output-format": choice(OUTPUT_FORMATS),
     "color": choice(COLORS),
     "exclude": string_list,
     "types": boolean,
     "type-checker": choice(("mypy", "pyright")),
     "warnings-as-errors": boolean,
+    "import-roots": string_list,
 }
 
 

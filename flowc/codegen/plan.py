@@ -86,6 +86,9 @@ class ModulePlan:
     """Standard-library import lines (the runtime's and the file's own), merged and sorted."""
     user_imports: tuple[str, ...]
     """The file's other imports, those its flows use, sorted."""
+    shared: bool
+    """Whether the module imports its helpers from the shared runtime file (`--runtime
+    shared`) instead of copying them (`sections` is then empty)."""
 
 
 @functools.cache
@@ -94,7 +97,7 @@ def generated_names() -> GeneratedNames:
     return GeneratedNames(module_names(), frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
 
 
-def plan(module: ir.Module) -> ModulePlan:
+def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
     taken = set(PYTHON_BUILTINS) | {i.alias for i in module.imports} | {f.name for f in module.flows}
     taken |= {r.class_name for _, r in named_outputs(module)}
     taken |= set(module_names())
@@ -104,13 +107,15 @@ def plan(module: ir.Module) -> ModulePlan:
     namer = Namer(taken)
     pools = {p.name: namer(f"_pool_{p.name}") for p in module.pools}
     flows = tuple(plan_flow(flow, namer) for flow in module.flows)
-    sections = tuple(select(load_sections(), needed_sections(module, flows)))
+    sections = () if shared else tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
     stdlib.add("import sys")  # the version check at the top
     if named_outputs(module):
         stdlib.add("from typing import NamedTuple as _NamedTuple")
     if uses_asyncio(module):
         stdlib.add("import asyncio")
+    if any(call.origin is not None for call in callees(module)):
+        stdlib |= {"from typing import Any as _Any", "from typing import cast as _cast"}
     own = set(import_lines(used_imports(module)))
     stdlib |= {line for line in own if is_stdlib(line)}
     return ModulePlan(
@@ -119,6 +124,7 @@ def plan(module: ir.Module) -> ModulePlan:
         sections=sections,
         stdlib_imports=tuple(merge_imports(stdlib)),
         user_imports=tuple(merge_imports({line for line in own if not is_stdlib(line)})),
+        shared=shared,
     )
 
 
@@ -165,7 +171,7 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
     """The runtime sections the module's code calls into, from what its nodes are: exactly
     those (the sections they use in turn are added by `select`)."""
     nodes = [node for flow in module.flows for node in flow.nodes]
-    needs = set(ALWAYS)
+    needs = set(ALWAYS) if module.flows else {"observer"}  # a file of pools alone runs nothing
     calls = [(node, call_kind(node, flow, plan)) for flow, plan in zip(module.flows, flows) for node in flow.nodes]
     wanted = {
         "call": any(kind == "guarded" for _, kind in calls),
@@ -214,6 +220,12 @@ def spawns(order: Schedule) -> list[Spawn]:
     return [*order.first, *(spawn for step in order.steps for spawn in step.spawns)]
 
 
+def callees(module: ir.Module) -> list[ir.Callee]:
+    """What every node calls, fallback calls included."""
+    nodes = [node for flow in module.flows for node in flow.nodes]
+    return [n.callee for n in nodes] + [n.fallback.callee for n in nodes if isinstance(n.fallback, ir.FallbackCall)]
+
+
 def uses_asyncio(module: ir.Module) -> bool:
     """A flow timeout (`asyncio.timeout`) or a `thread` call without slots (`asyncio.to_thread`)."""
     return any(
@@ -238,7 +250,7 @@ def merge_imports(lines: set[str]) -> list[str]:
     """Import lines of one block, as isort (ruff's `I001` at its defaults) orders them:
     `import x` lines first, then `from x import …`, each by module; the names one module
     gives merged into one line, except those imported under another name, which keep a line
-    each."""
+    each (so `from m import A as _A` sorts before `from m import B, C`)."""
     plain = sorted((line for line in lines if line.startswith("import ")), key=lambda line: module_key(line[7:]))
     names: dict[str, set[str]] = {}
     aliased: list[tuple[str, str, str]] = []
@@ -250,10 +262,14 @@ def merge_imports(lines: set[str]) -> list[str]:
                     aliased.append((module, name.split(" as ")[0].strip(), name.strip()))
                 else:
                     names.setdefault(module, set()).add(name.strip())
-    froms = [(module, 0, "", ", ".join(sorted(found, key=member_key))) for module, found in names.items()]
-    froms += [(module, 1, name, text) for module, name, text in aliased]
-    froms.sort(key=lambda item: (module_key(item[0]), item[1], member_key(item[2])))
-    return plain + [f"from {module} import {text}" for module, _, _, text in froms]
+    froms = [
+        (module, min(found, key=member_key), ", ".join(sorted(found, key=member_key)))
+        for module, found in names.items()
+    ]
+    froms += aliased
+    # A statement sorts by its module, then by the first name it imports.
+    froms.sort(key=lambda item: (module_key(item[0]), member_key(item[1]), item[2]))
+    return plain + [f"from {module} import {text}" for module, _, text in froms]
 
 
 def module_key(module: str) -> tuple[str, str]:
@@ -289,12 +305,15 @@ def used_imports(module: ir.Module) -> tuple[ir.Import, ...]:
     """The file's imports that its flows use (as callees, in types, in `on` lists): an
     import nothing uses would be an unused import in the module."""
     texts: list[str] = []
+    imported_pools = {item.alias for item in module.flow_imports if item.kind == "pool"}
     for flow in module.flows:
         texts += [p.type for p in flow.params] + [flow.result.annotation]
         if isinstance(flow.result, ir.NamedOutputs):
             texts += [o.type for o in flow.result.outputs]
         for node in flow.nodes:
             texts += [node.callee.text, *node.policy.retry_on]
+            if node.policy.pool in imported_pools:
+                texts.append(node.policy.pool)
             if isinstance(node.fallback, ir.FallbackCall):
                 texts.append(node.fallback.callee.text)
     words = set(re.findall(r"[A-Za-z_]\w*", " ".join(texts)))

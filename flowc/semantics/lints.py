@@ -61,6 +61,8 @@ def used_names(module: ir.Module) -> Iterator[str]:
             if isinstance(node.fallback, ir.FallbackCall):
                 yield node.fallback.callee.parts[0]
             yield from (name.split(".")[0] for name in node.policy.retry_on)
+            if node.policy.pool is not None:
+                yield node.policy.pool  # a pool imported from another `.flow` file
 
 
 # ---------------------------------------------------------------- nodes
