@@ -167,6 +167,47 @@ def test_compile_types_with_a_shared_runtime(
     assert (root / "flows" / "two.py").is_file() and (root / "flows" / "_flowc_runtime.py").is_file()
 
 
+LIB = """\
+from steps import prepare
+
+flow counted(x: int) -> int {
+    node c = prepare(x=x)
+    START >> c >> END
+    return c
+}
+"""
+
+APP = """\
+from lib import counted
+from steps import prepare
+
+flow app(x: int) -> int {
+    node a = counted(x="one")
+    node b = prepare(x=a)
+    START >> a >> b >> END
+    return b
+}
+"""
+
+
+def test_a_flow_imported_from_another_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checked together, a sub-flow of another file is typed like any callee; checked
+    alone, before the other is compiled, its module cannot be found, and the help says so."""
+    root = isolate(monkeypatch, tmp_path)
+    write(root / "steps.py", STEPS)
+    write(root / "lib.flow", LIB)
+    write(root / "app.flow", APP)
+    together = flowc(capsys, "check", "--types", "app.flow", "lib.flow")
+    assert together.code == 1
+    assert "app.flow:5:24: error: node `a`: argument `x` of `counted` expects `int`" in together.err, together.err
+    alone = flowc(capsys, "check", "--types", "app.flow")
+    assert alone.code == 1
+    assert "app.flow:1:6: error: cannot find implementation or library stub for module named `lib`" in alone.err
+    assert "help: it is the module of `lib.flow`: check the two files together" in alone.err, alone.err
+
+
 def test_types_from_the_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

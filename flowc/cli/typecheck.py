@@ -357,12 +357,19 @@ def described(unit: Unit, place: Place, finding: Finding, checker: str) -> Diagn
     notes = [f"in the fallback call of node `{place.node.name}`"] if place.in_fallback and place.node else []
     notes += value_notes(place, text)
     notes.append(f"{checker}: {raw} [{finding.code}]")
-    help = IMPORT_HELP if place.role == "import" else None
+    help = None
+    if place.role == "import":
+        flows = {item.module: item.path for item in unit.module.flow_imports}
+        help = FLOW_IMPORT_HELP.format(path=flows[place.imported]) if place.imported in flows else IMPORT_HELP
     return Diagnostic(
         code=codes.TYPE.code, message=message, path=unit.source.path, span=place.span, help=help, notes=tuple(notes)
     )
 
 
+FLOW_IMPORT_HELP = (
+    "it is the module of `{path}`: check the two files together (`flowc check --types` of their folder), "
+    "or compile `{path}` first"
+)
 IMPORT_HELP = (
     "modules are looked for from the `.flow` file's folder and the working folder, then in the packages "
     "of the Python flowc runs with: install the module there, or run flowc from the folder your code imports from"

@@ -52,6 +52,8 @@ class Place:
     """The flow's parameter, for its default."""
     position: int = 0
     """For a positional argument, which one (from 1)."""
+    imported: str | None = None
+    """For an import, the module."""
 
 
 class SourceMap:
@@ -77,9 +79,10 @@ class SourceMap:
                 return self.in_flow(self.plans[name], function, position)
         for statement in self.tree.body:
             if isinstance(statement, (ast.Import, ast.ImportFrom)) and contains(statement, position):
-                found = import_span(self.module.text, imported_module(statement))
+                name = imported_module(statement)
+                found = import_span(self.module.text, name)
                 if found is not None:
-                    return Place(role="import", span=found)
+                    return Place(role="import", span=found, imported=name)
         return Place(role="module", span=Span.point(1, 1))
 
     def in_flow(self, planned: FlowPlan, function: ast.AsyncFunctionDef, position: tuple[int, int]) -> Place:
