@@ -80,6 +80,12 @@ INVALID_CALL: Final = _register("invalid-call", "a call where a reference is exp
 INVALID_EXPRESSION: Final = _register("invalid-expression", "an expression that is not allowed where it stands")
 INVALID_EDGE: Final = _register("invalid-edge", "an edge into START or out of END")
 NOT_POSITIVE: Final = _register("not-positive", "a limit, retry count, rate or duration that is not a positive number")
+UNDEFINED_PARAMETER: Final = _register(
+    "undefined-parameter", "a limit, retry count or duration naming something that is not a parameter of the flow"
+)
+PARAMETER_TYPE: Final = _register(
+    "parameter-type", "a limit, retry count or duration naming a parameter whose type does not fit it"
+)
 CYCLE: Final = _register("cycle", "edges that form a cycle")
 UNBOUND_INPUT: Final = _register("unbound-input", "a node, condition or return reading a node not upstream of it")
 UNREACHABLE: Final = _register("unreachable", "a node that cannot be reached from START")

@@ -1140,6 +1140,7 @@ SECTIONS = (
     "notify",
     "run",
     "policy",
+    "settings",
     "pool",
     "ready",
     "call",
