@@ -481,19 +481,24 @@ _PLAIN = _Policy()
 def _count(value: object, least: int, what: str) -> int:
     """A limit (`least` 1) or retry count (`least` 0) given at run time: by a parameter of
     a flow, checked before any node starts, or to `configure_pool`. `what` names it."""
+    if type(value) is int and least <= value <= 1_000_000_000:
+        return value  # the common case, at once
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} needs a whole number, got {value!r}")
-    if not least <= value <= 1_000_000_000:
-        raise ValueError(
-            f"{what} needs a whole number from {least} to 1000000000, got {value}"
-        )
-    return value
+    if least <= value <= 1_000_000_000:
+        return int(value)
+    raise ValueError(
+        f"{what} needs a whole number from {least} to 1000000000, got {value}"
+    )
 
 
 def _seconds(value: object, what: str, least: float = 0.0) -> float:
     """A duration in seconds given at run time, positive, finite and at least `least`
     (a backoff's cap: the backoff)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if type(value) is float or type(value) is int:
+        if 0 < value < _math.inf and value >= least:
+            return value  # the common case, at once
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} needs a number of seconds, got {value!r}")
     if not (value > 0 and _math.isfinite(value)):
         raise ValueError(f"{what} needs a positive number of seconds, got {value!r}")

@@ -477,19 +477,24 @@ _PLAIN = _Policy()
 def _count(value: object, least: int, what: str) -> int:
     """A limit (`least` 1) or retry count (`least` 0) given at run time: by a parameter of
     a flow, checked before any node starts, or to `configure_pool`. `what` names it."""
+    if type(value) is int and least <= value <= 1_000_000_000:
+        return value  # the common case, at once
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} needs a whole number, got {value!r}")
-    if not least <= value <= 1_000_000_000:
-        raise ValueError(
-            f"{what} needs a whole number from {least} to 1000000000, got {value}"
-        )
-    return value
+    if least <= value <= 1_000_000_000:
+        return int(value)
+    raise ValueError(
+        f"{what} needs a whole number from {least} to 1000000000, got {value}"
+    )
 
 
 def _seconds(value: object, what: str, least: float = 0.0) -> float:
     """A duration in seconds given at run time, positive, finite and at least `least`
     (a backoff's cap: the backoff)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if type(value) is float or type(value) is int:
+        if 0 < value < _math.inf and value >= least:
+            return value  # the common case, at once
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} needs a number of seconds, got {value!r}")
     if not (value > 0 and _math.isfinite(value)):
         raise ValueError(f"{what} needs a positive number of seconds, got {value!r}")
@@ -498,6 +503,37 @@ def _seconds(value: object, what: str, least: float = 0.0) -> float:
             f"{what} needs at least the backoff, {least!r} seconds, got {value!r}"
         )
     return float(value)
+
+
+class _Policies:
+    """The policies of a node whose settings come from parameters, by their settings
+    (checked): a run with the settings of an earlier one reuses its policy rather than
+    making one. A few dozen are kept."""
+
+    __slots__ = ("made",)
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[object, ...], _Policy] = {}
+
+    def get(
+        self,
+        timeout: float | None = None,
+        retries: int = 0,
+        backoff: float | None = None,
+        max_delay: float | None = None,
+        jitter: bool = False,
+        retry_on: tuple[type[BaseException], ...] = (Exception,),
+        pool: _Slots | None = None,
+    ) -> _Policy:
+        key = (timeout, retries, backoff, max_delay, jitter, retry_on, pool)
+        policy = self.made.get(key)
+        if policy is None:
+            if len(self.made) >= 64:
+                self.made.clear()
+            policy = self.made[key] = _Policy(
+                timeout, retries, backoff, max_delay, jitter, retry_on, pool
+            )
+        return policy
 
 
 class _PoolState:
@@ -870,6 +906,7 @@ async def _map_all(
 _pool_provider = _Pool("provider", 4, rate=50, per=1.0)
 _tunable_llm__parts = NodeInfo("tunable_llm", "parts", "tunable_llm.flow:17")
 _tunable_llm__digest = NodeInfo("tunable_llm", "digest", "tunable_llm.flow:19")
+_tunable_llm__parts__policies = _Policies()
 
 
 def configure_pool(
@@ -902,7 +939,7 @@ async def tunable_llm(
     timeout = _seconds(
         deadline, "flow `tunable_llm` (tunable_llm.flow:10): `timeout deadline`"
     )
-    parts_policy = _Policy(
+    parts_policy = _tunable_llm__parts__policies.get(
         timeout=_seconds(
             call_timeout,
             "flow `tunable_llm`, node `parts` (tunable_llm.flow:17): `timeout call_timeout`",

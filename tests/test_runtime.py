@@ -1141,6 +1141,7 @@ SECTIONS = (
     "run",
     "policy",
     "settings",
+    "policies",
     "pool",
     "ready",
     "call",

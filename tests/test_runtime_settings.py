@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from flowc.codegen.runtime import _configure_pool, _count, _Pool, _seconds
+from flowc.codegen.runtime import _configure_pool, _count, _Policies, _Policy, _Pool, _seconds
 
 WHAT = "flow `f`, node `n` (f.flow:3): `limit width`"
 
@@ -43,8 +43,7 @@ def test_count_of_another_type_is_a_type_error(value: object) -> None:
 
 @pytest.mark.parametrize(("value", "seconds"), [(0.25, 0.25), (3, 3.0), (1e-6, 1e-6)])
 def test_seconds_takes_positive_finite_numbers(value: float, seconds: float) -> None:
-    result = _seconds(value, WHAT)
-    assert result == seconds and type(result) is float
+    assert _seconds(value, WHAT) == seconds
 
 
 @pytest.mark.parametrize("value", [0, 0.0, -1.5, float("inf"), float("nan")])
@@ -63,6 +62,20 @@ def test_a_cap_below_its_backoff_is_a_value_error() -> None:
     assert _seconds(0.5, "`max cap`", 0.5) == 0.5
     with pytest.raises(ValueError, match=r"`max cap` needs at least the backoff, 0.5 seconds, got 0.1"):
         _seconds(0.1, "`max cap`", 0.5)
+
+
+def test_policies_are_made_once_per_settings_and_kept_bounded() -> None:
+    policies = _Policies()
+    pool = _Pool("api", 2)
+    first = policies.get(timeout=1.0, retries=2, pool=pool)
+    assert first == _Policy(timeout=1.0, retries=2, pool=pool)
+    assert policies.get(timeout=1.0, retries=2, pool=pool) is first  # the next run's, reused
+    assert policies.get(timeout=1, retries=2, pool=pool) is first  # one second either way
+    other = policies.get(timeout=1.0, retries=3, pool=pool)
+    assert other is not first and other.retries == 3
+    for retries in range(200):
+        assert policies.get(retries=retries).retries == retries
+    assert len(policies.made) <= 64
 
 
 # ---------------------------------------------------------------- pools configured at run time

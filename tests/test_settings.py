@@ -41,7 +41,8 @@ def test_a_clause_from_a_parameter_makes_that_policy_per_run() -> None:
     text = compile_source(FROM_PARAMETERS, "f.flow")
     assert "_f__pages__policy" not in text  # no module-level constant for it
     body = ast.unparse(function(text))
-    assert "pages_policy = _Policy(timeout=1.0, retries=_count(width, 0, " in body
+    assert "_f__pages__policies = _Policies()" in text
+    assert "pages_policy = _f__pages__policies.get(timeout=1.0, retries=_count(width, 0, " in body
     assert "pages_limit = _count(width, 1, 'flow `f`, node `pages` (f.flow:4): `limit width`')" in body
     # Checked before the run begins: the run (and its observer) comes after every check.
     assert body.index("_count(") < body.index("_Run(") and body.index("pages_limit") < body.index("_Run(")
@@ -127,3 +128,19 @@ def test_types_that_fit(clause: str, code: str | None) -> None:
     with pytest.raises(CompileError) as raised:
         compile_source(text, "f.flow")
     assert [d.code for d in raised.value.diagnostics] == [code]
+
+
+def test_a_parameter_checked_the_same_way_twice_is_checked_once() -> None:
+    text = compile_source(
+        "from demo.steps import fetch\n\n"
+        "flow f(wait: float, n: int) -> str {\n"
+        '    node a = fetch(url="a") timeout wait retry n\n'
+        "    node b = fetch(url=a) timeout wait retry n backoff 1ms max wait\n"
+        "    START >> a >> b >> END\n"
+        "    return b\n}\n",
+        "f.flow",
+    )
+    body = ast.unparse(function(text))
+    assert body.count("_seconds(wait, ") == 2  # `timeout wait` once, `max wait` (at least the backoff) once
+    assert body.count("_count(n, 0, ") == 1
+    assert "b_policy = _f__b__policies.get(timeout=wait, retries=n, backoff=0.001, max_delay=_seconds(wait, " in body

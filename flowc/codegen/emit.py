@@ -52,6 +52,8 @@ class FlowEmitter:
         self.info = planned.info
         self.policy = planned.policy
         self.settings = planned.settings
+        self.policies = planned.policies
+        self.checks: set[tuple[str, str]] = set()  # (parameter, check) made by this run already
         self.map_limits = planned.map_limits
         self.defaults_of = planned.defaults
         self.local = planned.local
@@ -76,6 +78,7 @@ class FlowEmitter:
             for n in self.flow.nodes
             if not n.policy.plain and not n.policy.per_run
         ]
+        lines += [f"{self.policies[n.name]} = _Policies()" for n in self.flow.nodes if n.policy.per_run]
         for param in self.flow.params:
             if mutable(param.default):
                 value = x.expr(param.default, literal_only)
@@ -87,9 +90,12 @@ class FlowEmitter:
         return f"NodeInfo({x.string(self.flow.name)}, {x.string(node.name)}, {x.string(location)})"
 
     def policy_value(self, node: ir.Node) -> str:
+        """`_Policy(…)`, or for a policy with settings from parameters, the one its node's
+        `_Policies` has (or makes) for the settings checked."""
         policy = node.policy
         fields = [f"{setting.field}={self.setting_value(setting, node)}" for setting in policy.settings()]
-        return f"_Policy({', '.join(fields)})"
+        made = f"{self.policies[node.name]}.get" if policy.per_run else "_Policy"
+        return f"{made}({', '.join(fields)})"
 
     def setting_value(self, setting: ir.Setting, node: ir.Node) -> str:
         """A policy setting's value as Python: a pool by its module-level name, exception
@@ -126,10 +132,16 @@ class FlowEmitter:
             where += f" ({self.module.name}:{self.flow.line})"
         else:
             where += f", node `{node.name}` ({self.module.name}:{node.line})"
-        what = x.string(f"{where}: `{value.clause}`")
         if integer:
-            return f"_count({value.name}, {0 if value.clause.startswith('retry ') else 1}, {what})"
-        return f"_seconds({value.name}, {what}{', ' + least if least else ''})"
+            function, bound = "_count", f", {0 if value.clause.startswith('retry ') else 1}"
+        else:
+            function, bound = "_seconds", ""
+        what = x.string(f"{where}: `{value.clause}`")
+        extra = f", {least}" if least else ""
+        if (value.name, function + bound + extra) in self.checks:
+            return value.name  # checked the same way by an earlier clause of this run
+        self.checks.add((value.name, function + bound + extra))
+        return f"{function}({value.name}{bound}, {what}{extra})"
 
     @staticmethod
     def number(value: float | ir.FromParam) -> str:

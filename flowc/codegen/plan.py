@@ -64,6 +64,9 @@ class FlowPlan:
     policy: dict[str, str]
     """Node → its `_Policy` constant, or `_PLAIN` for a node without clauses; for a node
     with a setting from a parameter, the local holding the policy made for each run."""
+    policies: dict[str, str]
+    """Node whose policy is made per run → the module-level `_Policies` it is made by (which
+    reuses the policy of an earlier run with the same settings)."""
     settings: dict[str, str]
     """The flow's `limit` or `timeout` from a parameter (key `limit`, `timeout`) → the local
     holding it, checked before the run starts."""
@@ -144,6 +147,7 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
         for n in flow.nodes
         if not n.policy.per_run
     }
+    policies = {n.name: namer(f"_{flow.name}__{n.name}__policies") for n in flow.nodes if n.policy.per_run}
     defaults = {p.name: namer(f"_{flow.name}__{p.name}__default") for p in flow.params if mutable(p.default)}
     # Parameters keep their names (the front end keeps them apart from every module-level
     # name); the flow's own locals and the nodes yield.
@@ -167,6 +171,7 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
         schedule=order,
         info=info,
         policy=policy,
+        policies=policies,
         settings=settings,
         map_limits=map_limits,
         defaults=defaults,
@@ -209,9 +214,8 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
         "when": any(n.when is not None for n in nodes),
         "after": any(spawn.waits for flow in flows for spawn in spawns(flow.schedule)),
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
-        "settings": any(
-            flow.settings or flow.map_limits or any(n.policy.per_run for n in flow.flow.nodes) for flow in flows
-        ),
+        "settings": any(flow.settings or flow.map_limits or flow.policies for flow in flows),
+        "policies": any(flow.policies for flow in flows),
     }
     return needs | {name for name, used in wanted.items() if used}
 

@@ -44,6 +44,7 @@ ENTRY_POINTS = (
     "_Policy",
     "_PLAIN",
     "_Pool",
+    "_Policies",
     "_configure_pool",
     "_count",
     "_seconds",
