@@ -36,6 +36,7 @@ __all__ = [
     "RunInfo",
     "RunObserver",
     "configure_pool",
+    "provider",
     "tunable_llm",
 ]
 
@@ -200,7 +201,7 @@ class _Events:
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
-        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.nodes: dict[int, tuple[NodeInfo, NodeInfo]] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
         self.node_started: _Callable[..., object] | None = getattr(
             observer, "node_started", None
@@ -235,11 +236,13 @@ class _Events:
             _notify(started, run)
 
     def node(self, node: NodeInfo) -> NodeInfo:
-        """The node as this run's events name it: with the run."""
-        found = self.nodes.get(node)
-        if found is None:
-            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
-        return found
+        """The node as this run's events name it: with the run. (Keyed by identity: a
+        node's `NodeInfo` is one constant of its module, and a tuple's hash is not kept.)
+        """
+        found = self.nodes.get(id(node))
+        if found is None or found[0] is not node:
+            found = self.nodes[id(node)] = (node, _NodeOfRun.of(node, self.run))
+        return found[1]
 
     def tell(
         self,
@@ -904,6 +907,7 @@ async def _map_all(
 
 
 _pool_provider = _Pool("provider", 4, rate=50, per=1.0)
+provider = _pool_provider
 _tunable_llm__parts = NodeInfo("tunable_llm", "parts", "tunable_llm.flow:17")
 _tunable_llm__digest = NodeInfo("tunable_llm", "digest", "tunable_llm.flow:19")
 _tunable_llm__parts__policies = _Policies()

@@ -18,6 +18,7 @@ from typing import TextIO
 from .. import __version__
 from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError, printable
+from ..project import Project
 from . import batch, files, graph
 from . import run as runner
 from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
@@ -40,7 +41,7 @@ exit status:
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
   (up to the folder holding .git): sources, output, runtime, output-format, color,
-  exclude.
+  exclude, import-roots.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -148,7 +149,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
 def compile_stdin(args: argparse.Namespace, context: Context) -> int:
     display = args.stdin_filename or "<stdin>"
     try:
-        module = batch.compile_bytes(read_stdin(args.paths), display)
+        module = batch.compile_bytes(read_stdin(args.paths), display, project(context, context.cwd))
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -160,7 +161,11 @@ def compile_stdin(args: argparse.Namespace, context: Context) -> int:
 def check_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         counts = batch.Counts()
-        ok = batch.check_bytes(read_stdin(args.paths), args.stdin_filename or "<stdin>", context.reporter, counts)
+        display = args.stdin_filename or "<stdin>"
+        data = read_stdin(args.paths)
+        ok = batch.check_bytes(
+            data, display, context.reporter, counts, project(context, context.cwd), context.cwd / display
+        )
         return 0 if ok else 1
     return batch.check_all(plan(args, context, use_output=False), context.reporter)
 
@@ -197,7 +202,13 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
     )
     for folder in found.empty:
         context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
+    found.project = project(context, found.base)
     return found
+
+
+def project(context: Context, base: Path) -> Project:
+    """The `.flow` files imports may name: under the configuration's import roots."""
+    return Project(context.config.roots(), base)
 
 
 def fix_command(args: argparse.Namespace) -> list[str]:
@@ -233,7 +244,8 @@ def read_module(path_text: str, context: Context) -> tuple[bytes, str]:
 def graph_command(args: argparse.Namespace, context: Context) -> int:
     data, display = read_module(args.file, context)
     try:
-        module = analyze(decode(data, display))
+        with batch.imports(project(context, context.cwd), context.cwd / args.file, display) as loader:
+            module = analyze(decode(data, display), loader)
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -250,10 +262,11 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
     data, display = read_module(args.file, context)
     try:
         source = decode(data, display)
-        module = analyze(source)
-        flow = runner.choose_flow(module, args.flow, Path(args.file).stem)
-        inputs = runner.parse_inputs(args.inputs, flow)
-        code = compile_timed(source.text, display)[0]
+        with batch.imports(project(context, context.cwd), context.cwd / args.file, display) as loader:
+            module = analyze(source, loader)
+            flow = runner.choose_flow(module, args.flow, Path(args.file).stem)
+            inputs = runner.parse_inputs(args.inputs, flow)
+            code = compile_timed(source.text, display, loader=loader)[0]
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
