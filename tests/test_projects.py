@@ -85,6 +85,24 @@ def test_an_imported_pool_is_one_pool_for_every_module(shop: Path) -> None:
     assert load("limits").provider is orders.provider is checkout.provider
 
 
+def test_configure_pool_of_the_declaring_module_changes_it_for_every_module(shop: Path) -> None:
+    steps, checkout, orders, limits = load("steps"), load("checkout"), load("orders"), load("limits")
+
+    async def both() -> list[float]:
+        return list(await asyncio.gather(checkout.checkout(list(range(10)), 7), orders.price_order(list(range(10)))))
+
+    limits.configure_pool("provider", limit=5)
+    steps.reset()
+    asyncio.run(both())
+    assert steps.peak == 5
+    limits.configure_pool("provider", limit=1)
+    steps.reset()
+    asyncio.run(both())
+    assert steps.peak == 1
+    # A module that only imports the pool configures none of its own.
+    assert not hasattr(orders, "configure_pool") and not hasattr(checkout, "configure_pool")
+
+
 def test_an_imported_flow_is_a_sub_flow(shop: Path) -> None:
     checkout = load("checkout")
     events: list[tuple[str, str, str | None]] = []
