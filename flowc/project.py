@@ -53,9 +53,12 @@ class Project:
         return None
 
     def display(self, path: Path) -> str:
-        """A path as messages and headers show it: relative to the base folder."""
-        relative = os.path.relpath(path, self.base)
-        return Path(relative).as_posix() if not relative.startswith("..") else path.name
+        """A path as messages show it: relative to the base folder (`../lib/a.flow` for a root
+        outside it), so that two files are never shown, or identified, alike."""
+        try:
+            return Path(os.path.relpath(path, self.base)).as_posix()
+        except ValueError:  # another drive
+            return path.as_posix()
 
     @contextlib.contextmanager
     def analyzing(self, path: Path, display: str) -> Iterator[Loader]:
