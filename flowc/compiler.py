@@ -76,11 +76,12 @@ def display_path(filename: str) -> str:
 
 
 def compile_timed(
-    text: str, filename: str = "<string>", output_folder: str | None = None
+    text: str, filename: str = "<string>", output_folder: str | None = None, *, header: str | None = None
 ) -> tuple[str, dict[str, float]]:
     """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
     (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
-    when the module is not written beside its source."""
+    when the module is not written beside its source. `header` is the source path the module
+    names in its header, when it is not `filename`, the path in messages."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -88,7 +89,7 @@ def compile_timed(
     module = dataclasses.replace(module, name=display_path(module.name))
     times["front end"] = time.perf_counter() - start
     start = time.perf_counter()
-    path = display_path(filename)
+    path = display_path(filename if header is None else header)
     command = shlex.quote(path)
     if output_folder is not None:
         command += f" -o {shlex.quote(display_path(output_folder))}"

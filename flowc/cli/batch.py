@@ -37,6 +37,12 @@ class Target:
     """The source as shown in messages and written in the header: relative, never absolute."""
     output: Path
     output_display: str
+    header: str = ""
+    """The source as the module's header names it, when not `display`: relative to the
+    project's folder (the configuration file's), so that it is the same from any working folder."""
+    header_folder: str = ""
+    """The `-o` folder of the header's `regenerate:` command (when the output is not beside
+    the source), relative to the same folder."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,8 @@ class Plan:
     trees: list[Tree] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     """PATH folders in which no `.flow` file was found."""
+    home: Path | None = None
+    """The folder that header paths are relative to, for the sources inside it."""
 
 
 def plan(
@@ -64,11 +72,13 @@ def plan(
     out_dir: Path | None,
     exclude: files.Excluder,
     roots: Sequence[Path] = (),
+    home: Path | None = None,
 ) -> Plan:
     """Every file named by `paths` (relative to `base`), with its output: `NAME.py` beside it
     or under `out_dir`, mirrored relative to the folder given (for a file given by itself:
-    the deepest of `roots` holding it, else its own folder)."""
-    result = Plan(base)
+    the deepest of `roots` holding it, else its own folder). Headers name the sources inside
+    `home` relative to it."""
+    result = Plan(base, home=home)
     seen: dict[Path, Target] = {}
     outputs: dict[Path, Target] = {}
     for raw in paths:
@@ -90,7 +100,15 @@ def plan(
             if source in seen:
                 continue
             output = files.output_for(source, root, out_dir)
-            target = Target(source, files.display(source, base), output, files.display(output, base))
+            header_base = home if home is not None and source.is_relative_to(home) else base
+            target = Target(
+                source,
+                files.display(source, base),
+                output,
+                files.display(output, base),
+                files.display(source, header_base),
+                files.display(regenerate_folder(source, output, roots), header_base),
+            )
             if output in outputs:
                 other = outputs[output].display
                 raise UsageError(
@@ -99,6 +117,16 @@ def plan(
             seen[source] = outputs[output] = target
             result.targets.append(target)
     return result
+
+
+def regenerate_folder(source: Path, output: Path, roots: Sequence[Path]) -> Path:
+    """The `-o` folder with which `source`, named by itself, compiles to `output`: a file
+    under a configured source root is mirrored relative to that root."""
+    relative = source.parent.relative_to(files.containing_root(source, roots)).parts
+    folder = output.parent
+    if relative and folder.parts[-len(relative) :] == relative:
+        return folder.parents[len(relative) - 1]
+    return folder
 
 
 def walk_sources(folder: Path, raw: str, exclude: files.Excluder) -> list[Path]:
@@ -236,8 +264,8 @@ def compile_target(target: Target, data: bytes) -> str:
     when that is not beside the source; raises `CompileError`."""
     source = decode(data, target.display)
     beside = target.output.parent == target.source.parent
-    folder = None if beside else posixpath.dirname(target.output_display) or "."
-    return compile_timed(source.text, target.display, folder)[0]
+    folder = None if beside else target.header_folder or posixpath.dirname(target.output_display) or "."
+    return compile_timed(source.text, target.display, folder, header=target.header or None)[0]
 
 
 def report_outdated(target: Target, reporter: Reporter, counts: Counts, *, missing: bool, fix: list[str]) -> None:
@@ -285,7 +313,7 @@ def orphans(found: Plan) -> list[Orphan]:
             relative = module.relative_to(tree.output_root).with_suffix(".flow")
             candidates = [t.source_root / relative for t in found.trees if t.output_root == tree.output_root]
             if named:
-                candidates.insert(0, found.base / named)
+                candidates[:0] = [folder / named for folder in dict.fromkeys([found.home or found.base, found.base])]
             if not any(c.exists() for c in candidates):
                 shown = files.display(module, found.base), named or files.display(candidates[0], found.base)
                 result[module] = Orphan(*shown)

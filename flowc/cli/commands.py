@@ -186,8 +186,9 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
         written = str(args.output or config.output)
         raise UsageError(f"the output folder `{printable(written)}` is a file", help="name a folder for `-o`")
     roots = [config.root / source for source in config.sources]
+    home = config.root if config.path is not None else None
     found = batch.plan(
-        paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots
+        paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots, home=home
     )
     for folder in found.empty:
         context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
