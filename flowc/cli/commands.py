@@ -18,7 +18,8 @@ from typing import TextIO
 from .. import __version__
 from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError, printable
-from . import batch, files, graph
+from . import batch, files, graph, tracebacks
+from . import inputs as inputs_module
 from . import run as runner
 from .config import COLORS, OUTPUT_FORMATS, Config, discover
 from .errors import InputError, UsageError
@@ -39,7 +40,8 @@ exit status:
 
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
-  (up to the folder holding .git): sources, output, output-format, color, exclude.
+  (up to the folder holding .git): sources, output, output-format, color, exclude,
+  pythonpath.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -114,7 +116,10 @@ def dispatch(args: argparse.Namespace) -> int:
     except InputError as error:
         if args.debug and error.__cause__ is not None:
             traceback.print_exception(error.__cause__)
-        reporter.error("\n".join(printable(line) for line in str(error).split("\n")))
+        reporter.error(
+            "\n".join(printable(line) for line in str(error).split("\n")),
+            None if error.help is None else printable(error.help),
+        )
         return 1
     finally:
         reporter.finish()
@@ -250,16 +255,38 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
-    folder = (context.cwd / args.file).parent
-    with runner.import_path([context.cwd, folder]), runner.loaded(code, Path(args.file).stem, f"<{display}>") as loaded:
+    file = context.cwd / args.file
+    roots = runner.import_roots(file, context.cwd, context.config)
+    generated = tracebacks.Generated.of(f"<generated from {display}>", display, source.text, code)
+    with runner.import_path(roots):
         try:
-            result = runner.run(loaded, flow.name, inputs)
-        except InputError as error:
-            raise InputError(f"flow `{flow.name}` raised {error}") from error.__cause__
+            with runner.loaded(code, file.stem, generated.filename) as loaded:
+                function = getattr(loaded, flow.name)
+                result = runner.run(function, inputs_module.build_inputs(function, inputs))
+        except runner.Raised as raised:
+            if raised.importing:
+                failure = runner.import_failure(raised.error, roots, context.cwd)
+                raise explained(args, generated, raised.error, str(failure), failure.help) from None
+            message = f"flow `{flow.name}` raised {raised}"
+            raise explained(args, generated, raised.error, message) from None
     text = runner.as_json(result)
     context.stdout.write(text + "\n")
     context.stdout.flush()
     return 0
+
+
+def explained(
+    args: argparse.Namespace,
+    generated: tracebacks.Generated,
+    error: BaseException,
+    message: str,
+    help: str | None = None,
+) -> InputError:
+    """The error `run` ends with; with `--debug`, the traceback is printed first, its
+    frames in the generated module named with their `.flow` lines."""
+    if args.debug:
+        sys.stderr.write(tracebacks.format_exception(error, generated))
+    return InputError(message, help=help)
 
 
 # ---------------------------------------------------------------- arguments

@@ -34,6 +34,8 @@ class Config:
     output_format: str | None = None
     color: str | None = None
     exclude: tuple[str, ...] = ()
+    pythonpath: tuple[str, ...] = ()
+    """Folders `flowc run` imports a flow's steps from, before the ones it finds itself."""
 
 
 def string_list(key: str, value: object) -> tuple[str, ...]:
@@ -64,6 +66,7 @@ KEYS: dict[str, Callable[[str, object], object]] = {
     "output-format": choice(OUTPUT_FORMATS),
     "color": choice(COLORS),
     "exclude": string_list,
+    "pythonpath": string_list,
 }
 
 
