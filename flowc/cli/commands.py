@@ -21,6 +21,7 @@ from ..diagnostics import CompileError, printable
 from . import batch, files, graph, tracebacks
 from . import inputs as inputs_module
 from . import run as runner
+from . import watch as watcher
 from .config import COLORS, OUTPUT_FORMATS, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
@@ -133,6 +134,8 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
         return compile_stdin(args, context)
+    if args.watch:
+        return watch_command(args, context)
     found = plan(args, context, use_output=True)
     mode = batch.Mode(
         check=args.check,
@@ -142,6 +145,25 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         force=args.force,
     )
     return batch.compile_all(found, context.reporter, mode)
+
+
+def watch_command(args: argparse.Namespace, context: Context) -> int:
+    """`compile --watch`: compile now, then again after each change to a `.flow` file."""
+    if args.check or args.diff or "-" in args.paths:
+        raise UsageError("`--watch` writes the modules; it cannot be combined with `--check`, `--diff` or `-`")
+    if context.reporter.machine:
+        raise UsageError(
+            f"`--watch` prints diagnostics as they come; `--output-format {context.reporter.format}` prints one "
+            "document at the end",
+            help="use `--output-format full`, `concise` or `github`",
+        )
+    named = [context.cwd / p for p in args.paths] or [context.config.root / s for s in context.config.sources]
+    if not named or not all(path.exists() for path in named):
+        plan(args, context, use_output=True)  # the usage error, at once: no PATH, or one that does not exist
+    mode = batch.Mode(fix_command=fix_command(args), force=args.force)
+    return watcher.watch(
+        watcher.folders_for(named), lambda: plan(args, context, use_output=True), context.reporter, mode
+    )
 
 
 def compile_stdin(args: argparse.Namespace, context: Context) -> int:
@@ -336,6 +358,9 @@ def parser() -> argparse.ArgumentParser:
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
     compile_.add_argument(
         "--force", action="store_true", help="overwrite an existing NAME.py even if flowc did not generate it"
+    )
+    compile_.add_argument(
+        "--watch", action="store_true", help="compile, then compile again whenever a .flow file changes (Ctrl-C stops)"
     )
 
     check = command("check", "validate .flow files and write nothing", check_command)
