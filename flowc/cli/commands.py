@@ -143,6 +143,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
         force=args.force,
+        fix_files=found.named,
     )
     return batch.compile_all(found, context.reporter, mode)
 
@@ -215,10 +216,18 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
     roots = [config.root / source for source in config.sources]
     home = config.root if config.path is not None else None
     found = batch.plan(
-        paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots, home=home
+        paths,
+        base=base,
+        out_dir=out_dir,
+        exclude=files.Excluder(config.root, config.exclude),
+        roots=roots,
+        home=home,
+        force_exclude=args.force_exclude,
     )
     for folder in found.empty:
         context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
+    for raw, why in found.skipped:
+        context.reporter.detail(f"skipped {printable(raw)}: {why}")
     return found
 
 
@@ -386,3 +395,8 @@ def paths_argument(sub: argparse.ArgumentParser) -> None:
         help=".flow files or folders (searched recursively); `-` reads stdin (default: `sources` from [tool.flowc])",
     )
     sub.add_argument("--stdin-filename", metavar="NAME", help="the name of the file read from stdin, for messages")
+    sub.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply `exclude` of [tool.flowc] to files named as PATHs too (as pre-commit's hooks do)",
+    )
