@@ -52,13 +52,9 @@ def normal(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The project the pages describe, every file of every page written."""
+    """The folder of the project the pages describe; each page's test writes its files."""
     root = tmp_path_factory.mktemp("shop")
     (root / ".git").mkdir()  # the project's root, as a clone would have it
-    for page in PAGES:
-        for path, text in files(page).items():
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            (root / path).write_text(text, encoding="utf-8")
     yield root
 
 
@@ -82,8 +78,12 @@ def test_the_pages_describe_one_project() -> None:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_each_command_prints_what_the_page_says(project: Path, page: str) -> None:
-    """The pages run in order on one project (the module-scoped fixture): start's commands
-    compile the module that testing's tests import."""
+    """The pages run in order on one project (the module-scoped fixture), as a reader follows
+    them: a page's files are written, then its commands run; start's commands compile the
+    module that testing's tests import."""
+    for path, text in files(page).items():
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(text, encoding="utf-8")
     for command, expected in sessions(page):
         printed = run(command, project)
         assert normal(printed) == normal(expected), f"{page}: `{command}` printed:\n{printed}"
