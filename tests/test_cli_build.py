@@ -138,6 +138,15 @@ def test_a_failed_check_names_one_fix_for_the_outdated_files_only(committed: Pat
     assert run_hook(committed, "flowc-check", changed).returncode == 0
 
 
+def test_the_hooks_pass_over_a_shared_runtime(committed: Path) -> None:
+    shared = subprocess.run(hook_command("flowc compile --runtime shared", ["flows"]), cwd=committed, env=process_env())
+    assert shared.returncode == 0 and (committed / "flows" / "_flowc_runtime.py").is_file()
+    changed = ["flows/_flowc_runtime.py", "flows/two.py"]
+    check = run_hook(committed, "flowc-check", [*changed, "--runtime=shared", "-v"])
+    assert check.returncode == 0, check.stderr
+    assert "skipped flows/_flowc_runtime.py: the shared runtime" in check.stderr
+
+
 def test_a_generated_module_whose_source_is_gone_is_an_orphan(committed: Path) -> None:
     (committed / "flows" / "three.flow").unlink()
     check = run_hook(committed, "flowc-check", ["flows/three.py"])

@@ -22,7 +22,7 @@ from . import batch, files, graph, tracebacks
 from . import inputs as inputs_module
 from . import run as runner
 from . import watch as watcher
-from .config import COLORS, OUTPUT_FORMATS, Config, discover
+from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
 
@@ -41,8 +41,8 @@ exit status:
 
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
-  (up to the folder holding .git): sources, output, output-format, color, exclude,
-  pythonpath.
+  (up to the folder holding .git): sources, output, runtime, output-format, color,
+  exclude, pythonpath.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -133,6 +133,10 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
+        if args.runtime == "shared":
+            raise UsageError(
+                "`--runtime shared` writes `_flowc_runtime.py` beside the modules: it works on files, not on stdin (`-`)"
+            )
         return compile_stdin(args, context)
     if args.watch:
         return watch_command(args, context)
@@ -143,9 +147,15 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
         force=args.force,
+        shared=shared_runtime(args, context),
         fix_files=found.named,
     )
     return batch.compile_all(found, context.reporter, mode)
+
+
+def shared_runtime(args: argparse.Namespace, context: Context) -> bool:
+    """Whether the modules import one shared runtime file (`--runtime shared`)."""
+    return bool((args.runtime or context.config.runtime or "inline") == "shared")
 
 
 def watch_command(args: argparse.Namespace, context: Context) -> int:
@@ -161,7 +171,7 @@ def watch_command(args: argparse.Namespace, context: Context) -> int:
     named = [context.cwd / p for p in args.paths] or [context.config.root / s for s in context.config.sources]
     if not named or not all(path.exists() for path in named):
         plan(args, context, use_output=True)  # the usage error, at once: no PATH, or one that does not exist
-    mode = batch.Mode(fix_command=fix_command(args), force=args.force)
+    mode = batch.Mode(fix_command=fix_command(args), force=args.force, shared=shared_runtime(args, context))
     return watcher.watch(
         watcher.folders_for(named), lambda: plan(args, context, use_output=True), context.reporter, mode
     )
@@ -236,6 +246,8 @@ def fix_command(args: argparse.Namespace) -> list[str]:
     command = ["flowc", "compile", *args.paths]
     if args.output:
         command += ["-o", args.output]
+    if args.runtime:
+        command += ["--runtime", args.runtime]
     if args.config:
         command += ["--config", args.config]
     if args.isolated:
@@ -367,6 +379,12 @@ def parser() -> argparse.ArgumentParser:
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
     compile_.add_argument(
         "--force", action="store_true", help="overwrite an existing NAME.py even if flowc did not generate it"
+    )
+    compile_.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="inline: each module holds the helpers it uses; shared: the modules of a folder import them"
+        " from one _flowc_runtime.py written beside them (default: inline)",
     )
     compile_.add_argument(
         "--watch", action="store_true", help="compile, then compile again whenever a .flow file changes (Ctrl-C stops)"
