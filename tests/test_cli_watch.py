@@ -91,6 +91,8 @@ def test_watch_recompiles_on_change_and_keeps_the_last_good_module(project: Path
 
         write(project / "flows" / "diamond.flow", DIAMOND.replace("# The diamond", "# A diamond"))
         wait_until(lambda: module.read_bytes() != original)
+        changed = watcher.wait_for("flowc: changed")
+        assert changed[-1] == "flowc: changed flows/diamond.flow\n", changed
         edited = module.read_bytes()
         assert b"A diamond" not in original and b"source-sha256" in edited
         watcher.wait_for("1 compiled, 0 unchanged, 0 failed")

@@ -49,8 +49,8 @@ def watch(
         ):
             if started and not changes:
                 continue
-            if changes:
-                shown = sorted({files.display(Path(path), Path.cwd()) for _, path in changes})
+            shown = sorted({files.display(Path(path), Path.cwd()) for _, path in changes if path.endswith(".flow")})
+            if shown:
                 reporter.info("flowc: changed " + ", ".join(shown))
             compile_round(plan, reporter, mode)
             if not started:
