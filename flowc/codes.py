@@ -91,6 +91,11 @@ FALLBACK_COLLECT: Final = _register("fallback-collect", "`fallback` and `collect
 CLAUSE_CONFLICT: Final = _register("clause-conflict", "clauses that contradict each other or their callee")
 RECURSION: Final = _register("recursion", "a flow that calls itself, directly or through other flows")
 SUBFLOW_ARGUMENTS: Final = _register("subflow-arguments", "a sub-flow call with unknown, missing or surplus arguments")
+UNDEFINED_IMPORT: Final = _register(
+    "undefined-import", "an import from another `.flow` file of a name that file does not declare as a flow or pool"
+)
+IMPORT_CYCLE: Final = _register("import-cycle", "`.flow` files that import each other in a cycle")
+IMPORTED_ERRORS: Final = _register("imported-errors", "an import of a `.flow` file that has errors itself")
 POOL_DEADLOCK: Final = _register(
     "pool-deadlock",
     "a node holding pool P while calling a sub-flow that needs P, or pools held and waited for in a cycle",

@@ -38,6 +38,7 @@ __all__ = [
     "NodeInfo",
     "RunInfo",
     "RunObserver",
+    "downloads",
     "image_pipeline",
 ]
 
@@ -202,7 +203,7 @@ class _Events:
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
-        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.nodes: dict[int, tuple[NodeInfo, NodeInfo]] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
         self.node_started: _Callable[..., object] | None = getattr(
             observer, "node_started", None
@@ -237,11 +238,13 @@ class _Events:
             _notify(started, run)
 
     def node(self, node: NodeInfo) -> NodeInfo:
-        """The node as this run's events name it: with the run."""
-        found = self.nodes.get(node)
-        if found is None:
-            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
-        return found
+        """The node as this run's events name it: with the run. (Keyed by identity: a
+        node's `NodeInfo` is one constant of its module, and a tuple's hash is not kept.)
+        """
+        found = self.nodes.get(id(node))
+        if found is None or found[0] is not node:
+            found = self.nodes[id(node)] = (node, _NodeOfRun.of(node, self.run))
+        return found[1]
 
     def tell(
         self,
@@ -752,6 +755,7 @@ async def _map_all(
 
 
 _pool_downloads = _Pool("downloads", 5)
+downloads = _pool_downloads
 _image_pipeline__paths = NodeInfo("image_pipeline", "paths", "image_pipeline.flow:10")
 _image_pipeline__results = NodeInfo(
     "image_pipeline", "results", "image_pipeline.flow:11"

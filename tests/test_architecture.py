@@ -22,11 +22,12 @@ LAYERS = {
     "flowc.semantics": 3,
     "flowc.codegen": 4,
     "flowc.compiler": 5,
-    "flowc.cli": 6,
-    "flowc": 7,  # the public API and `__main__`
+    "flowc.project": 6,
+    "flowc.cli": 7,
+    "flowc": 8,  # the public API and `__main__`
 }
 """A module may import from its own layer's package and from lower layers, never higher:
-`cli → compiler → {codegen → semantics → syntax}`, all over the shared leaves."""
+`cli → project → compiler → {codegen → semantics → syntax}`, all over the shared leaves."""
 
 
 def module_name(path: Path) -> str:

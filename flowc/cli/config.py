@@ -36,8 +36,19 @@ class Config:
     output_format: str | None = None
     color: str | None = None
     exclude: tuple[str, ...] = ()
+    import_roots: tuple[str, ...] = ()
     pythonpath: tuple[str, ...] = ()
     """Folders `flowc run` imports a flow's steps from, before the ones it finds itself."""
+
+    def roots(self) -> list[Path]:
+        """Where `from a.b import f` looks for `a/b.flow`: `import-roots`; by default the
+        configuration file's folder and its `src/` when there is one; without a
+        configuration file, the working folder."""
+        if self.import_roots:
+            return [self.root / root for root in self.import_roots]
+        if self.path is not None and (self.root / "src").is_dir():
+            return [self.root, self.root / "src"]
+        return [self.root]
 
 
 def string_list(key: str, value: object) -> tuple[str, ...]:
@@ -69,6 +80,7 @@ KEYS: dict[str, Callable[[str, object], object]] = {
     "output-format": choice(OUTPUT_FORMATS),
     "color": choice(COLORS),
     "exclude": string_list,
+    "import-roots": string_list,
     "pythonpath": string_list,
 }
 

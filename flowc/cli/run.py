@@ -99,11 +99,13 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 def import_roots(file: Path, cwd: Path, config: Config) -> list[Path]:
-    """The folders a flow's imports are looked for in, first to last: `pythonpath` of
-    `[tool.flowc]`; the folder above the outermost package holding the file (folders with an
-    `__init__.py`); the project's `src/` and the project's folder (the configuration file's,
-    else the nearest holding a `pyproject.toml`); the working folder; the file's own folder."""
-    roots = [config.root / folder for folder in config.pythonpath]
+    """The folders a flow's imports are looked for in, first to last: `pythonpath` and
+    `import-roots` of `[tool.flowc]` (a `.flow` file another imports is compiled to a module
+    under its import root); the folder above the outermost package holding the file (folders
+    with an `__init__.py`); the project's `src/` and the project's folder (the configuration
+    file's, else the nearest holding a `pyproject.toml`); the working folder; the file's own
+    folder."""
+    roots = [config.root / folder for folder in (*config.pythonpath, *config.import_roots)]
     package = file.parent
     while (package / "__init__.py").is_file():
         package = package.parent

@@ -124,6 +124,11 @@ class FlowEmitter:
             # The sub-flow's run reports to the same observer, as a run of this one's; a
             # map's element does so only if the observer hears elements (`map_elements`).
             observer = "observer" if each is None else f"{self.v['run']}.element_observer"
+            if node.callee.origin is not None:
+                # A flow of another generated module types its observer with that module's
+                # `FlowObserver`: the same object, but (inline, or in another folder) another
+                # class to mypy.
+                observer = f"_cast(_Any, {observer})"
             passed = f"observer={observer}, parent_run_id={self.v['run']}.id"
             return f"{self.watched(node, callee, watch)}({arguments}{sep}{passed})", True
         if node.mode == "thread":
@@ -373,12 +378,15 @@ def emit(
     or `._flowc_runtime` in a package) the module imports its helpers from the shared runtime
     file instead of copying them."""
     planned: ModulePlan = plan(module, shared=runtime_module is not None)
-    emitters = [FlowEmitter(module, flow, planned.pools) for flow in planned.flows]
+    # An imported pool is the object its own module declares, under the name imported.
+    pool_names = planned.pools | {i.alias: i.alias for i in module.flow_imports if i.kind == "pool"}
+    emitters = [FlowEmitter(module, flow, pool_names) for flow in planned.flows]
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
     public = sorted(
         {f.name for f in module.flows}
         | {r.class_name for _, r in named_outputs(module)}
+        | {p.name for p in module.pools if p.public}
         | {"FlowObserver", "NodeInfo", "RunInfo", "RunObserver"}
     )
     pools = [
@@ -386,6 +394,8 @@ def emit(
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
         for p in module.pools
     ]
+    # Each pool under its own name too: other `.flow` files import it by that name.
+    pools += [f"{p.name} = {planned.pools[p.name]}" for p in module.pools if p.public]
     classes = [result_class(f, r) for f, r in named_outputs(module)]
     command = command or display_path
     user_imports = list(planned.user_imports)

@@ -114,6 +114,8 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
         stdlib.add("from typing import NamedTuple as _NamedTuple")
     if uses_asyncio(module):
         stdlib.add("import asyncio")
+    if any(call.origin is not None for call in callees(module)):
+        stdlib |= {"from typing import Any as _Any", "from typing import cast as _cast"}
     own = set(import_lines(used_imports(module)))
     stdlib |= {line for line in own if is_stdlib(line)}
     return ModulePlan(
@@ -169,7 +171,7 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
     """The runtime sections the module's code calls into, from what its nodes are: exactly
     those (the sections they use in turn are added by `select`)."""
     nodes = [node for flow in module.flows for node in flow.nodes]
-    needs = set(ALWAYS)
+    needs = set(ALWAYS) if module.flows else {"observer"}  # a file of pools alone runs nothing
     calls = [(node, call_kind(node, flow, plan)) for flow, plan in zip(module.flows, flows) for node in flow.nodes]
     wanted = {
         "call": any(kind == "guarded" for _, kind in calls),
@@ -214,6 +216,12 @@ def call_kind(node: ir.Node, flow: ir.Flow, planned: FlowPlan) -> str:
 
 def spawns(order: Schedule) -> list[Spawn]:
     return [*order.first, *(spawn for step in order.steps for spawn in step.spawns)]
+
+
+def callees(module: ir.Module) -> list[ir.Callee]:
+    """What every node calls, fallback calls included."""
+    nodes = [node for flow in module.flows for node in flow.nodes]
+    return [n.callee for n in nodes] + [n.fallback.callee for n in nodes if isinstance(n.fallback, ir.FallbackCall)]
 
 
 def uses_asyncio(module: ir.Module) -> bool:
@@ -295,12 +303,15 @@ def used_imports(module: ir.Module) -> tuple[ir.Import, ...]:
     """The file's imports that its flows use (as callees, in types, in `on` lists): an
     import nothing uses would be an unused import in the module."""
     texts: list[str] = []
+    imported_pools = {item.alias for item in module.flow_imports if item.kind == "pool"}
     for flow in module.flows:
         texts += [p.type for p in flow.params] + [flow.result.annotation]
         if isinstance(flow.result, ir.NamedOutputs):
             texts += [o.type for o in flow.result.outputs]
         for node in flow.nodes:
             texts += [node.callee.text, *node.policy.retry_on]
+            if node.policy.pool in imported_pools:
+                texts.append(node.policy.pool)
             if isinstance(node.fallback, ir.FallbackCall):
                 texts.append(node.fallback.callee.text)
     words = set(re.findall(r"[A-Za-z_]\w*", " ".join(texts)))

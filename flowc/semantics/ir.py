@@ -36,6 +36,10 @@ class Pool:
     limit: int
     rate: int | None
     per: float | None
+    public: bool = True
+    """Whether the generated module binds the pool under its own name too, for other `.flow`
+    files to import: not when an import or flow of the file has the name, or the generated
+    module uses it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,10 +111,13 @@ PLAIN = Policy()
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Callee:
-    """What a node calls: a Python expression (`f`, `llm.summarize`) or a flow of this file."""
+    """What a node calls: a Python expression (`f`, `llm.summarize`), a flow of this file, or
+    a flow imported from another `.flow` file (`flow` is then its alias here, and `origin`
+    the file that declares it)."""
 
     parts: tuple[str, ...]
     flow: str | None = None
+    origin: str | None = None
 
     @property
     def text(self) -> str:
@@ -239,3 +246,29 @@ class Module:
     imports: tuple[Import, ...]
     pools: tuple[Pool, ...]
     flows: tuple[Flow, ...]
+    flow_imports: tuple[FlowImport, ...] = ()
+    """The flows and pools this file imports from other `.flow` files."""
+
+    def pool_id(self, name: str) -> str:
+        """A pool's identity across files: `path:name` of the file that declares it."""
+        for item in self.flow_imports:
+            if item.alias == name and item.kind == "pool":
+                return item.pool_ids[0]
+        return f"{self.path}:{name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowImport:
+    """A flow or pool that a file imports from another `.flow` file (`from MODULE import
+    NAME as ALIAS`): for a flow, its signature and every pool its runs may hold (their
+    identities, `path:name`, through its sub-flows too); for a pool, its identity alone."""
+
+    module: str
+    name: str
+    alias: str
+    kind: TypingLiteral["flow", "pool"]
+    path: str
+    """The declaring file, as displayed."""
+    flow: Flow | None
+    pool_ids: tuple[str, ...]
+    span: Span

@@ -153,6 +153,20 @@ class FlowResolver:
             return None
         if head in self.scope.flows and len(call.callee) == 1:
             return ir.Callee(parts=call.callee, flow=head)
+        if head in self.scope.failed_imports:
+            return None  # what the import names is unknown; the import's error says why
+        imported = self.scope.flow_imports.get(head)
+        if imported is not None and imported.kind == "flow" and len(call.callee) == 1:
+            return ir.Callee(parts=call.callee, flow=head, origin=imported.path)
+        if imported is not None:
+            what = f"pool `{imported.name}` of {imported.path}" if imported.kind == "pool" else f"flow `{head}`"
+            self.errors.error(
+                codes.UNDEFINED_CALLEE,
+                f"`{'.'.join(call.callee)}` cannot be called: `{head}` is the {what}",
+                call.callee_span,
+                help=f"name it in a clause: `pool {head}`" if imported.kind == "pool" else f"call it: `{head}(...)`",
+            )
+            return None
         if head in self.scope.imports:
             return ir.Callee(parts=call.callee)
         if head in self.locals:
@@ -228,12 +242,12 @@ class FlowResolver:
         if retry:
             self.retry_rules(retry)
             retry_on = [self.exception_name(name) for name in retry.on]
-        if pool and pool.name not in self.scope.pools:
+        if pool and pool.name not in self.scope.pool_names and pool.name not in self.scope.failed_imports:
             self.errors.error(
                 codes.UNDEFINED_POOL,
                 f"no pool named `{pool.name}`",
                 pool.name_span,
-                help=did_you_mean(pool.name, self.scope.pools) or f"declare it: `pool {pool.name} limit 4`",
+                help=did_you_mean(pool.name, self.scope.pool_names) or f"declare it: `pool {pool.name} limit 4`",
             )
         return ir.Policy(
             timeout=timeout.duration.seconds if timeout else None,
@@ -287,7 +301,7 @@ class FlowResolver:
         callee = self.callee(call)
         self.exprs.args(call.args, is_map=node.is_map)
         if callee is not None and callee.flow:
-            self.subflow_args(call, self.scope.flows[callee.flow])
+            self.subflow_args(call, self.target(callee))
         if node.is_map:
             self.map_each(node, call)
         reads = self.reads(call, node.name)
@@ -346,7 +360,15 @@ class FlowResolver:
                 help="mark the iterable with `each`, as in `map f(x=each items)`",
             )
 
-    def subflow_args(self, call: s.Call, target: s.Flow) -> None:
+    def target(self, callee: ir.Callee) -> s.Flow | ir.Flow:
+        """The flow a sub-flow call calls: one of this file, or one imported."""
+        assert callee.flow is not None
+        imported = self.scope.imported_flow(callee.flow)
+        if imported is not None and imported.flow is not None:
+            return imported.flow
+        return self.scope.flows[callee.flow]
+
+    def subflow_args(self, call: s.Call, target: s.Flow | ir.Flow) -> None:
         """A call of a flow of this file passes each parameter without a default, once, and
         nothing else."""
         names = [p.name for p in target.params]
@@ -397,7 +419,7 @@ class FlowResolver:
         callee = self.callee(value)
         self.exprs.args(value.args, is_map=False)
         if callee is not None and callee.flow:
-            self.subflow_args(value, self.scope.flows[callee.flow])
+            self.subflow_args(value, self.target(callee))
         reads.update(self.reads(value, node.name))
         return ir.FallbackCall(call=value, callee=callee, span=value.span) if callee is not None else None
 
@@ -416,7 +438,7 @@ class FlowResolver:
         return mode
 
 
-def parameters_help(flow: s.Flow) -> str:
+def parameters_help(flow: s.Flow | ir.Flow) -> str:
     if not flow.params:
         return f"flow `{flow.name}` takes no parameters"
     return f"the parameters of `{flow.name}` are " + ", ".join(f"`{p.name}`" for p in flow.params)

@@ -31,7 +31,9 @@ __all__ = [
     "NodeInfo",
     "RunInfo",
     "RunObserver",
+    "api",
     "prices",
+    "search",
 ]
 
 
@@ -195,7 +197,7 @@ class _Events:
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
-        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.nodes: dict[int, tuple[NodeInfo, NodeInfo]] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
         self.node_started: _Callable[..., object] | None = getattr(
             observer, "node_started", None
@@ -230,11 +232,13 @@ class _Events:
             _notify(started, run)
 
     def node(self, node: NodeInfo) -> NodeInfo:
-        """The node as this run's events name it: with the run."""
-        found = self.nodes.get(node)
-        if found is None:
-            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
-        return found
+        """The node as this run's events name it: with the run. (Keyed by identity: a
+        node's `NodeInfo` is one constant of its module, and a tuple's hash is not kept.)
+        """
+        found = self.nodes.get(id(node))
+        if found is None or found[0] is not node:
+            found = self.nodes[id(node)] = (node, _NodeOfRun.of(node, self.run))
+        return found[1]
 
     def tell(
         self,
@@ -718,6 +722,8 @@ async def _fallback_call(
 
 _pool_api = _Pool("api", 8)
 _pool_search = _Pool("search", 2, rate=10, per=1.0)
+api = _pool_api
+search = _pool_search
 _prices__fast = NodeInfo("prices", "fast", "policies.flow:8")
 _prices__sure = NodeInfo("prices", "sure", "policies.flow:10")
 _prices__plain = NodeInfo("prices", "plain", "policies.flow:13")
