@@ -257,3 +257,25 @@ def test_debug_names_the_generated_lines_by_their_flow_lines(shop: Path, capsys:
     assert 'steps.py", line ' in err and 'raise RuntimeError("the wrapping machine jammed")' in err
     assert err.index("checkout.flow:6: node wrapped") < err.index('steps.py", line ')
     assert err.endswith(plain.err)
+
+
+def test_a_flow_importing_another_flow_runs_from_its_import_roots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The module of an imported `.flow` file lives under an import root: `flowc run` looks
+    there too."""
+    root = isolate(monkeypatch, tmp_path)
+    write(root / "pyproject.toml", '[tool.flowc]\nimport-roots = ["lib", "."]\n')
+    write(root / "steps.py", "async def double(x: int) -> int:\n    return 2 * x\n")
+    callee = "from steps import double\n\nflow twice(x: int) -> int {\n    node d = double(x=x)\n"
+    write(root / "lib" / "shared" / "twice.flow", callee + "    START >> d >> END\n    return d\n}\n")
+    caller = "from shared.twice import twice\n\nflow app(x: int) -> int {\n    node t = twice(x=x)\n"
+    write(root / "app.flow", caller + "    START >> t >> END\n    return t\n}\n")
+    try:
+        assert flowc(capsys, "compile", "lib").code == 0
+        result = flowc(capsys, "run", "app.flow", "x=4")
+        assert result.code == 0, result.err
+        assert json.loads(result.out) == 8
+    finally:
+        for name in ("shared", "shared.twice", "steps", "app"):
+            sys.modules.pop(name, None)
