@@ -95,13 +95,16 @@ def build(
     output_folder: str | None = None,
     runtime_module: str | None = None,
     loader: Loader | None = None,
+    *,
+    header: str | None = None,
 ) -> Built:
     """Compile `.flow` text; raises `CompileError`. `output_folder` (relative, as given to
     `flowc compile -o`) goes into the header's `regenerate:` command when the module is not
     written beside its source. With `runtime_module` (`_flowc_runtime`, or
     `._flowc_runtime` for a module in a package) the module imports its helpers from the
     shared runtime file (`runtime_text()`) instead of copying them. `loader` finds the
-    `.flow` files it imports."""
+    `.flow` files it imports. `header` is the source path the module names in its header,
+    when it is not `filename`, the path in messages."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -109,7 +112,7 @@ def build(
     module = dataclasses.replace(module, name=display_path(module.name))
     times["front end"] = time.perf_counter() - start
     start = time.perf_counter()
-    path = display_path(filename)
+    path = display_path(filename if header is None else header)
     command = shlex.quote(path)
     if output_folder is not None:
         command += f" -o {shlex.quote(display_path(output_folder))}"
@@ -129,9 +132,11 @@ def compile_timed(
     output_folder: str | None = None,
     runtime_module: str | None = None,
     loader: Loader | None = None,
+    *,
+    header: str | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The generated module for `.flow` text, and seconds spent per phase (see `build`)."""
-    built = build(text, filename, output_folder, runtime_module, loader)
+    built = build(text, filename, output_folder, runtime_module, loader, header=header)
     return built.code, built.times
 
 

@@ -30,13 +30,14 @@ def test_error_project(
     case: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], update_golden: bool
 ) -> None:
     monkeypatch.chdir(case)
+    before = sorted(case.rglob("*"))
     result = flowc(capsys, "check", "--isolated", "--color", "never", "-q", "main.flow")
     assert result.code == 1
     golden = case / "main.err"
     if update_golden:
         golden.write_text(result.err, encoding="utf-8")
     assert result.err == golden.read_text(encoding="utf-8")
-    assert not list(case.rglob("*.py")), "checking writes nothing"
+    assert sorted(case.rglob("*")) == before, "checking writes nothing"
 
 
 # ---------------------------------------------------------------- the shop
@@ -83,6 +84,24 @@ def test_an_imported_pool_is_one_pool_for_every_module(shop: Path) -> None:
     # 21 quotes at once from two modules' flows: `pool provider limit 3` holds them all.
     assert steps.peak == 3
     assert load("limits").provider is orders.provider is checkout.provider
+
+
+def test_configure_pool_of_the_declaring_module_changes_it_for_every_module(shop: Path) -> None:
+    steps, checkout, orders, limits = load("steps"), load("checkout"), load("orders"), load("limits")
+
+    async def both() -> list[float]:
+        return list(await asyncio.gather(checkout.checkout(list(range(10)), 7), orders.price_order(list(range(10)))))
+
+    limits.configure_pool("provider", limit=5)
+    steps.reset()
+    asyncio.run(both())
+    assert steps.peak == 5
+    limits.configure_pool("provider", limit=1)
+    steps.reset()
+    asyncio.run(both())
+    assert steps.peak == 1
+    # A module that only imports the pool configures none of its own.
+    assert not hasattr(orders, "configure_pool") and not hasattr(checkout, "configure_pool")
 
 
 def test_an_imported_flow_is_a_sub_flow(shop: Path) -> None:
@@ -137,6 +156,7 @@ def test_a_file_of_pools_alone_compiles(tmp_path: Path, monkeypatch: pytest.Monk
 def test_import_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     root = isolate(monkeypatch, tmp_path)
     write(root / "src" / "lib" / "limits.flow", "pool llm limit 4\n")
+    write(root / "src" / "lib" / "steps.py", "def f(x: int) -> int:\n    return x\n")
     user = "from lib.limits import llm\nfrom lib.steps import f\n\nflow g(x: int) -> int {\n    node a = f(x=x) pool llm\n    START >> a >> END\n    return a\n}\n"
     write(root / "app" / "main.flow", user)
     # Without a configuration file, the working folder is the one root: `lib.limits` is a
@@ -149,6 +169,21 @@ def test_import_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: p
     assert flowc(capsys, "check", "app/main.flow").code == 1
     write(root / "pyproject.toml", '[tool.flowc]\nimport-roots = ["app", "src"]\n')
     assert flowc(capsys, "check", "app/main.flow").code == 0
+
+
+def test_an_unknown_module_in_a_folder_of_flows(tmp_path: Path) -> None:
+    """A dotted module is an error only where it cannot be a Python module: its folder, under
+    every root, holds `.flow` files and nothing of that name."""
+    write(tmp_path / "app" / "orders.flow", "pool p limit 1\n")
+    write(tmp_path / "app" / "steps.py", "")
+    write(tmp_path / "app" / "models" / "__init__.py", "")
+    write(tmp_path / "other" / "app" / "extra.py", "")
+    write(tmp_path / "plain" / "helpers.py", "")
+    project = Project([tmp_path, tmp_path / "other"], tmp_path)
+    found = project.unknown("app.ordrs")
+    assert found is not None and found.path == "app" and found.unknown == ("orders", "steps")
+    for module in ("app.steps", "app.models", "app.extra", "plain.other", "typing", "app.a-b"):
+        assert project.unknown(module) is None, module
 
 
 def test_the_project_finds_files_by_module_name(tmp_path: Path) -> None:

@@ -40,6 +40,8 @@ class Config:
     type_checker: str | None = None
     warnings_as_errors: bool | None = None
     import_roots: tuple[str, ...] = ()
+    pythonpath: tuple[str, ...] = ()
+    """Folders `flowc run` imports a flow's steps from, before the ones it finds itself."""
 
     def roots(self) -> list[Path]:
         """Where `from a.b import f` looks for `a/b.flow`: `import-roots`; by default the
@@ -91,6 +93,7 @@ KEYS: dict[str, Callable[[str, object], object]] = {
     "type-checker": choice(("mypy", "pyright")),
     "warnings-as-errors": boolean,
     "import-roots": string_list,
+    "pythonpath": string_list,
 }
 
 

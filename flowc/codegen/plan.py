@@ -32,6 +32,9 @@ FLOW_KEYWORDS = ("observer", "run_id", "parent_run_id")
 AMBIGUOUS = frozenset({"l", "O", "I"})
 """Names ruff's default rules call ambiguous (E741): a node's local is renamed (`l_`)."""
 
+CONFIGURE_POOL = "configure_pool"
+"""The public function by which a module that declares pools lets them be changed at run time."""
+
 ALWAYS = frozenset({"run", "observer"})
 """Sections every module copies: the run of a flow and the observer protocol."""
 
@@ -59,7 +62,16 @@ class FlowPlan:
     info: dict[str, str]
     """Node → its `NodeInfo` constant."""
     policy: dict[str, str]
-    """Node → its `_Policy` constant, or `_PLAIN` for a node without clauses."""
+    """Node → its `_Policy` constant, or `_PLAIN` for a node without clauses; for a node
+    with a setting from a parameter, the local holding the policy made for each run."""
+    policies: dict[str, str]
+    """Node whose policy is made per run → the module-level `_Policies` it is made by (which
+    reuses the policy of an earlier run with the same settings)."""
+    settings: dict[str, str]
+    """The flow's `limit` or `timeout` from a parameter (key `limit`, `timeout`) → the local
+    holding it, checked before the run starts."""
+    map_limits: dict[str, str]
+    """Map node whose `limit` comes from a parameter → the local holding it, so checked."""
     defaults: dict[str, str]
     """Parameter with a list or dict default → the constant that marks it in the signature."""
     local: dict[str, str]
@@ -94,7 +106,8 @@ class ModulePlan:
 @functools.cache
 def generated_names() -> GeneratedNames:
     """The names every generated module binds, for the front end to keep `.flow` names off."""
-    return GeneratedNames(module_names(), frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
+    names = {**module_names(), CONFIGURE_POOL: None}
+    return GeneratedNames(names, frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
 
 
 def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
@@ -131,7 +144,12 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
 def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     """Module-level names first, in node order, so that the flow's locals keep clear of them."""
     info = {n.name: namer(f"_{flow.name}__{n.name}") for n in flow.nodes}
-    policy = {n.name: "_PLAIN" if n.policy.plain else namer(f"_{flow.name}__{n.name}__policy") for n in flow.nodes}
+    policy = {
+        n.name: "_PLAIN" if n.policy.plain else namer(f"_{flow.name}__{n.name}__policy")
+        for n in flow.nodes
+        if not n.policy.per_run
+    }
+    policies = {n.name: namer(f"_{flow.name}__{n.name}__policies") for n in flow.nodes if n.policy.per_run}
     defaults = {p.name: namer(f"_{flow.name}__{p.name}__default") for p in flow.params if mutable(p.default)}
     # Parameters keep their names (the front end keeps them apart from every module-level
     # name); the flow's own locals and the nodes yield.
@@ -141,11 +159,23 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     local |= {n.name: names(n.name) for n in flow.nodes}
     order = schedule(flow)
     task = {name: names(f"{local[name]}_task") for name in sorted(order.tasks)}
+    # Settings from parameters are checked into locals before the run starts.
+    from_params = {"limit": flow.limit, "timeout": flow.timeout}
+    settings = {key: names(key) for key, value in from_params.items() if isinstance(value, ir.FromParam)}
+    map_limits: dict[str, str] = {}
+    for n in flow.nodes:
+        if n.policy.per_run:
+            policy[n.name] = names(f"{local[n.name]}_policy")
+        if isinstance(n.map_limit, ir.FromParam):
+            map_limits[n.name] = names(f"{local[n.name]}_limit")
     return FlowPlan(
         flow=flow,
         schedule=order,
         info=info,
         policy=policy,
+        policies=policies,
+        settings=settings,
+        map_limits=map_limits,
         defaults=defaults,
         local=local,
         v=v,
@@ -188,6 +218,8 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
         "plain": any(n.mode == "sync" for n in nodes),
         "in_thread": any(n.mode == "thread" for n in nodes),
+        "settings": any(flow.settings or flow.map_limits or flow.policies for flow in flows),
+        "policies": any(flow.policies for flow in flows),
     }
     return needs | {name for name, used in wanted.items() if used}
 

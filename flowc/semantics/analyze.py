@@ -28,9 +28,10 @@ from .graph_rules import (
 from .imports import Loader
 from .lints import lint
 from .names import GeneratedNames
-from .resolve import FlowResolver, check_positive
+from .resolve import FlowResolver
 from .results import flow_result, flow_returns
 from .scope import ModuleScope
+from .settings import check_positive
 
 
 def analyze(source: Source, generated: GeneratedNames, loader: Loader | None = None) -> ir.Module:
@@ -161,6 +162,8 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
     """One flow's IR (None when an error makes it meaningless; the errors are reported)."""
     resolver = FlowResolver(flow, scope)
     flow_options(flow, errors)
+    limit = resolver.settings.count(flow.limit, "a flow limit", "limit")
+    timeout = resolver.settings.seconds(flow.timeout, "a flow timeout", "timeout")
     params = flow_params(flow, scope, resolver, errors)
     result = flow_result(flow, scope, errors)
     edges = Edges(flow, errors)
@@ -178,8 +181,8 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
         line=flow.span.line,
         params=params,
         result=result,
-        limit=int(flow.limit.value) if flow.limit and flow.limit.valid else None,
-        timeout=flow.timeout.seconds if flow.timeout else None,
+        limit=limit,
+        timeout=timeout,
         nodes=tuple(nodes),
         end_preds=tuple(p for p in edges.preds["END"] if p != "START"),
         returns=returns,
@@ -200,8 +203,6 @@ def flow_options(flow: s.Flow, errors: Collector) -> None:
                 help=f"keep one `{option.keyword}`",
             )
         seen.add(option.keyword)
-    check_positive(errors, flow.limit, "a flow limit", integer=True)
-    check_positive(errors, flow.timeout, "a flow timeout", integer=False)
 
 
 def flow_params(flow: s.Flow, scope: ModuleScope, resolver: FlowResolver, errors: Collector) -> tuple[ir.Param, ...]:

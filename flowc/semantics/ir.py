@@ -44,13 +44,26 @@ class Pool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FromParam:
+    """A limit, retry count or duration given by a parameter of the flow (`limit width`):
+    checked and read when a run starts, before any node does. `clause` is the clause as
+    written (`limit width`, `retry attempts`), for the run-time error that names it."""
+
+    name: str
+    clause: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """Every clause that guards one call (or one map element's call), normalised."""
 
-    timeout: float | None = None
-    retries: int = 0
-    backoff: float | None = None
-    max_delay: float | None = None
+    timeout: float | FromParam | None = None
+    retries: int | FromParam = 0
+    backoff: float | FromParam | None = None
+    max_delay: float | FromParam | None = None
     jitter: bool = False
     retry_on: tuple[str, ...] = ()
     pool: str | None = None
@@ -58,6 +71,11 @@ class Policy:
     @property
     def plain(self) -> bool:
         return self == PLAIN
+
+    @property
+    def per_run(self) -> bool:
+        """Whether a setting comes from a parameter: the policy is then made for each run."""
+        return any(isinstance(v, FromParam) for v in (self.timeout, self.retries, self.backoff, self.max_delay))
 
     def settings(self) -> tuple[Setting, ...]:
         """What differs from the default, in field order: `timeout`, `retries`, `backoff`,
@@ -76,32 +94,37 @@ class Policy:
     def clauses(self, duration: Callable[[float], str]) -> tuple[str, ...]:
         """The policy as the flow language writes it, one clause each: `retry 3 backoff 1s
         max 10s jitter on KeyError`, `timeout 2s`, `pool api`; `duration` writes seconds."""
+
+        def seconds(value: float | FromParam) -> str:
+            return value.name if isinstance(value, FromParam) else duration(value)
+
         clauses = []
         if self.retries:
             retry = [f"retry {self.retries}"]
             if self.backoff is not None:
-                retry.append(f"backoff {duration(self.backoff)}")
+                retry.append(f"backoff {seconds(self.backoff)}")
             if self.max_delay is not None:
-                retry.append(f"max {duration(self.max_delay)}")
+                retry.append(f"max {seconds(self.max_delay)}")
             if self.jitter:
                 retry.append("jitter")
             if self.retry_on:
                 retry.append("on " + ", ".join(self.retry_on))
             clauses.append(" ".join(retry))
         if self.timeout is not None:
-            clauses.append(f"timeout {duration(self.timeout)}")
+            clauses.append(f"timeout {seconds(self.timeout)}")
         if self.pool is not None:
             clauses.append(f"pool {self.pool}")
         return tuple(clauses)
 
 
-SettingValue: TypeAlias = int | float | bool | str | tuple[str, ...]
+SettingValue: TypeAlias = int | float | bool | str | tuple[str, ...] | FromParam
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Setting:
     """One setting of a policy: a field of `Policy` (the runtime's `_Policy` keyword of the
-    same name) and its value; `jitter` is True, `retry_on` the exception classes' names."""
+    same name) and its value; `jitter` is True, `retry_on` the exception classes' names, a
+    setting given by a parameter a `FromParam`."""
 
     field: str
     value: SettingValue
@@ -137,7 +160,7 @@ class Node:
     args: tuple[Arg, ...]
     mode: CallMode
     is_map: bool
-    map_limit: int | None
+    map_limit: int | FromParam | None
     collect: bool
     policy: Policy
     fallback: Fallback | None
@@ -228,8 +251,8 @@ class Flow:
     line: int
     params: tuple[Param, ...]
     result: Result
-    limit: int | None
-    timeout: float | None
+    limit: int | FromParam | None
+    timeout: float | FromParam | None
     nodes: tuple[Node, ...]
     end_preds: tuple[str, ...]
     returns: tuple[Arg, ...]

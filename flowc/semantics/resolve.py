@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from .. import codes
-from ..diagnostics import Collector, did_you_mean
+from ..diagnostics import did_you_mean
 from ..source import Span
 from ..syntax import tree as s
 from . import ir
 from .expressions import ExprRules, walk_refs
 from .names import BUILTIN_EXCEPTIONS, BUILTIN_TYPES, rename_help, reserved_reason
 from .scope import ModuleScope
+from .settings import Settings
 
 
 @dataclass(slots=True, kw_only=True)
@@ -77,6 +78,7 @@ class FlowResolver:
         for node in flow.nodes:
             self.declare(node.name, node.name_span, "node")
         self.node_names = {n.name for n in flow.nodes}
+        self.settings = Settings(flow, scope, self.node_names)
         # Where each node first reads each other node, for errors about that read.
         self.read_spans: dict[tuple[str, str], Span] = {}
 
@@ -210,9 +212,6 @@ class FlowResolver:
 
     # ---------------------------------------------------------------- clauses
 
-    def positive(self, number: s.Number | s.Duration | None, what: str, *, integer: bool) -> None:
-        check_positive(self.errors, number, what, integer=integer)
-
     def clauses(self, node: s.Node) -> NodeClauses:
         found = NodeClauses()
         seen: set[str] = set()
@@ -263,10 +262,14 @@ class FlowResolver:
 
     def policy(self, found: NodeClauses) -> ir.Policy:
         timeout, retry, pool = found.timeout, found.retry, found.pool
-        if timeout:
-            self.positive(timeout.duration, "a timeout", integer=False)
+        seconds = self.settings.seconds(timeout.duration if timeout else None, "a timeout", "timeout")
         retry_on: list[str] = []
+        retries: int | ir.FromParam | None = None
+        backoff = max_delay = None
         if retry:
+            retries = self.settings.count(retry.count, "a retry count", "retry", least=0)
+            backoff = self.settings.seconds(retry.backoff, "a backoff", "backoff")
+            max_delay = self.settings.seconds(retry.max_delay, "a maximum delay", "max")
             self.retry_rules(retry)
             retry_on = [self.exception_name(name) for name in retry.on]
         if pool and pool.name not in self.scope.pool_names and pool.name not in self.scope.failed_imports:
@@ -277,20 +280,21 @@ class FlowResolver:
                 help=did_you_mean(pool.name, self.scope.pool_names) or f"declare it: `pool {pool.name} limit 4`",
             )
         return ir.Policy(
-            timeout=timeout.duration.seconds if timeout else None,
-            retries=int(retry.count.value) if retry and retry.count.valid else 0,
-            backoff=retry.backoff.seconds if retry and retry.backoff else None,
-            max_delay=retry.max_delay.seconds if retry and retry.max_delay else None,
+            timeout=seconds,
+            retries=retries or 0,
+            backoff=backoff,
+            max_delay=max_delay,
             jitter=bool(retry and retry.jitter),
             retry_on=tuple(retry_on),
             pool=pool.name if pool else None,
         )
 
     def retry_rules(self, retry: s.Retry) -> None:
-        self.positive(retry.count, "a retry count", integer=True)
-        self.positive(retry.backoff, "a backoff", integer=False)
-        self.positive(retry.max_delay, "a maximum delay", integer=False)
-        if retry.backoff and retry.max_delay and 0 < retry.max_delay.seconds < retry.backoff.seconds:
+        """A cap shorter than the first delay, both written as durations (from parameters,
+        the run checks it)."""
+        if not isinstance(retry.backoff, s.Duration) or not isinstance(retry.max_delay, s.Duration):
+            return
+        if 0 < retry.max_delay.seconds < retry.backoff.seconds:
             self.errors.error(
                 codes.CLAUSE_CONFLICT,
                 f"the maximum delay `{retry.max_delay.text}` is shorter than the first delay `{retry.backoff.text}`",
@@ -340,8 +344,7 @@ class FlowResolver:
             self.exprs.condition(when.cond)
             reads.update(self.reads(when.cond, node.name))
         limit = found.limit if node.is_map else None
-        if limit:
-            self.positive(limit.count, "a map limit", integer=True)
+        map_limit = self.settings.count(limit.count if limit else None, "a map limit", "limit")
         mode = self.mode(found, callee, fallback.callee if isinstance(fallback, ir.FallbackCall) else None)
         if callee is None:
             return None
@@ -354,7 +357,7 @@ class FlowResolver:
             args=call.args,
             mode=mode,
             is_map=node.is_map,
-            map_limit=int(limit.count.value) if limit and limit.count.valid else None,
+            map_limit=map_limit,
             collect=found.collect is not None,
             policy=policy,
             fallback=fallback,
@@ -483,35 +486,6 @@ def contains_each(expr: s.Expr) -> bool:
         case s.DictExpr(items=items):
             return any(contains_each(i.value) for i in items)
     return False
-
-
-MAX_COUNT = 1_000_000_000
-"""The largest limit, retry count or rate: the generated code keeps counts in C integers
-(`deque(maxlen=rate)`), which overflow past 2**63 - 1 at every call."""
-
-
-def check_positive(errors: Collector, number: s.Number | s.Duration | None, what: str, *, integer: bool) -> None:
-    """Report a count or duration that is not positive (or, for a count, not whole or too large)."""
-    if number is None or (isinstance(number, s.Number) and not number.valid):
-        return
-    value = number.seconds if isinstance(number, s.Duration) else number.value
-    if integer and isinstance(value, int) and value > MAX_COUNT:
-        errors.error(
-            codes.TOO_LARGE,
-            f"{what} must be at most {MAX_COUNT:_}, not {value}",
-            number.span,
-            help=(
-                "remove the `limit`: one this large would never hold anything back"
-                if what in ("a flow limit", "a map limit")
-                else f"write a number up to {MAX_COUNT:_}"
-            ),
-        )
-        return
-    if value > 0 and (not integer or isinstance(value, int)):
-        return
-    shown = number.text if isinstance(number, s.Duration) else repr(number.value)
-    kind = "a positive whole number" if integer else "positive"
-    errors.error(codes.NOT_POSITIVE, f"{what} must be {kind}, not {shown}", number.span)
 
 
 def source_hash(text: str) -> str:
