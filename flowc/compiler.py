@@ -7,6 +7,7 @@ import functools
 import re
 import shlex
 import time
+from collections.abc import Callable
 from typing import NoReturn
 
 import black
@@ -88,6 +89,7 @@ def compile_timed(
     loader: Loader | None = None,
     *,
     header: str | None = None,
+    first_party: Callable[[str], bool] | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
     (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
@@ -95,7 +97,8 @@ def compile_timed(
     or `._flowc_runtime` for a module in a package) the module imports its helpers from the
     shared runtime file (`runtime_text()`) instead of copying them. `loader` finds the `.flow`
     files it imports. `header` is the source path the module names in its header, when it is
-    not `filename`, the path in messages."""
+    not `filename`, the path in messages. `first_party` tells the project's own top-level
+    modules from others, for the imports' sections."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -109,7 +112,7 @@ def compile_timed(
         command += f" -o {shlex.quote(display_path(output_folder))}"
     if runtime_module is not None:
         command += " --runtime shared"
-    raw = emit(module, path, source_hash(text), command, runtime_module)
+    raw = emit(module, path, source_hash(text), command, runtime_module, first_party)
     times["emit"] = time.perf_counter() - start
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)
