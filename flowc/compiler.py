@@ -7,6 +7,7 @@ import functools
 import re
 import shlex
 import time
+from collections.abc import Callable
 from typing import NoReturn
 
 import black
@@ -97,6 +98,7 @@ def build(
     loader: Loader | None = None,
     *,
     header: str | None = None,
+    first_party: Callable[[str], bool] | None = None,
 ) -> Built:
     """Compile `.flow` text; raises `CompileError`. `output_folder` (relative, as given to
     `flowc compile -o`) goes into the header's `regenerate:` command when the module is not
@@ -104,7 +106,8 @@ def build(
     `._flowc_runtime` for a module in a package) the module imports its helpers from the
     shared runtime file (`runtime_text()`) instead of copying them. `loader` finds the
     `.flow` files it imports. `header` is the source path the module names in its header,
-    when it is not `filename`, the path in messages."""
+    when it is not `filename`, the path in messages. `first_party` tells the project's own
+    top-level modules from others, for the imports' sections."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -118,7 +121,7 @@ def build(
         command += f" -o {shlex.quote(display_path(output_folder))}"
     if runtime_module is not None:
         command += " --runtime shared"
-    raw = emit(module, path, source_hash(text), command, runtime_module)
+    raw = emit(module, path, source_hash(text), command, runtime_module, first_party)
     times["emit"] = time.perf_counter() - start
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)
@@ -134,9 +137,10 @@ def compile_timed(
     loader: Loader | None = None,
     *,
     header: str | None = None,
+    first_party: Callable[[str], bool] | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The generated module for `.flow` text, and seconds spent per phase (see `build`)."""
-    built = build(text, filename, output_folder, runtime_module, loader, header=header)
+    built = build(text, filename, output_folder, runtime_module, loader, header=header, first_party=first_party)
     return built.code, built.times
 
 

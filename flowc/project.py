@@ -73,6 +73,15 @@ class Project:
                 found = Loaded(path=self.display(folder), unknown=tuple(sorted(modules - {"__init__"})))
         return found
 
+    def is_first_party(self, top: str) -> bool:
+        """Whether a top-level module is the project's own, as isort (ruff's `I001`) tells it:
+        a package, module or `.flow` file of that name under an import root (which are, by
+        default, the folders ruff's `src` names)."""
+        for root in self.roots:
+            if (root / top).is_dir() or (root / f"{top}.py").is_file() or (root / f"{top}.flow").is_file():
+                return True
+        return False
+
     def display(self, path: Path) -> str:
         """A path as messages show it: relative to the base folder (`../lib/a.flow` for a root
         outside it), so that two files are never shown, or identified, alike."""

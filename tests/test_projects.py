@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,3 +193,27 @@ def test_the_project_finds_files_by_module_name(tmp_path: Path) -> None:
     project = Project([tmp_path, tmp_path / "second"], tmp_path)
     assert project.find("a.b") == (tmp_path / "a" / "b.flow").resolve()
     assert project.find("a.c") is None and project.find("a.b-c") is None and project.find("") is None
+
+
+@pytest.mark.parametrize("runtime", ["inline", "shared"])
+def test_imports_come_in_isort_sections(
+    runtime: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The project's own modules (under an import root) after the others, as ruff's isort
+    rule wants them, whether ruff runs from the project's folder or the module's."""
+    root = isolate(monkeypatch, tmp_path)
+    write(root / "app" / "steps.py", "def s(x: int) -> int:\n    return x\n")
+    write(root / "lib" / "__init__.py", "")
+    write(root / "lib" / "gen" / "__init__.py", "")
+    user = "from app.steps import s\nfrom pydantic import BaseModel\n\nflow a(x: int, m: BaseModel) -> int {\n    node n = s(x=x) sync\n    START >> n >> END\n    return n\n}\n"
+    write(root / "app" / "a.flow", user)
+    write(root / "lib" / "gen" / "b.flow", user.replace("flow a", "flow b"))
+    assert flowc(capsys, "compile", "--runtime", runtime, "app", "lib").code == 0
+    text = (root / "app" / "a.py").read_text(encoding="utf-8")
+    assert text.index("from pydantic import BaseModel") < text.index("\n\nfrom app.steps import s")
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "app/a.py", "lib/gen/b.py"]
+    result = subprocess.run(ruff, cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
+    if runtime == "shared":
+        # lib/gen is a package: its modules import the runtime relatively.
+        assert "from ._flowc_runtime import" in (root / "lib" / "gen" / "b.py").read_text(encoding="utf-8")

@@ -156,7 +156,7 @@ def named_source(raw: str, path: Path, found: Plan, exclude: files.Excluder | No
         found_source = next((c for c in [*candidates, path.with_suffix(".flow")] if c.is_file()), None)
         if found_source is None:
             shown = named or files.display(path.with_suffix(".flow"), found.base)
-            found.lost.append(Orphan(files.display(path, found.base), shown))
+            found.lost.append(Orphan(files.display(path, found.base), shown, path))
             return None
         source = Path(os.path.normpath(found_source))
     if exclude is not None and (exclude(source) or exclude(path)):
@@ -199,6 +199,9 @@ class Counts:
     orphaned: list[str] = field(default_factory=list)
     runtimes: int = 0
     """Shared runtime files written."""
+    orphaned_modules: list[str] = field(default_factory=list)
+    """Of `orphaned`, the generated modules; the others are shared runtime files, which
+    `compile` removes."""
     outdated: list[Path] = field(default_factory=list)
     """The sources of the stale and missing outputs (a shared runtime: its own path)."""
     warned: int = 0
@@ -263,8 +266,16 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
     typed = vet_types([(t.source.parent, b) for t, b in checked], reporter, mode.vetting, counts)
     for (target, result), ok in zip(built, typed, strict=True):
         compile_one(target, result.code if result is not None and ok else None, reporter, mode, counts, shared_modules)
+    found_orphans: list[Orphan] = []
+    if mode.check:
+        try:
+            found_orphans = orphans(found)
+        except OSError as error:
+            io_problem(reporter, counts, files.display(Path(error.filename or "."), found.base), "cannot list", error)
     try:
-        unused = unused_runtimes(found, shared_modules)
+        # For --check, a runtime that only orphaned modules import is orphaned with them:
+        # the fix removes those, then compiles, which removes the runtime.
+        unused = unused_runtimes(found, shared_modules, {o.output for o in found_orphans})
     except OSError as error:
         unused = []
         io_problem(reporter, counts, files.display(Path(error.filename or "."), found.base), "cannot list", error)
@@ -275,15 +286,12 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
             print_removal(mode.diff, runtime, mode.diff_color)
             counts.written += 1
     if mode.check:
-        try:
-            found_orphans = orphans(found)
-        except OSError as error:
-            found_orphans = []
-            io_problem(reporter, counts, files.display(Path(error.filename or "."), found.base), "cannot list", error)
-        found_orphans += [Orphan(r.output_display, "") for r in unused]
+        found_orphans += [Orphan(r.output_display, "", r.output) for r in unused]
         found_orphans.sort(key=lambda o: o.output_display)
         for orphan in found_orphans:
             counts.orphaned.append(orphan.output_display)
+            if orphan.display:
+                counts.orphaned_modules.append(orphan.output_display)
             reporter.problem(
                 Problem(
                     code=ORPHANED_OUTPUT.code,
@@ -344,7 +352,8 @@ def compile_one(
 ) -> None:
     """Write, compare or diff one compiled module (None: it failed, or has type errors)."""
     if text is None:
-        if mode.shared:
+        # Nothing is written: the module on disk, if it imports the runtime, still does.
+        if mode.shared or imports_runtime_file(target.output):
             shared.add(target.output)
         return
     if imports_runtime(text):
@@ -408,10 +417,10 @@ def imports_runtime(text: str) -> bool:
     return f"from {RUNTIME_MODULE} import " in text or f"from .{RUNTIME_MODULE} import " in text
 
 
-def unused_runtimes(found: Plan, shared: set[Path]) -> list[Target]:
+def unused_runtimes(found: Plan, shared: set[Path], gone: set[Path]) -> list[Target]:
     """Shared runtime files, in the folders this run compiles into, that no module imports:
-    neither a module of this run (`shared`: those compiled to import it) nor another
-    generated module in the folder."""
+    neither a module of this run (`shared`: those compiled to import it, or left importing
+    it) nor another generated module in the folder, unless that one is `gone` (orphaned)."""
     planned = {target.output for target in found.targets}
     folders = {target.output.parent for target in found.targets}
     importing = {module.parent for module in shared}
@@ -426,7 +435,7 @@ def unused_runtimes(found: Plan, shared: set[Path]) -> list[Target]:
         if folder in importing:
             continue
         modules = [m for m in folder.iterdir() if m.suffix == ".py" and m.name != RUNTIME_FILE]
-        if not any(m not in planned and imports_runtime_file(m) for m in modules):
+        if not any(m not in planned and m not in gone and imports_runtime_file(m) for m in modules):
             unused.append(runtime_target(folder, found.base))
     return unused
 
@@ -471,20 +480,37 @@ def compile_file(
     return result
 
 
-def compile_target(target: Target, data: bytes, shared: bool = False, project: Project | None = None) -> Built:
+def compile_target(
+    target: Target, data: bytes, shared: bool = False, project: Project | None = None, package: bool | None = None
+) -> Built:
     """The module a target's source bytes compile to, its header naming where it is written
     when that is not beside the source; raises `CompileError`. A `shared` module imports the
-    runtime file beside it: relatively in a package (a folder with `__init__.py`), by its
-    plain name elsewhere."""
+    runtime file beside it: relatively in a package, by its plain name in a folder of
+    scripts (`package`, when not given, by `in_package`)."""
     source = decode(data, target.display)
     beside = target.output.parent == target.source.parent
     folder = None if beside else target.header_folder or posixpath.dirname(target.output_display) or "."
     runtime = None
     if shared:
-        package = (target.output.parent / "__init__.py").is_file()
-        runtime = f".{RUNTIME_MODULE}" if package else RUNTIME_MODULE
+        inside = in_package(target.output.parent) if package is None else package
+        runtime = f".{RUNTIME_MODULE}" if inside else RUNTIME_MODULE
+    first_party = None
+    if project is not None:
+        roots = set(project.roots)
+        out = Path(os.path.abspath(target.output.parent))
+        # The runtime beside a module is the project's own when that folder is a root.
+        first_party = lambda top: project.is_first_party(top) or (top == RUNTIME_MODULE and out in roots)  # noqa: E731
     with imports(project, target.source, target.display) as loader:
-        return build(source.text, target.display, folder, runtime, loader, header=target.header or None)
+        return build(
+            source.text, target.display, folder, runtime, loader, header=target.header or None, first_party=first_party
+        )
+
+
+def in_package(folder: Path) -> bool:
+    """Whether modules in `folder` are imported as part of a package: it has an
+    `__init__.py`, or its parent has one (the folder is then a namespace package inside
+    a package, `pkg/generated/` without its own `__init__.py`)."""
+    return (folder / "__init__.py").is_file() or (folder.parent / "__init__.py").is_file()
 
 
 @contextlib.contextmanager
@@ -530,6 +556,8 @@ def io_problem(reporter: Reporter, counts: Counts, path: str, what: str, error: 
 class Orphan:
     output_display: str
     display: str
+    """The source it was generated from ("" for a shared runtime file)."""
+    output: Path
 
 
 def orphans(found: Plan) -> list[Orphan]:
@@ -553,7 +581,7 @@ def orphans(found: Plan) -> list[Orphan]:
                 candidates[:0] = [folder / named for folder in dict.fromkeys([found.home or found.base, found.base])]
             if not any(c.exists() for c in candidates):
                 shown = files.display(module, found.base), named or files.display(candidates[0], found.base)
-                result[module] = Orphan(*shown)
+                result[module] = Orphan(*shown, module)
     return sorted(result.values(), key=lambda o: o.output_display)
 
 
@@ -575,11 +603,13 @@ def fix_for(mode: Mode, sources: Sequence[Path]) -> list[str]:
 
 
 def fix(command: list[str], counts: Counts) -> str:
+    """Orphaned modules removed first, then a compile: it writes what is stale or missing
+    and removes a shared runtime nothing imports any more."""
     parts = []
-    if counts.stale or counts.missing:
+    if counts.orphaned_modules:
+        parts.append(shlex.join(["rm", *counts.orphaned_modules]))
+    if counts.stale or counts.missing or len(counts.orphaned) > len(counts.orphaned_modules):
         parts.append(shlex.join(command))
-    if counts.orphaned:
-        parts.append(shlex.join(["rm", *counts.orphaned]))
     return " && ".join(parts)
 
 
@@ -698,9 +728,14 @@ def check_bytes(
     return result
 
 
-def compile_bytes(data: bytes, display: str, project: Project | None = None) -> str:
-    """A module from bytes (stdin); raises `CompileError`."""
+def compile_bytes(data: bytes, display: str, project: Project | None = None, shared: bool = False) -> str:
+    """A module from bytes (stdin), as the file named `display` compiles to; raises
+    `CompileError`. A `shared` module is written as it would be in that file's folder; the
+    runtime file is not written (stdout takes one module)."""
     source: Source = decode(data, display)
     base = project.base if project is not None else Path.cwd()
+    runtime = None
+    if shared:
+        runtime = f".{RUNTIME_MODULE}" if in_package((base / display).parent) else RUNTIME_MODULE
     with imports(project, base / display, display) as loader:
-        return compile_timed(source.text, display, loader=loader)[0]
+        return compile_timed(source.text, display, runtime_module=runtime, loader=loader)[0]

@@ -136,10 +136,6 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
-        if args.runtime == "shared":
-            raise UsageError(
-                "`--runtime shared` writes `_flowc_runtime.py` beside the modules: it works on files, not on stdin (`-`)"
-            )
         no_types_on_stdin(args)
         return compile_stdin(args, context)
     if args.watch:
@@ -184,8 +180,9 @@ def watch_command(args: argparse.Namespace, context: Context) -> int:
 
 def compile_stdin(args: argparse.Namespace, context: Context) -> int:
     display = args.stdin_filename or "<stdin>"
+    shared = (args.runtime or context.config.runtime or "inline") == "shared"
     try:
-        module = batch.compile_bytes(read_stdin(args.paths), display, project(context, context.cwd))
+        module = batch.compile_bytes(read_stdin(args.paths), display, project(context, context.cwd), shared)
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1

@@ -16,7 +16,7 @@ from ..diagnostics import Collector, CompileError, did_you_mean
 from ..source import Span
 from ..syntax import tree as s
 from . import ir
-from .graph_rules import pools_used
+from .graph_rules import pool_waits, pools_used
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +103,7 @@ def resolve_import(item: s.Import, loaded: Loaded, errors: Collector) -> ir.Flow
             flow=flow,
             pool_ids=tuple(sorted(pools_used(target)[item.name])) if flow else (target.pool_id(item.name),),
             span=item.span,
+            waits=tuple(sorted(pool_waits(target)[item.name])) if flow else (),
         )
     again = next((i for i in target.flow_imports if i.alias == item.name), None)
     if again is not None:
