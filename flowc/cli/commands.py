@@ -22,7 +22,6 @@ from ..project import Project
 from . import batch, files, graph, tracebacks
 from . import inputs as inputs_module
 from . import run as runner
-from . import watch as watcher
 from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
@@ -173,6 +172,8 @@ def watch_command(args: argparse.Namespace, context: Context) -> int:
     if not named or not all(path.exists() for path in named):
         plan(args, context, use_output=True)  # the usage error, at once: no PATH, or one that does not exist
     mode = batch.Mode(fix_command=fix_command(args), force=args.force, shared=shared_runtime(args, context))
+    from . import watch as watcher  # watchfiles takes some 75 ms to import: only for --watch
+
     return watcher.watch(
         watcher.folders_for(named), lambda: plan(args, context, use_output=True), context.reporter, mode
     )
