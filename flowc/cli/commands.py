@@ -1,4 +1,4 @@
-"""The `flowc` command line: `compile`, `check`, `graph` and `run`.
+"""The `flowc` command line: `compile`, `check`, `graph`, `run` and `lsp`.
 
 Every command reports through one `Reporter` (stderr) and returns an exit status; `main`
 turns anything unexpected into status 3 and a one-line message that asks for a bug report.
@@ -18,6 +18,7 @@ from typing import TextIO
 from .. import __version__
 from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError, printable
+from ..lsp import DEBOUNCE_MS
 from . import batch, files, graph
 from . import run as runner
 from .config import COLORS, OUTPUT_FORMATS, Config, discover
@@ -261,6 +262,14 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+def lsp_command(args: argparse.Namespace, context: Context) -> int:
+    from ..lsp.server import serve  # pygls is loaded only for the language server
+
+    if args.debounce < 0:
+        raise UsageError(f"`--debounce` is a number of milliseconds, 0 or more, not {args.debounce:g}")
+    return serve(debounce=args.debounce / 1000)
+
+
 # ---------------------------------------------------------------- arguments
 
 
@@ -322,6 +331,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("file", metavar="FILE", help="a .flow file")
     run.add_argument("--flow", metavar="NAME", help="the flow to run (default: the only one, or the file's name)")
     run.add_argument("inputs", nargs="*", metavar="NAME=JSON", help="the flow's arguments, as JSON values")
+
+    lsp = command("lsp", "run the language server for editors, over stdin and stdout", lsp_command)
+    lsp.add_argument(
+        "--debounce",
+        type=float,
+        default=DEBOUNCE_MS,
+        metavar="MS",
+        help=f"check a document this long after the last change (default: {DEBOUNCE_MS})",
+    )
     return top
 
 

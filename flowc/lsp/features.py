@@ -1,0 +1,270 @@
+"""What the server answers about a document: hover, definitions, document symbols.
+
+Each function takes a `Document` and a 1-based (line, column) and returns protocol types;
+none raises on any text (the outline may be missing, a name may be undefined, the Python
+source of an import may not be found: each answers with less, never with an error).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from ..semantics.names import BUILTIN_TYPES
+from ..source import Span
+from ..syntax import tree as s
+from .document import Document
+from .outline import Occurrence, Outline, repaired
+from .pysource import Definition, PythonSources
+
+CLAUSE_MEANINGS = {
+    "timeout": "each attempt is cancelled after this long and fails with `TimeoutError`",
+    "retry": "more attempts after a failure (`backoff` between them, `on` only those exceptions)",
+    "fallback": "the value (or the call) used when the call still fails",
+    "when": "runs only if the condition holds; otherwise skipped, its value `None`",
+    "limit": "at most this many elements of the map in flight",
+    "pool": "each attempt holds a slot of the pool",
+    "collect": "the value is a list of each element's result or the exception it ended with",
+    "sync": "a plain function, called on the event loop",
+    "thread": "a plain function, run with `asyncio.to_thread`",
+}
+
+
+def text_of(document: Document, span: Span) -> str:
+    start = document.source.offset(span.line, span.column)
+    return document.source.text[start : document.source.offset(span.end_line, span.end_column)]
+
+
+def code(language: str, text: str) -> str:
+    return f"```{language}\n{text}\n```"
+
+
+def python_name(outline: Outline, dotted: str) -> str | None:
+    """The Python name a callee or type of the file stands for, through its imports."""
+    head, _, rest = dotted.partition(".")
+    item = outline.imports.get(head)
+    if item is None:
+        return None
+    if item.name is not None:
+        base = ".".join((*item.module, item.name))
+    elif item.written:
+        base = ".".join(item.module)
+    else:  # `import a.b` binds `a`
+        base = head
+    return f"{base}.{rest}" if rest else base
+
+
+# ---------------------------------------------------------------- hover
+
+
+def hover(document: Document, line: int, column: int, python: PythonSources) -> types.Hover | None:
+    outline = document.outline
+    occurrence = outline.at(line, column) if outline is not None else None
+    if outline is None or occurrence is None:
+        return None
+    parts = describe(document, outline, occurrence, python)
+    if not parts:
+        return None
+    content = types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(parts))
+    return types.Hover(contents=content, range=document.positions.range(occurrence.span))
+
+
+def describe(document: Document, outline: Outline, occurrence: Occurrence, python: PythonSources) -> list[str]:
+    flow = occurrence.flow
+    match occurrence.kind:
+        case "node" | "ref" | "edge" if flow is not None:
+            local = outline.local(flow, occurrence.name)
+            if isinstance(local, s.Node):
+                return describe_node(document, outline, local, python)
+            if isinstance(local, s.Param):
+                return [code("flow", text_of(document, local.span)), f"parameter of flow `{flow.name}`"]
+            if occurrence.name in ("START", "END"):
+                return [
+                    f"`{occurrence.name}`: the {'start' if occurrence.name == 'START' else 'end'} of a run of `{flow.name}`"
+                ]
+        case "param" if flow is not None:
+            local = outline.local(flow, occurrence.name)
+            if local is not None:
+                return [code("flow", text_of(document, local.span)), f"parameter of flow `{flow.name}`"]
+        case "flow":
+            if (declared := outline.flows.get(occurrence.name)) is not None:
+                return [code("flow", flow_signature(document, declared))]
+        case "callee" | "type" | "import":
+            return describe_callee(document, outline, occurrence.name, python)
+        case "pool" | "pool-ref":
+            return describe_pool(document, outline, occurrence.name)
+    return []
+
+
+def flow_signature(document: Document, flow: s.Flow) -> str:
+    """`flow NAME(…) -> … limit N timeout D`, as written (without the body)."""
+    text = text_of(document, flow.span)
+    return " ".join(text.split("{", 1)[0].split())
+
+
+def describe_node(document: Document, outline: Outline, node: s.Node, python: PythonSources) -> list[str]:
+    call = node.call
+    head = f"node {node.name} = {'map ' if node.is_map else ''}{text_of(document, call.span)}"
+    parts = [code("flow", head)]
+    if isinstance(call, s.Call):
+        parts += describe_callee(document, outline, ".".join(call.callee), python)
+    if node.clauses:
+        lines = [f"- `{written}`: {CLAUSE_MEANINGS.get(c.keyword, '')}" for c, written in clauses(document, node)]
+        parts.append("clauses:\n" + "\n".join(lines))
+    if node.is_map:
+        parts.append("value: a list of the results, in input order")
+    return parts
+
+
+def clauses(document: Document, node: s.Node) -> list[tuple[s.Clause, str]]:
+    """Each clause of a node with its text as written: from its keyword to the next clause,
+    the last one to the end of its line (a clause's span is its keyword's)."""
+    ordered = sorted(node.clauses, key=lambda c: (c.span.line, c.span.column))
+    found = []
+    for index, clause in enumerate(ordered):
+        start = document.source.offset(clause.span.line, clause.span.column)
+        if index + 1 < len(ordered):
+            after = ordered[index + 1].span
+            end = document.source.offset(after.line, after.column)
+        else:
+            end = document.source.text.find("\n", start)
+            end = len(document.source.text) if end < 0 else end
+        written = document.source.text[start:end].split("#", 1)[0]
+        found.append((clause, " ".join(written.split())))
+    return found
+
+
+def describe_callee(document: Document, outline: Outline, dotted: str, python: PythonSources) -> list[str]:
+    if (flow := outline.flows.get(dotted)) is not None:
+        return [f"sub-flow `{flow.name}`", code("flow", flow_signature(document, flow))]
+    target = python_name(outline, dotted)
+    if target is None:
+        return [f"`{dotted}`: a Python builtin" if dotted in BUILTIN_TYPES else f"`{dotted}`: not defined in this file"]
+    parts = [f"`{target}`"]
+    found = python.find(target)
+    if found is not None:
+        if found.signature:
+            parts.append(code("python", found.signature))
+        if found.doc:
+            parts.append(found.doc)
+    return parts
+
+
+def describe_pool(document: Document, outline: Outline, name: str) -> list[str]:
+    pool = outline.pools.get(name)
+    if pool is None:
+        return []
+    users = [
+        node.name
+        for flow in outline.module.flows
+        for node in flow.nodes
+        if any(isinstance(c, s.PoolClause) and c.name == name for c in node.clauses)
+    ]
+    parts = [code("flow", text_of(document, pool.span))]
+    if users:
+        parts.append("used by " + ", ".join(f"`{u}`" for u in users))
+    return parts
+
+
+# ---------------------------------------------------------------- definition
+
+
+def definition(document: Document, line: int, column: int, python: PythonSources) -> list[types.Location]:
+    outline = document.outline
+    occurrence = outline.at(line, column) if outline is not None else None
+    if outline is None or occurrence is None:
+        return []
+    span = declaration(outline, occurrence)
+    if span is not None:
+        return [types.Location(uri=document.uri, range=document.positions.range(span))]
+    if occurrence.kind == "import":
+        item = next((i for i in outline.module.imports if i.span == occurrence.span), None)
+        target = ".".join((*item.module, item.name) if item.name else item.module) if item else None
+    else:
+        target = python_name(outline, occurrence.name)
+    found = python.find(target) if target is not None else None
+    return [python_location(found, python)] if found is not None else []
+
+
+def declaration(outline: Outline, occurrence: Occurrence) -> Span | None:
+    """The span that declares what `occurrence` names in this file, if it is declared here."""
+    flow = occurrence.flow
+    match occurrence.kind:
+        case "node" | "param" | "flow" | "pool":
+            return occurrence.span
+        case "ref" | "edge" if flow is not None:
+            local = outline.local(flow, occurrence.name)
+            if isinstance(local, s.Node):
+                return local.name_span
+            if isinstance(local, s.Param):
+                return Span.point(local.span.line, local.span.column, len(local.name))
+        case "callee" | "type" if occurrence.name in outline.flows:
+            return outline.flows[occurrence.name].name_span
+        case "pool-ref" if occurrence.name in outline.pools:
+            return outline.pools[occurrence.name].name_span
+    return None
+
+
+def python_location(found: Definition, python: PythonSources) -> types.Location:
+    """The location of a Python definition; for a flow of a module flowc generated, the
+    flow in the `.flow` file beside it."""
+    source = python.flow_source(found)
+    if source is not None:
+        span = flow_span(source, found.name)
+        if span is not None:
+            point = types.Position(line=span.line - 1, character=span.column - 1)
+            return types.Location(uri=source.as_uri(), range=types.Range(start=point, end=point))
+    point = types.Position(line=found.line - 1, character=found.column - 1)
+    return types.Location(uri=found.path.resolve().as_uri(), range=types.Range(start=point, end=point))
+
+
+def flow_span(path: Path, name: str) -> Span | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    module = repaired(text)
+    flow = next((f for f in module.flows if f.name == name), None) if module is not None else None
+    return flow.name_span if flow is not None else None
+
+
+# ---------------------------------------------------------------- document symbols
+
+
+def symbols(document: Document) -> list[types.DocumentSymbol]:
+    outline = document.outline
+    if outline is None:
+        return []
+    found = [
+        types.DocumentSymbol(
+            name=pool.name,
+            kind=types.SymbolKind.Object,
+            detail=text_of(document, pool.span),
+            range=document.positions.range(pool.span),
+            selection_range=document.positions.range(pool.name_span),
+        )
+        for pool in outline.module.pools
+    ]
+    for flow in outline.module.flows:
+        nodes = [
+            types.DocumentSymbol(
+                name=node.name,
+                kind=types.SymbolKind.Variable,
+                detail=("map " if node.is_map else "") + text_of(document, node.call.span),
+                range=document.positions.range(node.span),
+                selection_range=document.positions.range(node.name_span),
+            )
+            for node in flow.nodes
+        ]
+        found.append(
+            types.DocumentSymbol(
+                name=flow.name,
+                kind=types.SymbolKind.Function,
+                detail=flow_signature(document, flow),
+                range=document.positions.range(flow.span),
+                selection_range=document.positions.range(flow.name_span),
+                children=nodes,
+            )
+        )
+    return found
