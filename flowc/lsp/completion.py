@@ -30,7 +30,7 @@ BODY = ("node", "return", "START")
 
 Kind = types.CompletionItemKind
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$|$")
-STRINGS = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?")
+STRINGS = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
 NODE = re.compile(r"^\s*node\s+(\w+)\s*=\s*(.*)$", re.DOTALL)
 FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s")
 RETRY_ON = re.compile(r"\bretry\b.*\bon\s+(?:[\w.]+\s*,\s*)*$")
@@ -40,8 +40,8 @@ def completion(document: Document, line: int, column: int, python: PythonSources
     prefix = document.source.line_text(line)[: column - 1]
     word = WORD.search(prefix)
     typed = word.group() if word else ""
-    before = STRINGS.sub('""', prefix[: len(prefix) - len(typed)])
-    if "#" in before or before.count('"') % 2 or (before.endswith('"') and not before.endswith('""')):
+    before = STRINGS.sub("0", prefix[: len(prefix) - len(typed)])  # each whole string a literal
+    if "#" in before or '"' in before or "'" in before:
         return []  # in a comment or a string
     outline = document.outline
     importing = FROM_IMPORT.match(before)

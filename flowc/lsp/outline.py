@@ -38,29 +38,43 @@ class Occurrence:
 
 
 def repaired(text: str) -> s.Module | None:
-    """The syntax tree of `text`, or of `text` with its syntax errors blanked out; None when
-    a few repairs do not make it parse."""
+    """The syntax tree of `text`, or of `text` with its syntax errors blanked out and the
+    braces the end of the file left open closed; None when a few repairs do not do."""
     for _ in range(MAX_REPAIRS):
-        errors = Collector(Source("", text))
-        module = parse(text, errors)
+        module, line = attempt(text)
         if module is not None:
             return module
-        syntax = [d for d in errors.diagnostics if d.code == codes.SYNTAX.code] or errors.diagnostics
-        if not syntax:
-            return None
-        line = syntax[0].span.line
+        depth = open_braces(text)
+        if depth > 0 and (closed := attempt(text + "\n" + "}" * depth + "\n")[0]) is not None:
+            return closed
         lines = text.split("\n")
-        if line > len(lines) or (line == len(lines) and not lines[-1][syntax[0].span.column - 1 :].strip()):
-            if text.endswith("\n}\n"):
-                return None
-            text += "\n}\n"  # an unexpected end of the file: close what is open
-        else:
-            lines[line - 1] = BLANK.sub(" ", lines[line - 1])
-            text = "\n".join(lines)
+        if line is None or line > len(lines) or not lines[line - 1].strip():
+            return None  # nothing left to blank there
+        lines[line - 1] = BLANK.sub(" ", lines[line - 1])
+        text = "\n".join(lines)
     return None
 
 
+def attempt(text: str) -> tuple[s.Module | None, int | None]:
+    """The tree of `text`, or None and the line of its first syntax error."""
+    errors = Collector(Source("", text))
+    module = parse(text, errors)
+    if module is not None:
+        return module, None
+    found = [d for d in errors.diagnostics if d.code == codes.SYNTAX.code] or errors.diagnostics
+    return None, (found[0].span.line if found else None)
+
+
+def open_braces(text: str) -> int:
+    """How many `{` are still open at the end of `text` (outside strings and comments)."""
+    depth = 0
+    for match in BRACES.finditer(text):
+        depth = max(0, depth + {"{": 1, "}": -1}.get(match.group(), 0))
+    return depth
+
+
 BLANK = re.compile(r"[^\r]")
+BRACES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[{}]")
 
 
 class Outline:
