@@ -241,6 +241,30 @@ def test_hover_on_pools_parameters_flows_and_types(project: Path) -> None:
     assert features.hover(doc, 1, 200, sources) is None
 
 
+VALUES = {
+    "node v = fetch(x=x)": "value: `int`",
+    "node v = map fetch(x=each items) collect": "value: `list[int | Exception]`, the results in input order",
+    "node v = fetch(x=x) when x > 0": "value: `int | None`",
+    "node v = fetch(x=x) fallback 0": "value: `int`",
+    'node v = fetch(x=x) fallback "none"': "value: `int | str`",
+    "node v = helper(x=x)": "value: `int`",
+    "node v = Flaky()": "value: `Flaky`",
+    "node v = fetch(x=x) fallback x": None,
+    "node v = tools.unknown(x=x)": None,
+}
+
+
+@pytest.mark.parametrize(("node", "value"), VALUES.items(), ids=list(VALUES))
+def test_hover_gives_a_nodes_value_type_when_it_is_known(project: Path, node: str, value: str | None) -> None:
+    text = FLOW.replace("    node c = merge(a=a, b=b)", f"    node c = merge(a=a, b=b)\n    {node}").replace(
+        "label: str", "items: list[int], label: str"
+    )
+    found = features.hover(document(text, project), *cursor(text, "node v", 5), python(project))
+    assert found is not None and isinstance(found.contents, types.MarkupContent)
+    lines = [line for line in found.contents.value.split("\n\n") if line.startswith("value:")]
+    assert lines == ([value] if value else [])
+
+
 def test_symbols_are_pools_and_flows_with_their_nodes() -> None:
     found = features.symbols(document(FLOW))
     assert [(s.name, s.kind) for s in found] == [

@@ -183,6 +183,7 @@ async def test_hover_on_a_node_shows_its_callee_and_clauses(client: LanguageClie
     assert "`steps.double`" in text
     assert "async def double(x: int) -> int" in text
     assert "Twice x." in text
+    assert "value: `int`" in text
     assert "`timeout 2s`" in text and "`retry 3 on Flaky`" in text
 
 

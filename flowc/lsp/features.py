@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from ..semantics.ir import result_class_name
 from ..semantics.names import BUILTIN_TYPES
 from ..source import Span
 from ..syntax import tree as s
@@ -112,9 +113,67 @@ def describe_node(document: Document, outline: Outline, node: s.Node, python: Py
     if node.clauses:
         lines = [f"- `{written}`: {CLAUSE_MEANINGS.get(c.keyword, '')}" for c, written in clauses(document, node)]
         parts.append("clauses:\n" + "\n".join(lines))
-    if node.is_map:
+    value = value_type(document, outline, node, python)
+    if value is not None:
+        parts.append(f"value: `{value}`" + (", the results in input order" if node.is_map else ""))
+    elif node.is_map:
         parts.append("value: a list of the results, in input order")
     return parts
+
+
+def value_type(document: Document, outline: Outline, node: s.Node, python: PythonSources) -> str | None:
+    """The type of a node's value, as the language defines it, when the callee's result is
+    annotated (or the callee is a flow of this file): `T`, `list[T]` for a map,
+    `list[T | Exception]` with `collect`, `| None` with `when`, the fallback's type added."""
+    call = node.call
+    result = result_type(document, outline, ".".join(call.callee), python) if isinstance(call, s.Call) else None
+    if result is None:
+        return None
+    fallback = next((c for c in node.clauses if isinstance(c, s.Fallback)), None)
+    if fallback is not None:
+        other = expression_type(document, outline, fallback.value, python)
+        if other is None:
+            return None
+        result = union(result, other)
+    if node.is_map:
+        collect = any(isinstance(c, s.Collect) for c in node.clauses)
+        result = f"list[{union(result, 'Exception') if collect else result}]"
+    if any(isinstance(c, s.When) for c in node.clauses):
+        result = union(result, "None")
+    return result
+
+
+def union(left: str, right: str) -> str:
+    parts = [p.strip() for p in left.split("|")]
+    return left if right in parts else f"{left} | {right}"
+
+
+def result_type(document: Document, outline: Outline, callee: str, python: PythonSources) -> str | None:
+    """What calling `callee` gives: a flow's declared result, or the annotation in Python."""
+    flow = outline.flows.get(callee)
+    if flow is not None:
+        if isinstance(flow.returns, s.Outputs):
+            return result_class_name(flow.name)
+        return " ".join(text_of(document, flow.returns.span).split())
+    target = python_name(outline, callee)
+    found = python.find(target) if target is not None else None
+    return found.returns if found is not None else None
+
+
+def expression_type(document: Document, outline: Outline, value: s.Expr, python: PythonSources) -> str | None:
+    """The type of a fallback's value, when it is a literal or a call with an annotated result."""
+    match value:
+        case s.Literal(value=None):
+            return "None"
+        case s.Literal(value=literal):
+            return type(literal).__name__
+        case s.ListExpr():
+            return "list"
+        case s.DictExpr():
+            return "dict"
+        case s.Call(callee=callee):
+            return result_type(document, outline, ".".join(callee), python)
+    return None
 
 
 def clauses(document: Document, node: s.Node) -> list[tuple[s.Clause, str]]:

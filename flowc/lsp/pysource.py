@@ -33,6 +33,9 @@ class Definition:
     name: str
     signature: str | None = None
     doc: str | None = None
+    returns: str | None = None
+    """What calling it gives, as annotated (awaited, for an `async def`): a function's
+    return annotation, a class's own name."""
 
 
 class PythonSources:
@@ -192,20 +195,28 @@ def binds(statement: ast.stmt, name: str) -> bool:
 
 
 def definition(path: Path, name: str, statement: ast.stmt) -> Definition:
-    signature = doc = None
+    signature = doc = returns = None
     if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
         prefix = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
-        returns = f" -> {ast.unparse(statement.returns)}" if statement.returns is not None else ""
-        signature = f"{prefix} {statement.name}({ast.unparse(statement.args)}){returns}"
+        returns = ast.unparse(statement.returns) if statement.returns is not None else None
+        arrow = f" -> {returns}" if returns is not None else ""
+        signature = f"{prefix} {statement.name}({ast.unparse(statement.args)}){arrow}"
         doc = first_paragraph(ast.get_docstring(statement))
     elif isinstance(statement, ast.ClassDef):
         bases = ", ".join(ast.unparse(base) for base in statement.bases)
         signature = f"class {statement.name}({bases})" if bases else f"class {statement.name}"
         doc = first_paragraph(ast.get_docstring(statement))
+        returns = statement.name
     elif isinstance(statement, ast.AnnAssign):
         signature = f"{name}: {ast.unparse(statement.annotation)}"
     return Definition(
-        path=path, line=statement.lineno, column=statement.col_offset + 1, name=name, signature=signature, doc=doc
+        path=path,
+        line=statement.lineno,
+        column=statement.col_offset + 1,
+        name=name,
+        signature=signature,
+        doc=doc,
+        returns=returns,
     )
 
 

@@ -40,6 +40,7 @@ class FlowServer(LanguageServer):
         self.debounce = debounce
         self.documents: dict[str, Document] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
+        self.sources: dict[tuple[Path | None, tuple[Path, ...]], PythonSources] = {}
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:
@@ -63,9 +64,13 @@ class FlowServer(LanguageServer):
         return str(encoding) if encoding is not None else None
 
     def python(self, document: Document) -> PythonSources:
-        """Where the Python source of the document's imports is looked for."""
-        folders = [Path(path) for folder in self.folders() if (path := to_fs_path(folder)) is not None]
-        return PythonSources.for_file(document.path, folders)
+        """Where the Python source of the document's imports is looked for (one lookup, with
+        its cache of parsed files, per folder of `.flow` files and set of workspace folders)."""
+        folders = tuple(Path(path) for folder in self.folders() if (path := to_fs_path(folder)) is not None)
+        key = (document.path.parent if document.path is not None else None, folders)
+        if key not in self.sources:
+            self.sources[key] = PythonSources.for_file(document.path, folders)
+        return self.sources[key]
 
     def folders(self) -> list[str]:
         try:
