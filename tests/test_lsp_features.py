@@ -39,7 +39,7 @@ flow helper(x: int) -> int {
     return d
 }
 
-flow main(x: int, label: str = "😋 émoji") -> int {
+flow main(x: int, label: str = "😋 émoji", opts: dict[str, int] = {"a": 1}) -> int {
     node a = fetch(x=x) retry 2 on Flaky
     node b = helper(x=a) pool api
     node c = merge(a=a, b=b)
@@ -235,6 +235,8 @@ def test_hover_on_pools_parameters_flows_and_types(project: Path) -> None:
     assert "pool api limit 4 rate 10 per 1s" in shown("api limit") and "used by `b`" in shown("api limit")
     assert shown("x=x) retry", 2) == "```flow\nx: int\n```\n\nparameter of flow `main`"
     assert "flow helper(x: int) -> int" in shown("helper(x: int)")
+    assert 'flow main(x: int, label: str = "😋 émoji", opts: dict[str, int] = {"a": 1}) -> int\n' in shown("main(x")
+    assert shown("label: str", 2) == '```flow\nlabel: str = "😋 émoji"\n```\n\nparameter of flow `main`'
     assert "sub-flow `helper`" in shown("b = helper", 4)
     assert "a Python builtin" in shown("str = ")
     assert "class Flaky(Exception)" in shown("Flaky\n")
@@ -315,11 +317,11 @@ def test_completion_in_context(project: Path, line: str, present: set[str], abse
 
 def test_from_import_completes_the_modules_names(project: Path) -> None:
     text = "from pkg.tools import |\n" + FLOW
-    labels = {
-        c.label
-        for c in completing.completion(document(text.replace("|", ""), project), *cursor(text, "|"), python(project))
-    }
-    assert labels == {"shout", "LIMIT"}
+    found = completing.completion(document(text.replace("|", ""), project), *cursor(text, "|"), python(project))
+    assert [(c.label, c.kind, c.detail) for c in found] == [
+        ("shout", types.CompletionItemKind.Function, "def shout(text: str) -> str"),
+        ("LIMIT", types.CompletionItemKind.Variable, "LIMIT: int"),
+    ]
 
 
 # ---------------------------------------------------------------- robustness

@@ -19,7 +19,7 @@ from ..syntax import tree as s
 from .document import Document
 from .features import python_name
 from .outline import Outline
-from .pysource import PythonSources
+from .pysource import Definition, PythonSources
 
 CLAUSES = tuple(clause.keyword for clause in typing.get_args(s.Clause))
 """The keywords that start a node's clauses, from the syntax tree's clause classes."""
@@ -46,10 +46,7 @@ def completion(document: Document, line: int, column: int, python: PythonSources
     outline = document.outline
     importing = FROM_IMPORT.match(before)
     if importing is not None and "." not in typed:
-        return [
-            item(d.name, Kind.Function if d.signature else Kind.Variable, d.signature)
-            for d in python.names(importing.group(1))
-        ]
+        return python_items(python.names(importing.group(1)))
     if re.match(r"^\s*(from|import)\b", before):
         return []
     if "." in typed:
@@ -152,4 +149,15 @@ def members(outline: Outline | None, head: str, python: PythonSources) -> list[t
     target = python_name(outline, head) if outline is not None else None
     if target is None or python.module_file(target) is None:
         return []
-    return [item(d.name, Kind.Function if d.signature else Kind.Variable, d.signature) for d in python.names(target)]
+    return python_items(python.names(target))
+
+
+def python_items(found: list[Definition]) -> list[types.CompletionItem]:
+    """Names a Python module defines: functions, classes, variables, imported names."""
+    return [item(d.name, python_kind(d.signature or ""), d.signature) for d in found]
+
+
+def python_kind(signature: str) -> types.CompletionItemKind:
+    if signature.startswith("class "):
+        return Kind.Class
+    return Kind.Function if signature.startswith(("def ", "async def ")) else Kind.Variable

@@ -85,9 +85,11 @@ def describe(document: Document, outline: Outline, occurrence: Occurrence, pytho
                     f"`{occurrence.name}`: the {'start' if occurrence.name == 'START' else 'end'} of a run of `{flow.name}`"
                 ]
         case "param" if flow is not None:
-            local = outline.local(flow, occurrence.name)
-            if local is not None:
-                return [code("flow", text_of(document, local.span)), f"parameter of flow `{flow.name}`"]
+            param = next(
+                (p for p in flow.params if p.span.line == occurrence.span.line and p.name == occurrence.name), None
+            )
+            if param is not None:
+                return [code("flow", text_of(document, param.span)), f"parameter of flow `{flow.name}`"]
         case "flow":
             if (declared := outline.flows.get(occurrence.name)) is not None:
                 return [code("flow", flow_signature(document, declared))]
@@ -100,8 +102,11 @@ def describe(document: Document, outline: Outline, occurrence: Occurrence, pytho
 
 def flow_signature(document: Document, flow: s.Flow) -> str:
     """`flow NAME(…) -> … limit N timeout D`, as written (without the body)."""
-    text = text_of(document, flow.span)
-    return " ".join(text.split("{", 1)[0].split())
+    source = document.source
+    head = max([flow.returns.span, *(option.span for option in flow.options)], key=lambda x: (x.end_line, x.end_column))
+    body = source.text.find("{", source.offset(head.end_line, head.end_column))
+    end = body if body >= 0 else source.offset(flow.span.end_line, flow.span.end_column)
+    return " ".join(source.text[source.offset(flow.span.line, flow.span.column) : end].split())
 
 
 def describe_node(document: Document, outline: Outline, node: s.Node, python: PythonSources) -> list[str]:

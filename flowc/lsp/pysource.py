@@ -11,6 +11,7 @@ server. A module flowc generated from a `.flow` file beside it leads to that fil
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -149,8 +150,13 @@ class PythonSources:
         found: dict[str, Definition] = {}
         for statement in tree.body:
             for name in bound_names(statement):
-                if not name.startswith("_"):
-                    found[name] = definition(path, name, statement)
+                if name.startswith("_"):
+                    continue
+                found[name] = definition(path, name, statement)
+                if isinstance(statement, ast.ImportFrom) and statement.level > 0:
+                    # A re-export from the same package: the definition it stands for.
+                    target = self.reexport(statement, name, module, path, [], 0)
+                    found[name] = dataclasses.replace(target, name=name) if target is not None else found[name]
         return list(found.values())
 
     def flow_source(self, definition: Definition) -> Path | None:
