@@ -46,8 +46,8 @@ class Document:
     def changed(self, text: str, version: int | None) -> Document:
         return Document(self.uri, self.path, text, version, self.encoding)
 
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
+    def check(self) -> list[Diagnostic]:
+        """The compiler's diagnostics for this version, computed once."""
         if self._diagnostics is None:
             self._diagnostics = check(self.text, self.source.path)
         return self._diagnostics
@@ -65,7 +65,7 @@ class Document:
         """The diagnostics as the protocol sends them: same codes, `help:` and `note:` lines
         as related information pointing at the same place."""
         return types.PublishDiagnosticsParams(
-            uri=self.uri, version=self.version, diagnostics=[self.protocol(d) for d in self.diagnostics]
+            uri=self.uri, version=self.version, diagnostics=[self.protocol(d) for d in self.check()]
         )
 
     def protocol(self, diagnostic: Diagnostic) -> types.Diagnostic:

@@ -2,10 +2,11 @@
 
 The server keeps each open document's text itself (applying the editor's incremental
 changes with flowc's own line breaks), and publishes the compiler's diagnostics for it a
-short, quiet moment after the last change (`debounce`), at once on open and save. Requests
-(hover, definition, completion, symbols) are answered from the newest text. Every handler
-runs under `guard`: an unexpected exception is a bug in flowc, logged to the editor's
-output, and the request gets an empty answer; the server carries on.
+short, quiet moment after the last change (`debounce`), at once on open and save. The check
+runs in a worker thread; requests (hover, definition, completion, symbols) are answered on
+the event loop from the newest text meanwhile. Every handler runs under `guard`: an
+unexpected exception is a bug in flowc, logged to the editor's output, and the request gets
+an empty answer; the server carries on.
 """
 
 from __future__ import annotations
@@ -105,16 +106,19 @@ class FlowServer(LanguageServer):
         self.pending[uri] = asyncio.get_running_loop().create_task(self.publish_later(uri, delay))
 
     async def publish_later(self, uri: str, delay: float) -> None:
+        """Check the document after `delay` and publish, unless it changed meanwhile. The
+        check runs in a worker thread, so that requests are answered while a large file is
+        checked; a change during the check cancels this task and schedules the next."""
         if delay > 0:
             await asyncio.sleep(delay)
-        self.pending.pop(uri, None)
-        with self.guard("diagnostics"):
-            self.publish(uri)
-
-    def publish(self, uri: str) -> None:
         document = self.documents.get(uri)
-        if document is not None:
-            self.text_document_publish_diagnostics(document.published())
+        if document is None:
+            return
+        with self.guard("diagnostics"):
+            await asyncio.to_thread(document.check)
+            if self.documents.get(uri) is document:
+                self.pending.pop(uri, None)
+                self.text_document_publish_diagnostics(document.published())
 
     def close(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
