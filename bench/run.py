@@ -374,6 +374,32 @@ class Generated:
                 self.modules[name] = self.load(name, code)
             except Exception as error:  # noqa: BLE001
                 self.errors[name] = f"import failed: {type(error).__name__}: {error}"
+        self.shared = self.load_shared(workdir / "shared")
+
+    def load_shared(self, folder: Path) -> dict[str, ModuleType]:
+        """The flows compiled with `--runtime shared` beside their `_flowc_runtime.py`, when
+        this flowc offers it (`compile_source(..., runtime="shared")`, `runtime_source()`)."""
+        try:
+            import flowc
+
+            folder.mkdir(exist_ok=True)
+            (folder / "_flowc_runtime.py").write_text(flowc.runtime_source(), encoding="utf-8")
+            sys.path.insert(0, str(folder))
+            modules = {}
+            for path in sorted(FLOWS_DIR.glob("*.flow")):
+                text = path.read_text(encoding="utf-8")
+                code = flowc.compile_source(text, path.relative_to(ROOT).as_posix(), runtime="shared")
+                target = folder / f"{path.stem}.py"
+                target.write_text(code, encoding="utf-8")
+                spec = importlib.util.spec_from_file_location(f"_flowbench_shared_{path.stem}", target)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module
+                spec.loader.exec_module(module)
+                modules[path.stem] = module
+            return modules
+        except Exception:  # noqa: BLE001 - an older flowc: no shared variant in the tables
+            return {}
 
     def load(self, name: str, code: str) -> ModuleType:
         target = self.workdir / f"{name}.py"
@@ -631,6 +657,9 @@ async def dag_case(case: DagCase, generated: Generated, config: Config, report: 
             gen, why = None, "wrong result"
         else:
             variants.insert(0, Variant("generated", lambda: gen(1)))
+    shared = getattr(generated.shared.get(case.module), case.flow, None)
+    if shared is not None and await shared(1) == expected:
+        variants.insert(1, Variant("generated, --runtime shared", lambda: shared(1)))
     timings = await compare(variants, config)
     tasks, gather, floor = timings["one task per node"], timings[case.gather_label], timings["plain sync calls (floor)"]
     ref_name = "one task per node" if case.target_ref == "tasks" else case.gather_label
@@ -652,6 +681,10 @@ async def dag_case(case: DagCase, generated: Generated, config: Config, report: 
             f"{case.module}: generated / {ref_name}", f"{ratio.median:.2f}×", target_text, ratio.median <= case.target
         )
         notes.insert(0, f"Target: generated {target_text}: **{ratio.median:.2f}×** ({met}).")
+        if "generated, --runtime shared" in timings:
+            same = paired_ratio(timings["generated, --runtime shared"], timings["generated"])
+            report.check(f"{case.module}: shared runtime / inline", f"{same.median:.2f}×", "(reported)", None)
+            notes.insert(1, f"The same flow compiled with `--runtime shared`: {same.median:.2f}× the inline module.")
     else:
         report.check(f"{case.module}: generated / {ref_name}", f"not measured ({why})", target_text, None)
         notes.insert(0, f"Generated code not measured: {why}. Target: generated {target_text}.")

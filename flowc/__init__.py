@@ -1,9 +1,11 @@
 """flowc: compile `.flow` workflows into standalone, typed Python asyncio modules."""
 
+from typing import Literal
+
 from .diagnostics import CompileError, Diagnostic
 
 __version__ = "0.1.0"
-__all__ = ["CompileError", "Diagnostic", "__version__", "check_source", "compile_source"]
+__all__ = ["CompileError", "Diagnostic", "__version__", "check_source", "compile_source", "runtime_source"]
 
 
 def check_source(text: str, filename: str = "<string>") -> None:
@@ -14,8 +16,29 @@ def check_source(text: str, filename: str = "<string>") -> None:
     analyze(Source(filename, text))
 
 
-def compile_source(text: str, filename: str = "<string>") -> str:
-    """Compile `.flow` text into the generated module's source; raises `CompileError`."""
+def compile_source(
+    text: str,
+    filename: str = "<string>",
+    *,
+    runtime: Literal["inline", "shared"] = "inline",
+    package: bool = False,
+) -> str:
+    """Compile `.flow` text into the generated module's source; raises `CompileError`.
+
+    With `runtime="shared"` the module imports its helpers from `_flowc_runtime.py` (the text
+    of `runtime_source()`), which belongs beside it: by a relative import when `package` (the
+    folder has an `__init__.py`), else by its plain name."""
+    from .codegen.shared import RUNTIME_MODULE
     from .compiler import compile_text
 
-    return compile_text(text, filename)
+    if runtime not in ("inline", "shared"):
+        raise ValueError(f'runtime must be "inline" or "shared", not {runtime!r}')
+    module = None if runtime == "inline" else f".{RUNTIME_MODULE}" if package else RUNTIME_MODULE
+    return compile_text(text, filename, module)
+
+
+def runtime_source() -> str:
+    """The text of `_flowc_runtime.py`, the helpers of modules compiled with `runtime="shared"`."""
+    from .compiler import runtime_text
+
+    return runtime_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import shlex
 import time
@@ -10,10 +11,11 @@ from typing import NoReturn
 
 import black
 
-from . import codes
+from . import __version__, codes
 from .codegen.emit import emit
 from .codegen.layout import format_module
 from .codegen.plan import generated_names
+from .codegen.shared import raw_runtime_module
 from .diagnostics import Collector, CompileError
 from .semantics import analyze as semantics
 from .semantics import ir
@@ -76,11 +78,13 @@ def display_path(filename: str) -> str:
 
 
 def compile_timed(
-    text: str, filename: str = "<string>", output_folder: str | None = None
+    text: str, filename: str = "<string>", output_folder: str | None = None, runtime_module: str | None = None
 ) -> tuple[str, dict[str, float]]:
     """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
     (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
-    when the module is not written beside its source."""
+    when the module is not written beside its source. With `runtime_module` (`_flowc_runtime`,
+    or `._flowc_runtime` for a module in a package) the module imports its helpers from the
+    shared runtime file (`runtime_text()`) instead of copying them."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -92,7 +96,9 @@ def compile_timed(
     command = shlex.quote(path)
     if output_folder is not None:
         command += f" -o {shlex.quote(display_path(output_folder))}"
-    raw = emit(module, path, source_hash(text), command)
+    if runtime_module is not None:
+        command += " --runtime shared"
+    raw = emit(module, path, source_hash(text), command, runtime_module)
     times["emit"] = time.perf_counter() - start
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)
@@ -100,5 +106,12 @@ def compile_timed(
     return formatted, times
 
 
-def compile_text(text: str, filename: str = "<string>") -> str:
-    return compile_timed(text, filename)[0]
+def compile_text(text: str, filename: str = "<string>", runtime_module: str | None = None) -> str:
+    return compile_timed(text, filename, runtime_module=runtime_module)[0]
+
+
+@functools.cache
+def runtime_text() -> str:
+    """The shared runtime file (`_flowc_runtime.py`) the modules compiled with `--runtime
+    shared` import their helpers from: the same bytes for every folder."""
+    return format_module(raw_runtime_module(__version__), BLACK_MODE)

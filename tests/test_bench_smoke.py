@@ -89,7 +89,13 @@ def test_dag_table_has_every_variant_measured(quick_run: tuple[dict[str, Any], s
     report, _, _ = quick_run
     table = section(report, DAG_SECTIONS[module])
     names = [row[0] for row in table["rows"]]
-    assert names == ["generated", "one task per node", DAG_BASELINES[module], "plain sync calls (floor)"]
+    assert names == [
+        "generated",
+        "generated, --runtime shared",
+        "one task per node",
+        DAG_BASELINES[module],
+        "plain sync calls (floor)",
+    ]
     assert table["columns"][:3] == ["variant", "per call (median)", "vs one task per node"]
     for row in table["rows"]:
         assert row[1].endswith(("µs", "ms", " s")), row  # a time, whatever its value
@@ -109,6 +115,9 @@ def test_summary_has_a_measured_figure_for_every_target(quick_run: tuple[dict[st
         "fanout: unused hook (no observer / hook compiled away)",
         "chain: no-op observer / no observer",
         "fanout: no-op observer / no observer",
+        "diamond: shared runtime / inline",
+        "fanout: shared runtime / inline",
+        "chain: shared runtime / inline",
     }
     assert expected <= set(checks)
     for figure in expected:

@@ -11,10 +11,12 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import pytest
 from clitools import console_script
 
-from flowc import compile_source
+from flowc import compile_source, runtime_source
 
 STEPS = '''\
 """Typed steps for the hand-off tests."""
@@ -110,10 +112,13 @@ def where(module: str, line: int) -> tuple[str, str]:
     raise AssertionError(f"no source comment before line {line}")
 
 
-def test_mypy_reports_a_mismatched_hand_off_in_the_generated_module(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ["inline", "shared"])
+def test_mypy_reports_a_mismatched_hand_off_in_the_generated_module(runtime: Any, tmp_path: Path) -> None:
     (tmp_path / "handoff_steps.py").write_text(STEPS, encoding="utf-8")
-    module = compile_source(HANDOFF, "handoff.flow")
+    module = compile_source(HANDOFF, "handoff.flow", runtime=runtime)
     (tmp_path / "handoff.py").write_text(module, encoding="utf-8")
+    if runtime == "shared":
+        (tmp_path / "_flowc_runtime.py").write_text(runtime_source(), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--show-error-codes", "handoff.py"],
         capture_output=True,

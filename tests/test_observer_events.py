@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from flowc import compile_source
+from flowc import compile_source, runtime_source
 
 STEPS = """
 import asyncio
@@ -92,17 +92,20 @@ flow fan(xs: list[int]) -> list[int] {
 """
 
 
-@pytest.fixture(scope="module")
-def flows(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+@pytest.fixture(scope="module", params=["inline", "shared"])
+def flows(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The flows compiled in one runtime mode (each test runs in both)."""
     folder = tmp_path_factory.mktemp("events")
     (folder / "events_steps.py").write_text(STEPS, encoding="utf-8")
-    (folder / "events_flows.py").write_text(compile_source(FLOWS, "events.flow"), encoding="utf-8")
+    text = compile_source(FLOWS, "events.flow", runtime=request.param)
+    (folder / "events_flows.py").write_text(text, encoding="utf-8")
+    (folder / "_flowc_runtime.py").write_text(runtime_source(), encoding="utf-8")
     sys.path.insert(0, str(folder))
     try:
         yield importlib.import_module("events_flows")
     finally:
         sys.path.remove(str(folder))
-        for name in ("events_flows", "events_steps"):
+        for name in ("events_flows", "events_steps", "_flowc_runtime"):
             sys.modules.pop(name, None)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from flowc import compile_source
+from flowc import compile_source, runtime_source
 
 PAGE = Path(__file__).parent.parent / "docs" / "observers.md"
 FENCE = re.compile(r"^```(?P<info>\w*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -67,18 +67,21 @@ def line_of(node: str) -> str:
     return f"orders.flow:{next(n for n, line in enumerate(lines, 1) if f'node {node} =' in line)}"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The page's flow compiled to `orders.py`, beside the `shop` steps it imports."""
+@pytest.fixture(scope="module", params=["inline", "shared"])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The page's flow compiled to `orders.py` in one runtime mode (each test runs in both),
+    beside the `shop` steps it imports."""
     folder = tmp_path_factory.mktemp("observers")
     (folder / "shop.py").write_text(SHOP, encoding="utf-8")
-    (folder / "orders.py").write_text(compile_source(block("flow", "flow checkout"), "orders.flow"), encoding="utf-8")
+    text = compile_source(block("flow", "flow checkout"), "orders.flow", runtime=request.param)
+    (folder / "orders.py").write_text(text, encoding="utf-8")
+    (folder / "_flowc_runtime.py").write_text(runtime_source(), encoding="utf-8")
     sys.path.insert(0, str(folder))
     try:
         yield folder
     finally:
         sys.path.remove(str(folder))
-        for name in ("orders", "shop"):
+        for name in ("orders", "shop", "_flowc_runtime"):
             sys.modules.pop(name, None)
 
 
@@ -127,7 +130,9 @@ def members(cls: type) -> dict[str, str]:
     """Each public method's signature, or each field's annotation."""
     found = {name: str(inspect.signature(value)) for name, value in vars(cls).items() if inspect.isfunction(value)}
     annotations = {name: str(value) for name, value in getattr(cls, "__annotations__", {}).items()}
-    plain = {name: re.sub(r"\b(shown|orders)\.", "", text) for name, text in (found | annotations).items()}
+    plain = {
+        name: re.sub(r"\b(shown|orders|_flowc_runtime)\.", "", text) for name, text in (found | annotations).items()
+    }
     return {name: text for name, text in plain.items() if not name.startswith("_")}
 
 

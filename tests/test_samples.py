@@ -1,6 +1,9 @@
 """The samples as a user gets them: the generated modules committed beside each
 `samples/NAME.flow` are fresh, pass `mypy --strict` with the steps, and each one's flow,
-run with the inputs of `NAME.json`, gives that file's `expected` result."""
+run with the inputs of `NAME.json`, gives that file's `expected` result. The same holds for
+the samples compiled with `--runtime shared` (into a folder of their own, with the one
+`_flowc_runtime.py` they import), and both forms pass pyright's strict mode, `ruff check`
+and `black --check` at their defaults."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from typing import Any
 import pytest
 from clitools import console_script
 
+from flowc import compile_source, runtime_source
 from flowc.cli.run import jsonable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +50,31 @@ def test_committed_modules_are_fresh() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_modules_and_steps_pass_mypy_strict() -> None:
-    modules = [f"{name}.py" for name in NAMES]
+MODES = ("inline", "shared")
+
+
+def shared_samples(folder: Path) -> Path:
+    """Every sample compiled with `--runtime shared` into `folder`, beside the runtime file
+    and a copy of the steps."""
+    for name in NAMES:
+        text = compile_source((SAMPLES / f"{name}.flow").read_text(encoding="utf-8"), f"{name}.flow", runtime="shared")
+        (folder / f"{name}.py").write_text(text, encoding="utf-8")
+    (folder / "_flowc_runtime.py").write_text(runtime_source(), encoding="utf-8")
+    shutil.copytree(SAMPLES / "steps", folder / "steps")
+    return folder
+
+
+def samples_in(mode: str, folder: Path) -> tuple[Path, list[str]]:
+    """A folder holding the sample modules of `mode` alone (no configuration of this project
+    applies there), their steps, and the runtime file in shared mode; and those files."""
+    if mode == "shared":
+        return shared_samples(folder), [f"{name}.py" for name in NAMES] + ["_flowc_runtime.py"]
+    return copy_samples(folder), [f"{name}.py" for name in NAMES]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_modules_and_steps_pass_mypy_strict(mode: str, tmp_path: Path) -> None:
+    folder, modules = samples_in(mode, tmp_path)
     result = subprocess.run(
         [
             sys.executable,
@@ -59,10 +86,10 @@ def test_modules_and_steps_pass_mypy_strict() -> None:
             *modules,
             "steps",
         ],
-        cwd=SAMPLES,
+        cwd=folder,
         capture_output=True,
         text=True,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MYPYPATH": str(SAMPLES)},
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MYPYPATH": str(folder)},
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
@@ -88,10 +115,10 @@ def pyright() -> str:
     return found
 
 
-def test_modules_pass_pyright_strict(tmp_path: Path) -> None:
-    folder = copy_samples(tmp_path)
+@pytest.mark.parametrize("mode", MODES)
+def test_modules_pass_pyright_strict(mode: str, tmp_path: Path) -> None:
+    folder, modules = samples_in(mode, tmp_path)
     (folder / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}', encoding="utf-8")
-    modules = [f"{name}.py" for name in NAMES]
     result = subprocess.run(
         [pyright(), "--outputjson", *modules], cwd=folder, capture_output=True, text=True, timeout=600
     )
@@ -100,12 +127,12 @@ def test_modules_pass_pyright_strict(tmp_path: Path) -> None:
         f"{Path(d['file']).name}:{d['range']['start']['line'] + 1}: {d.get('rule', '')} {d['message']}"
         for d in report["generalDiagnostics"]
     ]
-    assert findings == [] and report["summary"]["filesAnalyzed"] == len(NAMES), findings
+    assert findings == [] and report["summary"]["filesAnalyzed"] == len(modules), findings
 
 
-def test_modules_pass_ruff_check_and_black_check_at_their_defaults(tmp_path: Path) -> None:
-    folder = copy_samples(tmp_path)
-    modules = [f"{name}.py" for name in NAMES]
+@pytest.mark.parametrize("mode", MODES)
+def test_modules_pass_ruff_check_and_black_check_at_their_defaults(mode: str, tmp_path: Path) -> None:
+    folder, modules = samples_in(mode, tmp_path)
     ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--output-format", "concise"]
     result = subprocess.run([*ruff, *modules], cwd=folder, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -114,22 +141,24 @@ def test_modules_pass_ruff_check_and_black_check_at_their_defaults(tmp_path: Pat
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def samples_importable() -> Iterator[None]:
-    """`samples/` first on the import path, and the sample and step modules imported from
-    it forgotten afterwards (other tests have modules called `steps` too)."""
+@pytest.fixture(scope="module", params=MODES)
+def samples_importable(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The sample modules of one runtime mode first on the import path (`samples/` itself,
+    or the samples compiled with `--runtime shared`), and the sample and step modules
+    imported from it forgotten afterwards (other tests have modules called `steps` too)."""
+    folder = SAMPLES if request.param == "inline" else shared_samples(tmp_path_factory.mktemp("shared_samples"))
 
     def ours(name: str) -> bool:
-        return name in NAMES or name == "steps" or name.startswith("steps.")
+        return name in NAMES or name == "steps" or name.startswith("steps.") or name == "_flowc_runtime"
 
     saved = {name: module for name, module in sys.modules.items() if ours(name)}
     for name in saved:
         del sys.modules[name]
-    sys.path.insert(0, str(SAMPLES))
+    sys.path.insert(0, str(folder))
     try:
         yield
     finally:
-        sys.path.remove(str(SAMPLES))
+        sys.path.remove(str(folder))
         for name in [n for n in sys.modules if ours(n)]:
             del sys.modules[name]
         sys.modules.update(saved)

@@ -21,7 +21,7 @@ from ..diagnostics import CompileError, printable
 from ..lsp import DEBOUNCE_MS
 from . import batch, files, graph
 from . import run as runner
-from .config import COLORS, OUTPUT_FORMATS, Config, discover
+from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
 
@@ -40,7 +40,8 @@ exit status:
 
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
-  (up to the folder holding .git): sources, output, output-format, color, exclude.
+  (up to the folder holding .git): sources, output, runtime, output-format, color,
+  exclude.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -128,6 +129,10 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
+        if args.runtime == "shared":
+            raise UsageError(
+                "`--runtime shared` writes `_flowc_runtime.py` beside the modules: it works on files, not on stdin (`-`)"
+            )
         return compile_stdin(args, context)
     found = plan(args, context, use_output=True)
     mode = batch.Mode(
@@ -136,6 +141,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
         force=args.force,
+        shared=(args.runtime or context.config.runtime or "inline") == "shared",
     )
     return batch.compile_all(found, context.reporter, mode)
 
@@ -200,6 +206,8 @@ def fix_command(args: argparse.Namespace) -> list[str]:
     command = ["flowc", "compile", *args.paths]
     if args.output:
         command += ["-o", args.output]
+    if args.runtime:
+        command += ["--runtime", args.runtime]
     if args.config:
         command += ["--config", args.config]
     if args.isolated:
@@ -317,6 +325,12 @@ def parser() -> argparse.ArgumentParser:
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
     compile_.add_argument(
         "--force", action="store_true", help="overwrite an existing NAME.py even if flowc did not generate it"
+    )
+    compile_.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help="inline: each module holds the helpers it uses; shared: the modules of a folder import them"
+        " from one _flowc_runtime.py written beside them (default: inline)",
     )
 
     check = command("check", "validate .flow files and write nothing", check_command)

@@ -19,6 +19,7 @@ from .errors import UsageError
 
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github")
 COLORS = ("auto", "always", "never")
+RUNTIMES = ("inline", "shared")
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -31,6 +32,7 @@ class Config:
     """The folder that relative paths in the file are relative to."""
     sources: tuple[str, ...] = ()
     output: str | None = None
+    runtime: str | None = None
     output_format: str | None = None
     color: str | None = None
     exclude: tuple[str, ...] = ()
@@ -61,6 +63,7 @@ def choice(options: tuple[str, ...]) -> Callable[[str, object], str]:
 KEYS: dict[str, Callable[[str, object], object]] = {
     "sources": string_list,
     "output": string,
+    "runtime": choice(RUNTIMES),
     "output-format": choice(OUTPUT_FORMATS),
     "color": choice(COLORS),
     "exclude": string_list,

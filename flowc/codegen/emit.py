@@ -19,12 +19,14 @@ from ..resources import resource_text
 from ..semantics import ir
 from ..syntax import tree as syntax
 from . import pytext as x
+from . import shared
 from .layout import END_REGION, END_VERBATIM, REGION, VERBATIM
 from .plan import (
     FlowPlan,
     ModulePlan,
     has_plain_elements,
     is_plain,
+    merge_imports,
     mutable,
     named_outputs,
     plan,
@@ -360,9 +362,17 @@ def environment() -> jinja2.Environment:
     )
 
 
-def emit(module: ir.Module, display_path: str, source_sha256: str, command: str | None = None) -> str:
-    """The generated module's text, before formatting."""
-    planned: ModulePlan = plan(module)
+def emit(
+    module: ir.Module,
+    display_path: str,
+    source_sha256: str,
+    command: str | None = None,
+    runtime_module: str | None = None,
+) -> str:
+    """The generated module's text, before formatting. With `runtime_module` (`_flowc_runtime`,
+    or `._flowc_runtime` in a package) the module imports its helpers from the shared runtime
+    file instead of copying them."""
+    planned: ModulePlan = plan(module, shared=runtime_module is not None)
     emitters = [FlowEmitter(module, flow, planned.pools) for flow in planned.flows]
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
@@ -376,16 +386,31 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
         for p in module.pools
     ]
+    classes = [result_class(f, r) for f, r in named_outputs(module)]
+    command = command or display_path
+    user_imports = list(planned.user_imports)
+    runtime_imports: list[str] = []
+    runtime_check: list[str] = []
+    if runtime_module is not None:
+        code = [*pools, *constants, *(line for lines in [*classes, *functions] for line in lines)]
+        runtime_imports = shared.import_lines(shared.names_read(code), runtime_module)
+        runtime_check = shared.runtime_check(__version__, f"flowc compile {command}")
+        if not runtime_module.startswith("."):
+            # isort's order: an absolute import is one of the file's other imports; a
+            # relative one comes in a block of its own, after them.
+            user_imports, runtime_imports = merge_imports({*user_imports, *runtime_imports}), []
     return (
         environment()
         .get_template("module.py.j2")
         .render(
             version=__version__,
             path=display_path,
-            command=command or display_path,
+            command=command,
             sha256=source_sha256,
             stdlib_imports=planned.stdlib_imports,
-            user_imports=planned.user_imports,
+            user_imports=user_imports,
+            runtime_imports=runtime_imports,
+            runtime_check=runtime_check,
             # The runtime's sections are black-formatted in `runtime.py` already (a test
             # checks it): black never formats them again.
             prelude="\n\n\n".join(section.code for section in planned.sections),
@@ -393,7 +418,7 @@ def emit(module: ir.Module, display_path: str, source_sha256: str, command: str 
             END_VERBATIM=END_VERBATIM,
             public=public,
             constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],
-            result_classes=[result_class(f, r) for f, r in named_outputs(module)],
+            result_classes=classes,
             future_annotations=reads_result_classes(module),
             functions=functions,
         )

@@ -86,6 +86,9 @@ class ModulePlan:
     """Standard-library import lines (the runtime's and the file's own), merged and sorted."""
     user_imports: tuple[str, ...]
     """The file's other imports, those its flows use, sorted."""
+    shared: bool
+    """Whether the module imports its helpers from the shared runtime file (`--runtime
+    shared`) instead of copying them (`sections` is then empty)."""
 
 
 @functools.cache
@@ -94,7 +97,7 @@ def generated_names() -> GeneratedNames:
     return GeneratedNames(module_names(), frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
 
 
-def plan(module: ir.Module) -> ModulePlan:
+def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
     taken = set(PYTHON_BUILTINS) | {i.alias for i in module.imports} | {f.name for f in module.flows}
     taken |= {r.class_name for _, r in named_outputs(module)}
     taken |= set(module_names())
@@ -104,7 +107,7 @@ def plan(module: ir.Module) -> ModulePlan:
     namer = Namer(taken)
     pools = {p.name: namer(f"_pool_{p.name}") for p in module.pools}
     flows = tuple(plan_flow(flow, namer) for flow in module.flows)
-    sections = tuple(select(load_sections(), needed_sections(module, flows)))
+    sections = () if shared else tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
     stdlib.add("import sys")  # the version check at the top
     if named_outputs(module):
@@ -119,6 +122,7 @@ def plan(module: ir.Module) -> ModulePlan:
         sections=sections,
         stdlib_imports=tuple(merge_imports(stdlib)),
         user_imports=tuple(merge_imports({line for line in own if not is_stdlib(line)})),
+        shared=shared,
     )
 
 
@@ -236,7 +240,7 @@ def merge_imports(lines: set[str]) -> list[str]:
     """Import lines of one block, as isort (ruff's `I001` at its defaults) orders them:
     `import x` lines first, then `from x import …`, each by module; the names one module
     gives merged into one line, except those imported under another name, which keep a line
-    each."""
+    each (so `from m import A as _A` sorts before `from m import B, C`)."""
     plain = sorted((line for line in lines if line.startswith("import ")), key=lambda line: module_key(line[7:]))
     names: dict[str, set[str]] = {}
     aliased: list[tuple[str, str, str]] = []
@@ -248,10 +252,14 @@ def merge_imports(lines: set[str]) -> list[str]:
                     aliased.append((module, name.split(" as ")[0].strip(), name.strip()))
                 else:
                     names.setdefault(module, set()).add(name.strip())
-    froms = [(module, 0, "", ", ".join(sorted(found, key=member_key))) for module, found in names.items()]
-    froms += [(module, 1, name, text) for module, name, text in aliased]
-    froms.sort(key=lambda item: (module_key(item[0]), item[1], member_key(item[2])))
-    return plain + [f"from {module} import {text}" for module, _, _, text in froms]
+    froms = [
+        (module, min(found, key=member_key), ", ".join(sorted(found, key=member_key)))
+        for module, found in names.items()
+    ]
+    froms += aliased
+    # A statement sorts by its module, then by the first name it imports.
+    froms.sort(key=lambda item: (module_key(item[0]), member_key(item[1]), item[2]))
+    return plain + [f"from {module} import {text}" for module, _, text in froms]
 
 
 def module_key(module: str) -> tuple[str, str]:

@@ -780,8 +780,9 @@ class _Thread(_Outlived, _Generic[_T]):
         self._lock = _threading.Lock()
         self._state = "queued"  # then "running" and "ended"; or "dropped", never run
         self._ended: asyncio.Future[None] = loop.create_future()
+        context = _contextvars.copy_context()
         self._future = loop.run_in_executor(
-            None, _contextvars.copy_context().run, self._run, call, loop
+            None, lambda: context.run(self._run, call, loop)
         )
 
     def _run(self, call: _Callable[[], _T], loop: asyncio.AbstractEventLoop) -> _T:

@@ -12,8 +12,9 @@ import itertools
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Literal
 
-from flowc import compile_source
+from flowc import compile_source, runtime_source
 from flowc.compiler import analyze
 from flowc.source import Source
 
@@ -27,16 +28,22 @@ COUNTER = itertools.count()
 
 
 class Built:
-    """An example compiled into a folder: `NAME_flow.py` beside `NAME_steps.py`."""
+    """An example compiled into a folder: `NAME_flow.py` beside `NAME_steps.py`. Examples
+    alternate between the two runtime modes: every other one imports its helpers from the
+    folder's `_flowc_runtime.py`."""
 
     def __init__(self, example: Example, folder: Path, name: str | None = None) -> None:
         self.example = example
         self.folder = folder
-        self.name = name or f"ex{next(COUNTER)}"
+        number = next(COUNTER)
+        self.name = name or f"ex{number}"
         self.flow_name = f"{self.name}_flow"
         self.steps_name = f"{self.name}_steps"
         self.text = example.text.replace("from STEPS import", f"from {self.steps_name} import")
-        self.code = compile_source(self.text, f"{self.flow_name}.flow")
+        self.runtime: Literal["inline", "shared"] = "shared" if number % 2 else "inline"
+        self.code = compile_source(self.text, f"{self.flow_name}.flow", runtime=self.runtime)
+        if self.runtime == "shared" and not (folder / "_flowc_runtime.py").exists():
+            (folder / "_flowc_runtime.py").write_text(runtime_source(), encoding="utf-8")
         (folder / f"{self.flow_name}.py").write_text(self.code, encoding="utf-8")
         (folder / f"{self.steps_name}.py").write_text(steps_module(example, self.flow_name), encoding="utf-8")
         (folder / f"{self.flow_name}.flow").write_text(self.text, encoding="utf-8")
@@ -52,6 +59,7 @@ class Built:
     def unload(self) -> None:
         sys.modules.pop(self.flow_name, None)
         sys.modules.pop(self.steps_name, None)
+        sys.modules.pop("_flowc_runtime", None)  # another folder's, perhaps
 
     def expect(self) -> Expectation:
         steplib.reset(self.example.scripts, None)

@@ -1,6 +1,8 @@
 """Run cases: each folder holds `NAME.flow`, its typed steps module `NAME_steps.py` and
-`test_run_NAME.py`. Every case is compiled once per session into one folder, type-checked
-together with `mypy --strict` in one run, then imported and executed by its own tests."""
+`test_run_NAME.py`. Every case is compiled once per session and runtime mode into one folder
+(with `--runtime shared`, beside the one `_flowc_runtime.py` they all import), type-checked
+together with `mypy --strict` in one run, then imported and executed by its own tests: each
+test runs once per mode."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-from flowc import compile_source
+from flowc import compile_source, runtime_source
 
 CASES = Path(__file__).parent
 
@@ -22,14 +24,17 @@ def case_dirs() -> list[Path]:
     return sorted(p for p in CASES.iterdir() if p.is_dir() and (p / f"{p.name}.flow").exists())
 
 
-@pytest.fixture(scope="session")
-def run_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every run case compiled into one folder (as `NAME_flow.py`)."""
-    out = tmp_path_factory.mktemp("run_cases")
+@pytest.fixture(scope="session", params=["inline", "shared"])
+def run_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every run case compiled into one folder (as `NAME_flow.py`), in one runtime mode."""
+    mode = request.param
+    out = tmp_path_factory.mktemp(f"run_cases_{mode}")
     for case in case_dirs():
         source = case / f"{case.name}.flow"
-        text = compile_source(source.read_text(encoding="utf-8"), f"{case.name}.flow")
+        text = compile_source(source.read_text(encoding="utf-8"), f"{case.name}.flow", runtime=mode)
         (out / f"{case.name}_flow.py").write_text(text, encoding="utf-8")
+    if mode == "shared":
+        (out / "_flowc_runtime.py").write_text(runtime_source(), encoding="utf-8")
     return out
 
 
@@ -38,7 +43,7 @@ def mypy_report(run_build: Path) -> dict[str, list[str]]:
     """`mypy --strict` over every generated run-case module: error lines per case."""
     paths = [str(case) for case in case_dirs()] + [str(run_build)]
     env_path = ":".join(paths)
-    files = sorted(str(p) for p in run_build.glob("*_flow.py"))
+    files = sorted(str(p) for p in [*run_build.glob("*_flow.py"), *run_build.glob("_flowc_runtime.py")])
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--show-error-codes", *files],
         capture_output=True,
@@ -53,6 +58,8 @@ def mypy_report(run_build: Path) -> dict[str, list[str]]:
                 report[case].append(line)
     if result.returncode not in (0, 1):
         pytest.fail(f"mypy crashed:\n{result.stdout}\n{result.stderr}")
+    if "_flowc_runtime.py:" in result.stdout:
+        pytest.fail(f"mypy finds errors in the shared runtime:\n{result.stdout}")
     return report
 
 
@@ -66,6 +73,9 @@ def flow_module(request: pytest.FixtureRequest, run_build: Path) -> Iterator[Mod
     finally:
         sys.path.remove(str(case))
         sys.path.remove(str(run_build))
+        # The other mode's build has modules of the same names.
+        sys.modules.pop(f"{case.name}_flow", None)
+        sys.modules.pop("_flowc_runtime", None)
 
 
 @pytest.fixture

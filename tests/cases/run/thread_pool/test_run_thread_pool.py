@@ -21,5 +21,5 @@ def test_at_most_two_threads_run_at_once(flow_module: ModuleType, steps: ModuleT
 
 def test_quick_calls_return_their_values(flow_module: ModuleType, steps: ModuleType) -> None:
     steps.reset()
-    assert asyncio.run(flow_module.calls(seconds=[0.0] * 5)) == [1] * 5
+    assert asyncio.run(flow_module.quick(seconds=[0.0] * 5)) == [1] * 5
     assert steps.peak <= 2
