@@ -173,9 +173,11 @@ def report(nodes: int, rounds: int) -> str:
     from flowc.lsp import DEBOUNCE_MS
 
     text = flowgen.big_flow(nodes)
+    load_before = os.getloadavg()[0]
     typing = asyncio.run(session(None, text, rounds))
     immediate = asyncio.run(session(0, text, rounds))
     checked = front_end(text, rounds)
+    load_after = os.getloadavg()[0]
     rows = [
         (f"keystroke → diagnostics, default debounce ({DEBOUNCE_MS} ms)", typing["diagnostics"]),
         ("keystroke → diagnostics, `--debounce 0`", immediate["diagnostics"]),
@@ -189,7 +191,8 @@ def report(nodes: int, rounds: int) -> str:
         "",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; CPython {platform.python_version()}; "
         f"{os.cpu_count()} logical cores.",
-        f"- Command: `python bench/lsp.py --nodes {nodes} --rounds {rounds}`.",
+        f"- Command: `python bench/lsp.py --nodes {nodes} --rounds {rounds}`; the machine's load average "
+        f"(1 min) {load_before:.1f} before, {load_after:.1f} after; niceness {os.nice(0)}.",
         f"- A generated flow of {nodes} nodes ({len(text):,} characters, {text.count(chr(10))} lines, "
         "`flowgen.py` `big_flow`) open in `flowc lsp`; each round one one-character change (a reference made "
         "undefined, then fixed), timed from writing the change to reading the diagnostics of that version "
