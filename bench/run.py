@@ -1085,6 +1085,41 @@ async def observer_cost(generated: Generated, config: Config, report: Report) ->
     )
 
 
+# ---------------------------------------------------------------- settings from parameters
+
+
+async def settings_cost(generated: Generated, config: Config, report: Report) -> Section:
+    """The diamond with a flow limit and timeout and two guarded nodes: the settings written
+    as literals (module-level policies) against the same settings from parameters (checked
+    and built at the start of every run)."""
+    literal, why = generated.flow("settings", "literal")
+    params, params_why = generated.flow("settings", "from_params")
+    expected = baselines.diamond_sync(1)
+    title = "2b. Settings from parameters"
+    if literal is None or params is None or await literal(1) != expected or await params(1) != expected:
+        report.check("settings: from parameters / literal", f"not measured ({why or params_why})", "≤ 1.05×", None)
+        return Section(title=title, columns=["variant", "per call (median)"], rows=[], notes=[why or params_why])
+    variants = [Variant("literal clauses", lambda: literal(1)), Variant("clauses from parameters", lambda: params(1))]
+    plain, _ = generated.flow("diamond", "diamond")
+    if plain is not None:
+        variants.append(Variant("the diamond without clauses", lambda: plain(1)))
+    timings = await compare(variants, config)
+    base = timings["literal clauses"]
+    ratio = paired_ratio(timings["clauses from parameters"], base)
+    met = report.check("settings: from parameters / literal", f"{ratio.median:.2f}×", "≤ 1.05×", ratio.median <= 1.05)
+    rows = [[name, fmt_time(t.median), paired_ratio(t, base).text()] for name, t in timings.items()]
+    return Section(
+        title=title,
+        columns=["variant", "per call (median)", "vs literal clauses"],
+        rows=rows,
+        notes=[
+            "`bench/flows/settings.flow`: `limit`, `timeout`, and on two nodes `timeout`, `retry` and "
+            "`backoff`, written as literals or taken from parameters (five checks and two `_Policy` "
+            f"objects per run). Target ≤ 1.05×: {ratio.median:.2f}× ({met})."
+        ],
+    )
+
+
 # ================================================================ 3. the compiler
 
 
@@ -1428,6 +1463,8 @@ async def verify(generated: Generated) -> Section:
     await row("diamond", "diamond", (1,), baselines.diamond_sync(1), "diamond_sync(1)")
     await row("fanout", "fanout", (1,), baselines.fanout_sync(1), "fanout_sync(1)")
     await row("chain", "chain", (1,), baselines.chain_sync(1), "chain_sync(1)")
+    await row("settings", "literal", (1,), baselines.diamond_sync(1), "diamond_sync(1)")
+    await row("settings", "from_params", (1,), baselines.diamond_sync(1), "diamond_sync(1)")
     await row("skewed", "skew_n", (1,), await baselines.skew_n_tasks(1), "skew_n_tasks(1)")
     await row("skewed", "skew_w", (1,), await baselines.skew_w_tasks(1), "skew_w_tasks(1)")
     items = list(range(200))
@@ -1521,7 +1558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["dag", "skewed", "maps", "observer", "compiler", "engines"],
+        choices=["dag", "skewed", "maps", "observer", "settings", "compiler", "engines"],
         help="run only these parts (repeatable)",
     )
     parser.add_argument(
@@ -1546,7 +1583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     raw_argv = list(sys.argv[1:] if argv is None else argv)
     config = Config.make(args.quick)
     report = Report(config, machine_info(config, raw_argv))
-    wanted = set(args.only or ["dag", "skewed", "maps", "observer", "compiler", "engines"])
+    wanted = set(args.only or ["dag", "skewed", "maps", "observer", "settings", "compiler", "engines"])
     started = time.perf_counter()
 
     print("# flowc benchmark\n", flush=True)
@@ -1596,6 +1633,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_section(report, "map_big", lambda: map_big(generated, config, report))
         if "observer" in wanted:
             run_section(report, "observer", lambda: observer_cost(generated, config, report))
+        if "settings" in wanted:
+            run_section(report, "settings", lambda: settings_cost(generated, config, report))
         if "compiler" in wanted:
             run_section(report, "compiler", lambda: compiler_timing(compiler, config, report))
         if "engines" in wanted and not args.no_engines:

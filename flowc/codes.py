@@ -80,6 +80,12 @@ INVALID_CALL: Final = _register("invalid-call", "a call where a reference is exp
 INVALID_EXPRESSION: Final = _register("invalid-expression", "an expression that is not allowed where it stands")
 INVALID_EDGE: Final = _register("invalid-edge", "an edge into START or out of END")
 NOT_POSITIVE: Final = _register("not-positive", "a limit, retry count, rate or duration that is not a positive number")
+UNDEFINED_PARAMETER: Final = _register(
+    "undefined-parameter", "a limit, retry count or duration naming something that is not a parameter of the flow"
+)
+PARAMETER_TYPE: Final = _register(
+    "parameter-type", "a limit, retry count or duration naming a parameter whose type does not fit it"
+)
 CYCLE: Final = _register("cycle", "edges that form a cycle")
 UNBOUND_INPUT: Final = _register("unbound-input", "a node, condition or return reading a node not upstream of it")
 UNREACHABLE: Final = _register("unreachable", "a node that cannot be reached from START")
@@ -91,6 +97,11 @@ FALLBACK_COLLECT: Final = _register("fallback-collect", "`fallback` and `collect
 CLAUSE_CONFLICT: Final = _register("clause-conflict", "clauses that contradict each other or their callee")
 RECURSION: Final = _register("recursion", "a flow that calls itself, directly or through other flows")
 SUBFLOW_ARGUMENTS: Final = _register("subflow-arguments", "a sub-flow call with unknown, missing or surplus arguments")
+UNDEFINED_IMPORT: Final = _register(
+    "undefined-import", "an import from another `.flow` file of a name that file does not declare as a flow or pool"
+)
+IMPORT_CYCLE: Final = _register("import-cycle", "`.flow` files that import each other in a cycle")
+IMPORTED_ERRORS: Final = _register("imported-errors", "an import of a `.flow` file that has errors itself")
 POOL_DEADLOCK: Final = _register(
     "pool-deadlock",
     "a node holding pool P while calling a sub-flow that needs P, or pools held and waited for in a cycle",

@@ -19,6 +19,7 @@ from .codegen.shared import raw_runtime_module
 from .diagnostics import Collector, CompileError
 from .semantics import analyze as semantics
 from .semantics import ir
+from .semantics.imports import Loader
 from .semantics.resolve import source_hash
 from .source import Source, Span
 
@@ -27,9 +28,11 @@ BLACK_MODE = black.Mode()
 user's black configuration."""
 
 
-def analyze(source: Source) -> ir.Module:
-    """Parse, resolve and check one file (the front end); raises `CompileError` with every error."""
-    return semantics.analyze(source, generated_names())
+def analyze(source: Source, loader: Loader | None = None) -> ir.Module:
+    """Parse, resolve and check one file (the front end); raises `CompileError` with every
+    error. `loader` finds the `.flow` files it imports (`flowc.project`); without one, every
+    import is a Python one."""
+    return semantics.analyze(source, generated_names(), loader)
 
 
 def decode(data: bytes, path: str) -> Source:
@@ -78,17 +81,22 @@ def display_path(filename: str) -> str:
 
 
 def compile_timed(
-    text: str, filename: str = "<string>", output_folder: str | None = None, runtime_module: str | None = None
+    text: str,
+    filename: str = "<string>",
+    output_folder: str | None = None,
+    runtime_module: str | None = None,
+    loader: Loader | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
     (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
     when the module is not written beside its source. With `runtime_module` (`_flowc_runtime`,
     or `._flowc_runtime` for a module in a package) the module imports its helpers from the
-    shared runtime file (`runtime_text()`) instead of copying them."""
+    shared runtime file (`runtime_text()`) instead of copying them. `loader` finds the `.flow`
+    files it imports."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
-    module = analyze(source)
+    module = analyze(source, loader)
     module = dataclasses.replace(module, name=display_path(module.name))
     times["front end"] = time.perf_counter() - start
     start = time.perf_counter()

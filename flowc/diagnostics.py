@@ -100,13 +100,24 @@ def printable(text: str) -> str:
 class CompileError(Exception):
     """Raised by `flowc.compile_source` when the input has errors; carries every diagnostic."""
 
-    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None) -> None:
+    def __init__(
+        self, diagnostics: list[Diagnostic], source: Source | None = None, others: tuple[Source, ...] = ()
+    ) -> None:
         self.diagnostics = diagnostics
         self.source = source
+        self.others = others
+        """The other files some diagnostics are about: `.flow` files this one imports."""
         super().__init__("\n".join(d.concise() for d in diagnostics))
 
+    def source_of(self, diagnostic: Diagnostic) -> Source | None:
+        """The text a diagnostic points into: its own file's, whichever file that is."""
+        for source in (self.source, *self.others):
+            if source is not None and source.path == diagnostic.path:
+                return source
+        return None
+
     def render(self, color: bool = False) -> str:
-        return "\n\n".join(d.render(self.source, color) for d in self.diagnostics)
+        return "\n\n".join(d.render(self.source_of(d), color) for d in self.diagnostics)
 
 
 class Collector:
@@ -115,6 +126,15 @@ class Collector:
     def __init__(self, source: Source) -> None:
         self.source = source
         self._seen: dict[tuple[str, int, int, str, str], Diagnostic] = {}
+        self._others: dict[str, Source] = {}
+
+    def extend(self, error: CompileError) -> None:
+        """Take in the errors of another file (one this file imports), reported against it."""
+        for diagnostic in error.diagnostics:
+            self._seen.setdefault(diagnostic.sort_key, diagnostic)
+        for source in (error.source, *error.others):
+            if source is not None and source.path != self.source.path:
+                self._others.setdefault(source.path, source)
 
     def error(
         self, code: ErrorCode, message: str, span: Span, *, help: str | None = None, notes: tuple[str, ...] = ()
@@ -133,7 +153,7 @@ class Collector:
 
     def raise_if_any(self) -> None:
         if self._seen:
-            raise CompileError(self.diagnostics, self.source)
+            raise CompileError(self.diagnostics, self.source, tuple(self._others.values()))
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -4,6 +4,7 @@
 """Workflows compiled by flowc from samples/api_aggregation.flow."""
 
 import asyncio
+import math as _math
 import os as _os
 import random as _random
 import sys
@@ -34,6 +35,8 @@ __all__ = [
     "RunInfo",
     "RunObserver",
     "api_aggregation",
+    "configure_pool",
+    "http",
 ]
 
 
@@ -197,7 +200,7 @@ class _Events:
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
-        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.nodes: dict[int, tuple[NodeInfo, NodeInfo]] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
         self.node_started: _Callable[..., object] | None = getattr(
             observer, "node_started", None
@@ -232,11 +235,13 @@ class _Events:
             _notify(started, run)
 
     def node(self, node: NodeInfo) -> NodeInfo:
-        """The node as this run's events name it: with the run."""
-        found = self.nodes.get(node)
-        if found is None:
-            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
-        return found
+        """The node as this run's events name it: with the run. (Keyed by identity: a
+        node's `NodeInfo` is one constant of its module, and a tuple's hash is not kept.)
+        """
+        found = self.nodes.get(id(node))
+        if found is None or found[0] is not node:
+            found = self.nodes[id(node)] = (node, _NodeOfRun.of(node, self.run))
+        return found[1]
 
     def tell(
         self,
@@ -471,6 +476,37 @@ class _Policy:
 _PLAIN = _Policy()
 
 
+def _count(value: object, least: int, what: str) -> int:
+    """A limit (`least` 1) or retry count (`least` 0) given at run time: by a parameter of
+    a flow, checked before any node starts, or to `configure_pool`. `what` names it."""
+    if type(value) is int and least <= value <= 1_000_000_000:
+        return value  # the common case, at once
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} needs a whole number, got {value!r}")
+    if least <= value <= 1_000_000_000:
+        return int(value)
+    raise ValueError(
+        f"{what} needs a whole number from {least} to 1000000000, got {value}"
+    )
+
+
+def _seconds(value: object, what: str, least: float = 0.0) -> float:
+    """A duration in seconds given at run time, positive, finite and at least `least`
+    (a backoff's cap: the backoff)."""
+    if type(value) is float or type(value) is int:
+        if 0 < value < _math.inf and value >= least:
+            return value  # the common case, at once
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} needs a number of seconds, got {value!r}")
+    if not (value > 0 and _math.isfinite(value)):
+        raise ValueError(f"{what} needs a positive number of seconds, got {value!r}")
+    if value < least:
+        raise ValueError(
+            f"{what} needs at least the backoff, {least!r} seconds, got {value!r}"
+        )
+    return float(value)
+
+
 class _PoolState:
     """A pool's state on one event loop."""
 
@@ -488,7 +524,8 @@ class _Pool:
 
     At most `limit` calls hold a slot at once, served first come, first served; with a
     rate, at most `rate` calls start in any `per` seconds. The state is kept per event
-    loop, so the module works under one `asyncio.run` after another.
+    loop, so the module works under one `asyncio.run` after another. `configure` changes
+    the limit and rate for the calls to come.
     """
 
     __slots__ = ("_loops", "limit", "name", "per", "rate")
@@ -527,38 +564,104 @@ class _Pool:
                 elif waiter in state.waiters:
                     state.waiters.remove(waiter)
                 raise
-        if self.rate is not None and self.per is not None:
+        if self.rate is not None:
             try:
                 async with state.pacing:  # calls start in the order they got a slot
-                    await self._pace(state.starts, self.rate, self.per)
+                    await self._pace(state)
             except BaseException:
                 self.release()
                 raise
 
-    @staticmethod
-    async def _pace(starts: _deque[float], rate: int, per: float) -> None:
+    async def _pace(self, state: _PoolState) -> None:
         # The `rate`-th start before this one must be at least `per` earlier. Checked
         # again after each sleep, on the time the call really starts: a loop that wakes
-        # sleepers late (a long synchronous step) must not squeeze starts together.
+        # sleepers late (a long synchronous step) must not squeeze starts together, and
+        # `configure` may have changed the rate meanwhile.
         loop = asyncio.get_running_loop()
-        while len(starts) == rate and (now := loop.time()) < starts[0] + per:
-            await asyncio.sleep(starts[0] + per - now)
-        starts.append(loop.time())
+        while (rate := self.rate) is not None and (per := self.per) is not None:
+            starts = state.starts
+            if len(starts) < rate or (wait := starts[-rate] + per - loop.time()) <= 0:
+                break
+            await asyncio.sleep(wait)
+        state.starts.append(loop.time())
 
     def release(self) -> None:
-        """Give a slot back: to the longest waiter, if any."""
+        """Give a slot back: to the longest waiter, if any, unless the limit was lowered
+        below the slots held (then the slot is gone)."""
         state = self._state()
-        while state.waiters:
-            waiter = state.waiters.popleft()
-            if not waiter.done():  # skip waiters cancelled before their turn
-                waiter.set_result(None)
-                return
+        if state.held <= self.limit:
+            while state.waiters:
+                waiter = state.waiters.popleft()
+                if not waiter.done():  # skip waiters cancelled before their turn
+                    waiter.set_result(None)
+                    return
         state.held -= 1
 
     def in_use(self) -> int:
         """How many slots are held on the running event loop."""
         state = self._loops.get(asyncio.get_running_loop())
         return 0 if state is None else state.held
+
+    def configure(
+        self,
+        limit: int | None = None,
+        rate: int | None = None,
+        per: float | None = None,
+    ) -> None:
+        """Change the limit, rate or rate window (None: unchanged) for every call from now
+        on, on every event loop. Calls holding slots keep them: after lowering the limit,
+        new calls wait until fewer than the new limit hold slots; after raising it,
+        waiting calls start at once. A value out of range raises `ValueError`."""
+        what = f"pool `{self.name}`"
+        new_limit = (
+            self.limit if limit is None else _count(limit, 1, f"{what}: `limit`")
+        )
+        new_rate = self.rate if rate is None else _count(rate, 1, f"{what}: `rate`")
+        new_per = self.per if per is None else _seconds(per, f"{what}: `per`")
+        if new_rate is not None and new_per is None:
+            raise ValueError(f"{what} has no rate window: give `per` with `rate`")
+        if new_per is not None and new_rate is None:
+            raise ValueError(f"{what} has no rate: give `rate` with `per`")
+        self.limit, self.rate, self.per = new_limit, new_rate, new_per
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, state in list(self._loops.items()):
+            if loop.is_closed():
+                continue
+            if loop.is_running() and loop is not running:
+                # A loop running in another thread adjusts its own state.
+                loop.call_soon_threadsafe(self._adjust, state)
+            else:
+                self._adjust(state)
+
+    def _adjust(self, state: _PoolState) -> None:
+        """One loop's state after `configure`: its record of starts sized to the rate,
+        and waiting calls given the slots a raised limit frees."""
+        if state.starts.maxlen != self.rate:
+            state.starts = _deque(state.starts, maxlen=self.rate)
+        while state.held < self.limit and state.waiters:
+            waiter = state.waiters.popleft()
+            if not waiter.done():
+                state.held += 1
+                waiter.set_result(None)
+
+
+def _configure_pool(
+    pools: tuple[_Pool, ...],
+    name: str,
+    limit: int | None,
+    rate: int | None,
+    per: float | None,
+) -> None:
+    """`configure_pool` of a module whose pools are `pools`."""
+    for pool in pools:
+        if pool.name == name:
+            pool.configure(limit, rate, per)
+            return
+    names = ", ".join(repr(pool.name) for pool in pools)
+    raise KeyError(f"no pool named {name!r}; the pools of this module are {names}")
 
 
 async def _ready(value: _T) -> _T:
@@ -736,6 +839,7 @@ async def _fallback(
 
 
 _pool_http = _Pool("http", 8)
+http = _pool_http
 _api_aggregation__weather_api = NodeInfo(
     "api_aggregation", "weather_api", "api_aggregation.flow:11"
 )
@@ -761,6 +865,21 @@ _api_aggregation__stocks_api__policy = _Policy(
 )
 _api_aggregation__traffic_api__policy = _Policy(timeout=0.05, pool=_pool_http)
 _api_aggregation__headers__default: dict[str, str] = {"API-Key": "demo-key"}
+
+
+def configure_pool(
+    name: str,
+    *,
+    limit: int | None = None,
+    rate: int | None = None,
+    per: float | None = None,
+) -> None:
+    """Change pool `name` of this module (`http`) for every run from now on: its
+    `limit`, its `rate` and the rate's window `per` (seconds); None leaves a setting as it
+    is. Calls holding slots keep them: after a lower limit, new calls wait until fewer
+    than the limit are in flight; after a higher one, waiting calls start at once. An
+    unknown name raises `KeyError`, a value out of range `ValueError`."""
+    _configure_pool((_pool_http,), name, limit, rate, per)
 
 
 class ApiAggregationResult(_NamedTuple):

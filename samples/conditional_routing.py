@@ -204,7 +204,7 @@ class _Events:
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
-        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.nodes: dict[int, tuple[NodeInfo, NodeInfo]] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
         self.node_started: _Callable[..., object] | None = getattr(
             observer, "node_started", None
@@ -239,11 +239,13 @@ class _Events:
             _notify(started, run)
 
     def node(self, node: NodeInfo) -> NodeInfo:
-        """The node as this run's events name it: with the run."""
-        found = self.nodes.get(node)
-        if found is None:
-            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
-        return found
+        """The node as this run's events name it: with the run. (Keyed by identity: a
+        node's `NodeInfo` is one constant of its module, and a tuple's hash is not kept.)
+        """
+        found = self.nodes.get(id(node))
+        if found is None or found[0] is not node:
+            found = self.nodes[id(node)] = (node, _NodeOfRun.of(node, self.run))
+        return found[1]
 
     def tell(
         self,
@@ -597,12 +599,30 @@ _C = _TypeVar("_C", bound=_Callable[..., _Any])
 
 def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
     """`func` as an observed run calls it for a node without clauses (`index`: a map's
-    element): each call is one attempt of the node, reported as `_call` reports it. The
-    generated code calls `func` itself when there is no observer, through the same call
-    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+    element): each call is one attempt of the node, reported as `_call` reports one (a
+    node without clauses runs in a flow without a limit: no slot to take). The generated
+    code calls `func` itself when there is no observer, through the same call expression
+    (`(f if observer is None else _watch(run, node, f))(...)`)."""
 
-    def call(*args: _Any, **kwargs: _Any) -> _Any:
-        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+    async def call(*args: _Any, **kwargs: _Any) -> _Any:
+        events = run.events
+        if events is None or (index is not None and not events.elements):
+            return await func(*args, **kwargs)
+        shown = events.node(node)
+        if events.node_started is not None:
+            _notify(events.node_started, shown, index, 1)
+        start = _time.perf_counter()
+        try:
+            value = await func(*args, **kwargs)
+        except BaseException as error:
+            if events.node_failed is not None:
+                duration = _time.perf_counter() - start
+                _notify(events.node_failed, shown, index, 1, error, duration)
+            raise
+        if events.node_finished is not None:
+            duration = _time.perf_counter() - start
+            _notify(events.node_finished, shown, index, 1, duration)
+        return value
 
     return _cast(_C, call)
 

@@ -5,7 +5,6 @@
 
 import asyncio
 import os as _os
-import random as _random
 import sys
 import time as _time
 from collections.abc import Awaitable as _Awaitable
@@ -13,7 +12,6 @@ from collections.abc import Callable as _Callable
 from collections.abc import Coroutine as _Coroutine
 from collections.abc import Iterable as _Iterable
 from collections.abc import Sequence as _Sequence
-from dataclasses import dataclass as _dataclass
 from typing import Any as _Any
 from typing import NamedTuple as _NamedTuple
 from typing import Protocol as _Protocol
@@ -204,7 +202,7 @@ class _Events:
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
-        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.nodes: dict[int, tuple[NodeInfo, NodeInfo]] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
         self.node_started: _Callable[..., object] | None = getattr(
             observer, "node_started", None
@@ -239,11 +237,13 @@ class _Events:
             _notify(started, run)
 
     def node(self, node: NodeInfo) -> NodeInfo:
-        """The node as this run's events name it: with the run."""
-        found = self.nodes.get(node)
-        if found is None:
-            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
-        return found
+        """The node as this run's events name it: with the run. (Keyed by identity: a
+        node's `NodeInfo` is one constant of its module, and a tuple's hash is not kept.)
+        """
+        found = self.nodes.get(id(node))
+        if found is None or found[0] is not node:
+            found = self.nodes[id(node)] = (node, _NodeOfRun.of(node, self.run))
+        return found[1]
 
     def tell(
         self,
@@ -454,155 +454,35 @@ class _Run:
             raise again
 
 
-class _Slots(_Protocol):
-    """What a node's pool offers: one slot to hold during each attempt (`_Pool`)."""
-
-    async def acquire(self) -> None: ...
-
-    def release(self) -> None: ...
-
-
-@_dataclass(frozen=True, slots=True)
-class _Policy:
-    """A node's clauses, as `_call` applies them to each call."""
-
-    timeout: float | None = None  # per attempt, in seconds
-    retries: int = 0  # attempts after the first
-    backoff: float | None = None  # the first retry's delay; doubles with each retry
-    max_delay: float | None = None  # the cap on every delay, jitter included
-    jitter: bool = False  # each delay times a random factor in [0.5, 1.5]
-    retry_on: tuple[type[BaseException], ...] = (Exception,)
-    pool: _Slots | None = None
-
-
-_PLAIN = _Policy()
-
-
-class _Outlived:
-    """An attempt's awaitable whose work can go on after the attempt was abandoned (a
-    worker thread: `_Thread`), so that `_attempt` keeps the attempt's slots until then.
-    """
-
-    __slots__ = ()
-
-    def abandon(self) -> asyncio.Future[None] | None:
-        """Called once the attempt has ended: None if the work has ended too, else a
-        future that is done when it does."""
-        return None
-
-
-async def _call(
-    run: _Run,
-    node: NodeInfo,
-    policy: _Policy,
-    make: _Callable[[], _Awaitable[_T]],
-    index: int | None = None,
-) -> _T:
-    """Call a node (or a map element: `index`) with its clauses; `make()` starts one
-    attempt. Retries are made after a delay, holding no limit or pool slot. An observer
-    that raises changes nothing here (`_notify`)."""
-    events = run.events
-    if events is None and policy is _PLAIN and run.limit is None:
-        return await make()
-    attempt = 1
-    while True:
-        try:
-            return await _attempt(run, node, policy, make, index, attempt)
-        except Exception as error:
-            if attempt > policy.retries or not isinstance(error, policy.retry_on):
-                raise
-            delay = _delay(policy, attempt)
-            if events is not None:
-                events.tell(events.node_retrying, node, index, attempt, error, delay)
-        await asyncio.sleep(delay)
-        attempt += 1
-
-
-async def _attempt(
-    run: _Run,
-    node: NodeInfo,
-    policy: _Policy,
-    make: _Callable[[], _Awaitable[_T]],
-    index: int | None,
-    attempt: int,
-) -> _T:
-    """One attempt: the flow's limit, then the pool, then the call under its timeout
-    (which counts the call only). Slots are released however the call ends; when a
-    timeout or a cancellation abandons a call whose work goes on (`_Outlived`), once
-    that work has ended: a limit counts what really runs."""
-    limit, pool, events = run.limit, policy.pool, run.events
-    if limit is not None:
-        await limit.acquire()
-
-    def release(_: object = None) -> None:
-        if pool is not None:
-            pool.release()
-        if limit is not None:
-            limit.release()
-
-    try:
-        if pool is not None:
-            await pool.acquire()
-    except BaseException:
-        if limit is not None:
-            limit.release()
-        raise
-    call: _Awaitable[_T] | None = None
-    try:
-        if events is not None:
-            events.tell(events.node_started, node, index, attempt)
-        start = _time.perf_counter()
-        try:
-            if policy.timeout is None:
-                value = await (call := make())
-            else:
-                async with asyncio.timeout(policy.timeout):
-                    value = await (call := make())
-        except BaseException as error:
-            if events is not None:
-                events.tell(
-                    events.node_failed,
-                    node,
-                    index,
-                    attempt,
-                    error,
-                    _time.perf_counter() - start,
-                )
-            raise
-        duration = _time.perf_counter() - start
-    finally:
-        if isinstance(call, _Outlived) and (ended := call.abandon()) is not None:
-            ended.add_done_callback(release)
-        else:
-            release()
-    if events is not None:
-        events.tell(events.node_finished, node, index, attempt, duration)
-    return value
-
-
-def _delay(policy: _Policy, retry: int) -> float:
-    """The wait before retry `retry` (from 1): none without backoff, else doubling."""
-    if policy.backoff is None:
-        return 0.0
-    delay = policy.backoff * 2.0 ** min(retry - 1, 100)  # bounded: no float overflow
-    if policy.jitter:
-        delay *= _random.uniform(0.5, 1.5)
-    if policy.max_delay is not None:
-        delay = min(delay, policy.max_delay)
-    return delay
-
-
 _C = _TypeVar("_C", bound=_Callable[..., _Any])
 
 
 def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
     """`func` as an observed run calls it for a node without clauses (`index`: a map's
-    element): each call is one attempt of the node, reported as `_call` reports it. The
-    generated code calls `func` itself when there is no observer, through the same call
-    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+    element): each call is one attempt of the node, reported as `_call` reports one (a
+    node without clauses runs in a flow without a limit: no slot to take). The generated
+    code calls `func` itself when there is no observer, through the same call expression
+    (`(f if observer is None else _watch(run, node, f))(...)`)."""
 
-    def call(*args: _Any, **kwargs: _Any) -> _Any:
-        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+    async def call(*args: _Any, **kwargs: _Any) -> _Any:
+        events = run.events
+        if events is None or (index is not None and not events.elements):
+            return await func(*args, **kwargs)
+        shown = events.node(node)
+        if events.node_started is not None:
+            _notify(events.node_started, shown, index, 1)
+        start = _time.perf_counter()
+        try:
+            value = await func(*args, **kwargs)
+        except BaseException as error:
+            if events.node_failed is not None:
+                duration = _time.perf_counter() - start
+                _notify(events.node_failed, shown, index, 1, error, duration)
+            raise
+        if events.node_finished is not None:
+            duration = _time.perf_counter() - start
+            _notify(events.node_finished, shown, index, 1, duration)
+        return value
 
     return _cast(_C, call)
 

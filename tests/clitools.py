@@ -140,3 +140,16 @@ def flowc_process(cwd: Path, *args: str, stdin: bytes | None = None, **env: str)
         env=process_env(**env),
         timeout=60,
     )
+
+
+def mypy_strict(folder: Path, *paths: str) -> subprocess.CompletedProcess[str]:
+    """`mypy --strict PATHS` run in `folder`, which is also its import path, and no other
+    configuration."""
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *paths],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MYPYPATH": str(folder)},
+        timeout=300,
+    )

@@ -22,12 +22,13 @@ LAYERS = {
     "flowc.semantics": 3,
     "flowc.codegen": 4,
     "flowc.compiler": 5,
-    "flowc.lsp": 6,
-    "flowc.cli": 7,
-    "flowc": 8,  # the public API and `__main__`
+    "flowc.project": 6,
+    "flowc.lsp": 7,
+    "flowc.cli": 8,
+    "flowc": 9,  # the public API and `__main__`
 }
 """A module may import from its own layer's package and from lower layers, never higher:
-`cli → lsp → compiler → {codegen → semantics → syntax}`, all over the shared leaves."""
+`cli → lsp → project → compiler → {codegen → semantics → syntax}`, all over the shared leaves."""
 
 
 def module_name(path: Path) -> str:

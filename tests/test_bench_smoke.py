@@ -30,6 +30,8 @@ VERIFIED_FLOWS = {
     "diamond.diamond",
     "fanout.fanout",
     "chain.chain",
+    "settings.literal",
+    "settings.from_params",
     "skewed.skew_n",
     "skewed.skew_w",
     "maps.map_sleep",

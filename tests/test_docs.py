@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from flowc import CompileError, codes, compile_source
+from flowc.compiler import compile_timed
+from flowc.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -74,14 +76,36 @@ def test_the_pages_have_flow_examples() -> None:
     assert any(expected for _, _, expected in blocks), "no intentional error example is checked"
 
 
-@pytest.mark.parametrize(("where", "text", "expected"), flow_blocks(), ids=[b[0] for b in flow_blocks()])
-def test_flow_example_compiles_or_fails_as_marked(where: str, text: str, expected: str | None) -> None:
-    if expected is None:
+PATH_COMMENT = re.compile(r"# (?P<path>\w+(?:/\w+)+\.flow)\b")
+"""An example that begins `# app/flows/orders.flow` is that file of one project: the
+examples of a page that name their files are written into one folder, which is the import
+root the example is compiled with."""
+
+
+def compile_example(text: str, where: str, tmp_path: Path) -> None:
+    named = PATH_COMMENT.match(text)
+    if named is None:
         compile_source(text, "example.flow")
+        return
+    page = where.rsplit(":", 1)[0]
+    for other_where, other, _ in flow_blocks():
+        if (found := PATH_COMMENT.match(other)) is not None and other_where.startswith(page + ":"):
+            target = tmp_path / found["path"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(other, encoding="utf-8")
+    project = Project([tmp_path], tmp_path)
+    with project.analyzing(tmp_path / named["path"], named["path"]) as loader:
+        compile_timed(text, named["path"], loader=loader)
+
+
+@pytest.mark.parametrize(("where", "text", "expected"), flow_blocks(), ids=[b[0] for b in flow_blocks()])
+def test_flow_example_compiles_or_fails_as_marked(where: str, text: str, expected: str | None, tmp_path: Path) -> None:
+    if expected is None:
+        compile_example(text, where, tmp_path)
         return
     assert expected in codes.REGISTRY, f"{where}: unknown code {expected}"
     with pytest.raises(CompileError) as raised:
-        compile_source(text, "example.flow")
+        compile_example(text, where, tmp_path)
     found = {d.code for d in raised.value.diagnostics}
     assert found == {expected}, f"{where}: expected only `{expected}`"
 

@@ -225,6 +225,13 @@ def test_every_code_has_a_case() -> None:
     command line's whole-file problems by `test_whole_file_problems`."""
     covered = {e.code for path in case_files() for e in expectations(path.read_text("utf-8"))}
     covered |= {code for _, _, wanted in TABLE for _, _, code in wanted}
+    # The errors of imports between files are pinned by the projects of tests/test_projects.py.
+    projects = Path(__file__).parent / "cases" / "projects" / "errors"
+    covered |= {
+        match
+        for err in projects.glob("*/main.err")
+        for match in re.findall(r"\[([a-z-]+)\]$", err.read_text("utf-8"), re.M)
+    }
     assert covered == ALL_CODES, f"codes without a case: {sorted(ALL_CODES - covered)}"
     whole_file = {code.code for code in codes.REGISTRY.values() if code.whole_file}
     pinned = {"stale-output", "missing-output", "orphaned-output", "io-error", "foreign-output"}

@@ -94,7 +94,13 @@ def test_all_lists_the_flows(name: str) -> None:
     )
     flows = {match[1] for line in source(name).splitlines() if (match := SOURCE_FLOW.match(line))}
     assert flows and flows <= set(exported)
-    defined = {stmt.name for stmt in module.body if isinstance(stmt, ast.AsyncFunctionDef | ast.ClassDef)}
+    defined = {
+        stmt.name for stmt in module.body if isinstance(stmt, ast.AsyncFunctionDef | ast.FunctionDef | ast.ClassDef)
+    }
+    # Pools are bound under their own names, for other `.flow` files to import.
+    defined |= {
+        t.id for stmt in module.body if isinstance(stmt, ast.Assign) for t in stmt.targets if isinstance(t, ast.Name)
+    }
     assert set(exported) <= defined  # every exported name exists
     assert {s.name for s in module.body if isinstance(s, ast.AsyncFunctionDef) and not s.name.startswith("_")} == flows
 

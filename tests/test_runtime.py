@@ -1140,6 +1140,8 @@ SECTIONS = (
     "notify",
     "run",
     "policy",
+    "settings",
+    "policies",
     "pool",
     "ready",
     "call",

@@ -185,8 +185,29 @@ def test_sample_gives_its_expected_result(name: str, samples_importable: None) -
 
 @pytest.mark.parametrize(
     ("name", "peak", "bound"),
-    [("bounded_map", "peak_in_flight", 10), ("mixed_pipeline", "peak_processing", 1)],
+    [
+        ("bounded_map", "peak_in_flight", 10),
+        ("mixed_pipeline", "peak_processing", 1),
+        ("tunable_llm", "peak_in_flight", 2),
+    ],
 )
 def test_limits_hold_in_the_samples(name: str, peak: str, bound: int, samples_importable: None) -> None:
     _, steps = run_sample(name)
     assert 1 <= getattr(steps, peak) <= bound
+
+
+def test_the_tunable_sample_takes_its_settings_from_its_caller(samples_importable: None) -> None:
+    """`tunable_llm`'s concurrency is its `concurrency` argument, up to its pool's limit,
+    which `configure_pool` sets; a setting out of range fails before any call."""
+    module = importlib.import_module("tunable_llm")
+    steps = importlib.import_module("steps.tunable_llm")
+    documents = [f"Document {i}. More." for i in range(12)]
+    for concurrency, pool_limit, peak in [(6, 4, 4), (6, 8, 6), (1, 8, 1)]:
+        steps.reset()
+        steps.configure_from(module, {"provider_limit": pool_limit, "provider_rate": 1000})
+        digest = asyncio.run(module.tunable_llm(documents, concurrency=concurrency))
+        assert digest.words == 24 and steps.peak_in_flight == peak
+    steps.reset()
+    with pytest.raises(ValueError, match="`limit concurrency` needs a whole number from 1"):
+        asyncio.run(module.tunable_llm(documents, concurrency=0))
+    assert steps.peak_in_flight == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clitools import DIAMOND, STEPS, TWO, flowc, isolate, process_env, write
+from clitools import DIAMOND, STEPS, TWO, flowc, isolate, mypy_strict, process_env, write
 
 from flowc import compile_source, runtime_source
 from flowc.cli.hatch_hook import FlowcBuildHook
@@ -278,14 +278,7 @@ def test_an_observer_typed_with_one_modules_types_watches_another_modules_flow(m
     if mode == "shared":
         write(tmp_path / RUNTIME, runtime_source())
     write(tmp_path / "service.py", OBSERVER)
-    mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "service.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MYPYPATH": str(tmp_path)},
-        timeout=300,
-    )
+    mypy = mypy_strict(tmp_path, "service.py")
     if mode == "inline":
         # Each inline module has its own NodeInfo: the observer of one does not fit the other.
         assert mypy.returncode == 1 and 'Argument "observer" to "billing"' in mypy.stdout, mypy.stdout

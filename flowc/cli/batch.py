@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import posixpath
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -23,6 +24,8 @@ from ..codes import (
 )
 from ..compiler import analyze, compile_timed, decode, runtime_text
 from ..diagnostics import CompileError, printable
+from ..project import Project
+from ..semantics.imports import Loader
 from ..source import Source
 from . import files
 from .errors import UsageError
@@ -56,6 +59,8 @@ class Plan:
     trees: list[Tree] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     """PATH folders in which no `.flow` file was found."""
+    project: Project | None = None
+    """Where the `.flow` files the targets import are found (None: imports are Python's)."""
 
 
 def plan(
@@ -157,7 +162,7 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
             write_output(runtime, runtime_text(), reporter, mode, counts, "the modules compiled beside it import it")
     shared_modules: set[Path] = set()
     for target in found.targets:
-        compile_one(target, reporter, mode, counts, shared_modules)
+        compile_one(target, reporter, mode, counts, shared_modules, found.project)
     try:
         unused = unused_runtimes(found, shared_modules)
     except OSError as error:
@@ -201,8 +206,10 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
     return 1 if counts.failed or counts.foreign or counts.stale or counts.missing or counts.orphaned else 0
 
 
-def compile_one(target: Target, reporter: Reporter, mode: Mode, counts: Counts, shared: set[Path]) -> None:
-    text = compile_file(target, reporter, counts, mode.shared)
+def compile_one(
+    target: Target, reporter: Reporter, mode: Mode, counts: Counts, shared: set[Path], project: Project | None
+) -> None:
+    text = compile_file(target, reporter, counts, mode.shared, project)
     if text is None:
         if mode.shared:
             shared.add(target.output)
@@ -312,7 +319,9 @@ def remove_runtime(runtime: Target, reporter: Reporter, counts: Counts) -> None:
     reporter.detail(f"removed {runtime.output_display}: no module imports it")
 
 
-def compile_file(target: Target, reporter: Reporter, counts: Counts, shared: bool = False) -> str | None:
+def compile_file(
+    target: Target, reporter: Reporter, counts: Counts, shared: bool, project: Project | None
+) -> str | None:
     """The generated module for one target, or None (the failure is reported)."""
     try:
         data = target.source.read_bytes()
@@ -320,14 +329,14 @@ def compile_file(target: Target, reporter: Reporter, counts: Counts, shared: boo
         io_problem(reporter, counts, target.display, "cannot read", error)
         return None
     try:
-        return compile_target(target, data, shared)
+        return compile_target(target, data, shared, project)
     except CompileError as error:
         counts.failed += 1
         reporter.compile_error(error)
         return None
 
 
-def compile_target(target: Target, data: bytes, shared: bool = False) -> str:
+def compile_target(target: Target, data: bytes, shared: bool = False, project: Project | None = None) -> str:
     """The module a target's source bytes compile to, its header naming where it is written
     when that is not beside the source; raises `CompileError`. A `shared` module imports the
     runtime file beside it: relatively in a package (a folder with `__init__.py`), by its
@@ -339,7 +348,18 @@ def compile_target(target: Target, data: bytes, shared: bool = False) -> str:
     if shared:
         package = (target.output.parent / "__init__.py").is_file()
         runtime = f".{RUNTIME_MODULE}" if package else RUNTIME_MODULE
-    return compile_timed(source.text, target.display, folder, runtime)[0]
+    with imports(project, target.source, target.display) as loader:
+        return compile_timed(source.text, target.display, folder, runtime, loader)[0]
+
+
+@contextlib.contextmanager
+def imports(project: Project | None, path: Path, display: str) -> Iterator[Loader | None]:
+    """The loader of the `.flow` files a file imports, while it is analysed."""
+    if project is None:
+        yield None
+        return
+    with project.analyzing(path, display) as loader:
+        yield loader
 
 
 def report_outdated(
@@ -470,7 +490,7 @@ def check_all(found: Plan, reporter: Reporter) -> int:
     start = time.perf_counter()
     counts = Counts()
     for target in found.targets:
-        if check_file(target.source, target.display, reporter, counts):
+        if check_file(target.source, target.display, reporter, counts, found.project):
             reporter.detail(f"ok {target.display}")
     total = len(found.targets)
     reporter.info(
@@ -483,18 +503,27 @@ def check_all(found: Plan, reporter: Reporter) -> int:
     return 1 if counts.failed else 0
 
 
-def check_file(path: Path, display: str, reporter: Reporter, counts: Counts) -> bool:
+def check_file(path: Path, display: str, reporter: Reporter, counts: Counts, project: Project | None) -> bool:
     try:
         data = path.read_bytes()
     except OSError as error:
         io_problem(reporter, counts, display, "cannot read", error)
         return False
-    return check_bytes(data, display, reporter, counts)
+    return check_bytes(data, display, reporter, counts, project, path)
 
 
-def check_bytes(data: bytes, display: str, reporter: Reporter, counts: Counts) -> bool:
+def check_bytes(
+    data: bytes,
+    display: str,
+    reporter: Reporter,
+    counts: Counts,
+    project: Project | None = None,
+    path: Path | None = None,
+) -> bool:
     try:
-        analyze(decode(data, display))
+        source = decode(data, display)
+        with imports(project, path or Path(display), display) as loader:
+            analyze(source, loader)
         return True
     except CompileError as error:
         counts.failed += 1
@@ -502,7 +531,9 @@ def check_bytes(data: bytes, display: str, reporter: Reporter, counts: Counts) -
         return False
 
 
-def compile_bytes(data: bytes, display: str) -> str:
+def compile_bytes(data: bytes, display: str, project: Project | None = None) -> str:
     """A module from bytes (stdin); raises `CompileError`."""
     source: Source = decode(data, display)
-    return compile_timed(source.text, display)[0]
+    base = project.base if project is not None else Path.cwd()
+    with imports(project, base / display, display) as loader:
+        return compile_timed(source.text, display, loader=loader)[0]

@@ -19,6 +19,7 @@ from .. import __version__
 from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError, printable
 from ..lsp import DEBOUNCE_MS
+from ..project import Project
 from . import batch, files, graph
 from . import run as runner
 from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
@@ -41,7 +42,7 @@ exit status:
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
   (up to the folder holding .git): sources, output, runtime, output-format, color,
-  exclude.
+  exclude, import-roots.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -149,7 +150,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
 def compile_stdin(args: argparse.Namespace, context: Context) -> int:
     display = args.stdin_filename or "<stdin>"
     try:
-        module = batch.compile_bytes(read_stdin(args.paths), display)
+        module = batch.compile_bytes(read_stdin(args.paths), display, project(context, context.cwd))
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -161,7 +162,11 @@ def compile_stdin(args: argparse.Namespace, context: Context) -> int:
 def check_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         counts = batch.Counts()
-        ok = batch.check_bytes(read_stdin(args.paths), args.stdin_filename or "<stdin>", context.reporter, counts)
+        display = args.stdin_filename or "<stdin>"
+        data = read_stdin(args.paths)
+        ok = batch.check_bytes(
+            data, display, context.reporter, counts, project(context, context.cwd), context.cwd / display
+        )
         return 0 if ok else 1
     return batch.check_all(plan(args, context, use_output=False), context.reporter)
 
@@ -198,7 +203,13 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
     )
     for folder in found.empty:
         context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
+    found.project = project(context, found.base)
     return found
+
+
+def project(context: Context, base: Path) -> Project:
+    """The `.flow` files imports may name: under the configuration's import roots."""
+    return Project(context.config.roots(), base)
 
 
 def fix_command(args: argparse.Namespace) -> list[str]:
@@ -234,7 +245,8 @@ def read_module(path_text: str, context: Context) -> tuple[bytes, str]:
 def graph_command(args: argparse.Namespace, context: Context) -> int:
     data, display = read_module(args.file, context)
     try:
-        module = analyze(decode(data, display))
+        with batch.imports(project(context, context.cwd), context.cwd / args.file, display) as loader:
+            module = analyze(decode(data, display), loader)
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -251,10 +263,11 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
     data, display = read_module(args.file, context)
     try:
         source = decode(data, display)
-        module = analyze(source)
-        flow = runner.choose_flow(module, args.flow, Path(args.file).stem)
-        inputs = runner.parse_inputs(args.inputs, flow)
-        code = compile_timed(source.text, display)[0]
+        with batch.imports(project(context, context.cwd), context.cwd / args.file, display) as loader:
+            module = analyze(source, loader)
+            flow = runner.choose_flow(module, args.flow, Path(args.file).stem)
+            inputs = runner.parse_inputs(args.inputs, flow)
+            code = compile_timed(source.text, display, loader=loader)[0]
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1

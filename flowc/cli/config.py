@@ -36,6 +36,17 @@ class Config:
     output_format: str | None = None
     color: str | None = None
     exclude: tuple[str, ...] = ()
+    import_roots: tuple[str, ...] = ()
+
+    def roots(self) -> list[Path]:
+        """Where `from a.b import f` looks for `a/b.flow`: `import-roots`; by default the
+        configuration file's folder and its `src/` when there is one; without a
+        configuration file, the working folder."""
+        if self.import_roots:
+            return [self.root / root for root in self.import_roots]
+        if self.path is not None and (self.root / "src").is_dir():
+            return [self.root, self.root / "src"]
+        return [self.root]
 
 
 def string_list(key: str, value: object) -> tuple[str, ...]:
@@ -67,6 +78,7 @@ KEYS: dict[str, Callable[[str, object], object]] = {
     "output-format": choice(OUTPUT_FORMATS),
     "color": choice(COLORS),
     "exclude": string_list,
+    "import-roots": string_list,
 }
 
 

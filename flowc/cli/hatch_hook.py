@@ -67,7 +67,7 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
         root = Path(self.root)
         project = self.project_config(root)
         sources, mode = self.options(project)
-        modules = self.compile(self.targets(root, project, sources), shared=project.runtime == "shared")
+        modules = self.compile(self.targets(root, project, sources), project)
         if mode == "check":
             self.verify(modules)
         elif self.target_name == "sdist":
@@ -133,12 +133,22 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
             self.fail('`sources` must be a list of paths, like `sources = ["src"]`')
         return sources, mode
 
-    def compile(self, targets: list[Target], *, shared: bool) -> list[tuple[Target, str]]:
-        """Every target's module, and with `shared` the runtime file of each output folder;
+    def compile(self, targets: list[Target], config: Config) -> list[tuple[Target, str]]:
+        """Every target's module (imports of other `.flow` files found under the project's
+        import roots), and with `runtime = "shared"` the runtime file of each output folder;
         every error of every file fails the build at once."""
         from ..compiler import runtime_text
         from ..diagnostics import CompileError
+        from ..project import Project
         from .batch import compile_target, runtime_target
+
+        shared = config.runtime == "shared"
+        root = Path(self.root)
+        # The project's folder is the configuration's, whether or not it has a [tool.flowc].
+        roots = (
+            config.roots() if config.path is not None else [root, *([root / "src"] if (root / "src").is_dir() else [])]
+        )
+        imports = Project(roots, root)
 
         modules, errors = [], []
         if shared:
@@ -153,7 +163,7 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
                 modules.append((runtime, runtime_text()))
         for target in targets:
             try:
-                modules.append((target, compile_target(target, target.source.read_bytes(), shared)))
+                modules.append((target, compile_target(target, target.source.read_bytes(), shared, imports)))
             except CompileError as error:
                 errors.append(error.render())
             except OSError as error:

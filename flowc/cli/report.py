@@ -66,7 +66,7 @@ class Reporter:
     def compile_error(self, error: CompileError) -> None:
         """Every diagnostic a failed compile carries."""
         for diagnostic in error.diagnostics:
-            self.diagnostic(diagnostic, error.source)
+            self.diagnostic(diagnostic, error.source_of(diagnostic))
 
     def diagnostic(self, diagnostic: Diagnostic, source: Source | None) -> None:
         self.errors += 1

@@ -22,6 +22,7 @@ from . import pytext as x
 from . import shared
 from .layout import END_REGION, END_VERBATIM, REGION, VERBATIM
 from .plan import (
+    CONFIGURE_POOL,
     FlowPlan,
     ModulePlan,
     has_plain_elements,
@@ -50,6 +51,10 @@ class FlowEmitter:
         self.pools = pools
         self.info = planned.info
         self.policy = planned.policy
+        self.settings = planned.settings
+        self.policies = planned.policies
+        self.checks: set[tuple[str, str]] = set()  # (parameter, check) made by this run already
+        self.map_limits = planned.map_limits
         self.defaults_of = planned.defaults
         self.local = planned.local
         self.v = planned.v
@@ -68,7 +73,12 @@ class FlowEmitter:
     def constants(self) -> list[str]:
         """The module-level constants the flow reads: node infos, policies, mutable defaults."""
         lines = [f"{self.info[n.name]} = {self.node_info(n)}" for n in self.flow.nodes]
-        lines += [f"{self.policy[n.name]} = {self.policy_value(n)}" for n in self.flow.nodes if not n.policy.plain]
+        lines += [
+            f"{self.policy[n.name]} = {self.policy_value(n)}"
+            for n in self.flow.nodes
+            if not n.policy.plain and not n.policy.per_run
+        ]
+        lines += [f"{self.policies[n.name]} = _Policies()" for n in self.flow.nodes if n.policy.per_run]
         for param in self.flow.params:
             if mutable(param.default):
                 value = x.expr(param.default, literal_only)
@@ -80,20 +90,77 @@ class FlowEmitter:
         return f"NodeInfo({x.string(self.flow.name)}, {x.string(node.name)}, {x.string(location)})"
 
     def policy_value(self, node: ir.Node) -> str:
+        """`_Policy(…)`, or for a policy with settings from parameters, the one its node's
+        `_Policies` has (or makes) for the settings checked."""
         policy = node.policy
-        fields = [f"{setting.field}={self.setting_value(setting)}" for setting in policy.settings()]
-        return f"_Policy({', '.join(fields)})"
+        fields = [f"{setting.field}={self.setting_value(setting, node)}" for setting in policy.settings()]
+        made = f"{self.policies[node.name]}.get" if policy.per_run else "_Policy"
+        return f"{made}({', '.join(fields)})"
 
-    def setting_value(self, setting: ir.Setting) -> str:
+    def setting_value(self, setting: ir.Setting, node: ir.Node) -> str:
         """A policy setting's value as Python: a pool by its module-level name, exception
-        classes as a tuple, numbers and `True` as written by `repr`."""
+        classes as a tuple, numbers and `True` as written by `repr`, a parameter through
+        the run-time check of its value."""
         value = setting.value
+        policy = node.policy
+        if setting.field == "max_delay" and policy.per_run and policy.backoff is not None:
+            # The cap is at least the first delay: checked here when either is a parameter.
+            assert policy.max_delay is not None
+            least = self.number(policy.backoff)
+            if not isinstance(value, ir.FromParam):
+                value = ir.FromParam(name=repr(value), clause=f"max {value!r}s")
+            return self.checked(value, node, least=least)
+        if isinstance(value, ir.FromParam):
+            return self.checked(value, node, integer=setting.field == "retries")
         if setting.field == "pool":
             assert isinstance(value, str)
             return self.pools[value]
         if isinstance(value, tuple):
             return f"({', '.join(value)},)"
         return repr(value)
+
+    # ---------------------------------------------------------------- settings from parameters
+
+    def checked(
+        self, value: ir.FromParam, node: ir.Node | None, *, integer: bool = False, least: str | None = None
+    ) -> str:
+        """A setting from a parameter through its run-time check, which names the flow, the
+        node (None: the flow's own) and the clause: a count (a retry count may be 0) or a
+        number of seconds (a backoff's cap at least `least`, the backoff)."""
+        where = f"flow `{self.flow.name}`"
+        if node is None:
+            where += f" ({self.module.name}:{self.flow.line})"
+        else:
+            where += f", node `{node.name}` ({self.module.name}:{node.line})"
+        if integer:
+            function, bound = "_count", f", {0 if value.clause.startswith('retry ') else 1}"
+        else:
+            function, bound = "_seconds", ""
+        what = x.string(f"{where}: `{value.clause}`")
+        extra = f", {least}" if least else ""
+        if (value.name, function + bound + extra) in self.checks:
+            return value.name  # checked the same way by an earlier clause of this run
+        self.checks.add((value.name, function + bound + extra))
+        return f"{function}({value.name}{bound}, {what}{extra})"
+
+    @staticmethod
+    def number(value: float | ir.FromParam) -> str:
+        return value.name if isinstance(value, ir.FromParam) else repr(value)
+
+    def run_settings(self) -> list[str]:
+        """The settings from parameters, checked into locals before the run starts, so that
+        a bad value fails the call before any node (or observer) hears of the run."""
+        flow, lines = self.flow, []
+        if isinstance(flow.limit, ir.FromParam):
+            lines.append(f"{self.settings['limit']} = {self.checked(flow.limit, None, integer=True)}")
+        if isinstance(flow.timeout, ir.FromParam):
+            lines.append(f"{self.settings['timeout']} = {self.checked(flow.timeout, None)}")
+        for node in flow.nodes:
+            if node.policy.per_run:
+                lines.append(f"{self.policy[node.name]} = {self.policy_value(node)}")
+            if isinstance(node.map_limit, ir.FromParam):
+                lines.append(f"{self.map_limits[node.name]} = {self.checked(node.map_limit, node, integer=True)}")
+        return lines
 
     # ---------------------------------------------------------------- values
 
@@ -124,6 +191,11 @@ class FlowEmitter:
             # The sub-flow's run reports to the same observer, as a run of this one's; a
             # map's element does so only if the observer hears elements (`map_elements`).
             observer = "observer" if each is None else f"{self.v['run']}.element_observer"
+            if node.callee.origin is not None:
+                # A flow of another generated module types its observer with that module's
+                # `FlowObserver`: the same object, but (inline, or in another folder) another
+                # class to mypy.
+                observer = f"_cast(_Any, {observer})"
             passed = f"observer={observer}, parent_run_id={self.v['run']}.id"
             return f"{self.watched(node, callee, watch)}({arguments}{sep}{passed})", True
         if node.mode == "thread":
@@ -179,7 +251,8 @@ class FlowEmitter:
                 text, awaitable = self.call(node, lookup, each=item, watch=index)
                 element = text if awaitable else f"_ready({text})"
             helper = "_map_collect" if node.collect else "_map"
-            text = f"{helper}({self.v['run']}, {self.info[node.name]}, {items}, lambda {item}, {index}: {element}, {node.map_limit!r})"
+            limit = self.map_limits.get(node.name) or repr(node.map_limit)
+            text = f"{helper}({self.v['run']}, {self.info[node.name]}, {items}, lambda {item}, {index}: {element}, {limit})"
         else:
             text = self.guarded(node, lookup)
         if node.when is not None:
@@ -294,17 +367,19 @@ class FlowEmitter:
     def function(self) -> list[str]:
         """The whole `async def` of the flow."""
         body = self.body()
-        limit = repr(self.flow.limit)
+        limit = self.settings.get("limit") or repr(self.flow.limit)
         lines = [self.signature(), f'    """Run flow `{self.flow.name}` ({self.module.name}:{self.flow.line})."""']
         lines.append("    " + REGION)
         lines += ["    " + line for line in self.defaults()]
+        lines += ["    " + line for line in self.run_settings()]
         v = self.v
         run = f"_Run(observer, {limit}, {x.string(self.flow.name)}, run_id, parent_run_id)"
         lines += [f"    {v['run']} = {run}", f"    {v['at']}: NodeInfo | None = None"]
         indent = "    "
         if self.flow.timeout is not None:
             # The run knows its timeout: what its observer hears when it expires.
-            lines.append(f"    async with asyncio.timeout({self.flow.timeout!r}) as {v['run']}.deadline:")
+            timeout = self.settings.get("timeout") or repr(self.flow.timeout)
+            lines.append(f"    async with asyncio.timeout({timeout}) as {v['run']}.deadline:")
             indent = "        "
         lines.append(indent + "try:")
         lines += [indent + "    " + line for line in body]
@@ -335,6 +410,25 @@ def shared_waits(waits: list[tuple[str, ...]]) -> set[tuple[str, ...]]:
 
 def literal_only(name: str) -> str:
     raise AssertionError(f"a default is a literal; it reads no `{name}`")
+
+
+def configure_pool(module: ir.Module, pools: dict[str, str]) -> list[str]:
+    """`configure_pool`, in a module that declares pools: changes one of them at run time."""
+    if not module.pools:
+        return []
+    names = ", ".join(f"`{p.name}`" for p in module.pools)
+    constants = "".join(f"{pools[p.name]}, " for p in module.pools)
+    return [
+        f"def {CONFIGURE_POOL}(",
+        "    name: str, *, limit: int | None = None, rate: int | None = None, per: float | None = None",
+        ") -> None:",
+        f'    """Change pool `name` of this module ({names}) for every run from now on: its',
+        "    `limit`, its `rate` and the rate's window `per` (seconds); None leaves a setting as it",
+        "    is. Calls holding slots keep them: after a lower limit, new calls wait until fewer",
+        "    than the limit are in flight; after a higher one, waiting calls start at once. An",
+        '    unknown name raises `KeyError`, a value out of range `ValueError`."""',
+        f"    _configure_pool(({constants.rstrip()}), name, limit, rate, per)",
+    ]
 
 
 def result_class(flow: ir.Flow, result: ir.NamedOutputs) -> list[str]:
@@ -373,26 +467,33 @@ def emit(
     or `._flowc_runtime` in a package) the module imports its helpers from the shared runtime
     file instead of copying them."""
     planned: ModulePlan = plan(module, shared=runtime_module is not None)
-    emitters = [FlowEmitter(module, flow, planned.pools) for flow in planned.flows]
+    # An imported pool is the object its own module declares, under the name imported.
+    pool_names = planned.pools | {i.alias: i.alias for i in module.flow_imports if i.kind == "pool"}
+    emitters = [FlowEmitter(module, flow, pool_names) for flow in planned.flows]
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
     public = sorted(
         {f.name for f in module.flows}
         | {r.class_name for _, r in named_outputs(module)}
+        | {p.name for p in module.pools if p.public}
         | {"FlowObserver", "NodeInfo", "RunInfo", "RunObserver"}
+        | ({CONFIGURE_POOL} if module.pools else set())
     )
     pools = [
         f"{planned.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
         + (f", rate={p.rate!r}, per={p.per!r})" if p.rate is not None else ")")
         for p in module.pools
     ]
+    # Each pool under its own name too: other `.flow` files import it by that name.
+    pools += [f"{p.name} = {planned.pools[p.name]}" for p in module.pools if p.public]
     classes = [result_class(f, r) for f, r in named_outputs(module)]
+    configure = configure_pool(module, planned.pools)
     command = command or display_path
     user_imports = list(planned.user_imports)
     runtime_imports: list[str] = []
     runtime_check: list[str] = []
     if runtime_module is not None:
-        code = [*pools, *constants, *(line for lines in [*classes, *functions] for line in lines)]
+        code = [*pools, *constants, *configure, *(line for lines in [*classes, *functions] for line in lines)]
         runtime_imports = shared.import_lines(shared.names_read(code), runtime_module)
         runtime_check = shared.runtime_check(__version__, f"flowc compile {command}")
         if not runtime_module.startswith("."):
@@ -418,6 +519,7 @@ def emit(
             END_VERBATIM=END_VERBATIM,
             public=public,
             constants=[REGION, *pools, *constants, END_REGION] if pools or constants else [],
+            configure=configure,
             result_classes=classes,
             future_annotations=reads_result_classes(module),
             functions=functions,

@@ -32,6 +32,9 @@ FLOW_KEYWORDS = ("observer", "run_id", "parent_run_id")
 AMBIGUOUS = frozenset({"l", "O", "I"})
 """Names ruff's default rules call ambiguous (E741): a node's local is renamed (`l_`)."""
 
+CONFIGURE_POOL = "configure_pool"
+"""The public function by which a module that declares pools lets them be changed at run time."""
+
 ALWAYS = frozenset({"run", "observer"})
 """Sections every module copies: the run of a flow and the observer protocol."""
 
@@ -59,7 +62,16 @@ class FlowPlan:
     info: dict[str, str]
     """Node → its `NodeInfo` constant."""
     policy: dict[str, str]
-    """Node → its `_Policy` constant, or `_PLAIN` for a node without clauses."""
+    """Node → its `_Policy` constant, or `_PLAIN` for a node without clauses; for a node
+    with a setting from a parameter, the local holding the policy made for each run."""
+    policies: dict[str, str]
+    """Node whose policy is made per run → the module-level `_Policies` it is made by (which
+    reuses the policy of an earlier run with the same settings)."""
+    settings: dict[str, str]
+    """The flow's `limit` or `timeout` from a parameter (key `limit`, `timeout`) → the local
+    holding it, checked before the run starts."""
+    map_limits: dict[str, str]
+    """Map node whose `limit` comes from a parameter → the local holding it, so checked."""
     defaults: dict[str, str]
     """Parameter with a list or dict default → the constant that marks it in the signature."""
     local: dict[str, str]
@@ -94,7 +106,8 @@ class ModulePlan:
 @functools.cache
 def generated_names() -> GeneratedNames:
     """The names every generated module binds, for the front end to keep `.flow` names off."""
-    return GeneratedNames(module_names(), frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
+    names = {**module_names(), CONFIGURE_POOL: None}
+    return GeneratedNames(names, frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
 
 
 def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
@@ -114,6 +127,8 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
         stdlib.add("from typing import NamedTuple as _NamedTuple")
     if uses_asyncio(module):
         stdlib.add("import asyncio")
+    if any(call.origin is not None for call in callees(module)):
+        stdlib |= {"from typing import Any as _Any", "from typing import cast as _cast"}
     own = set(import_lines(used_imports(module)))
     stdlib |= {line for line in own if is_stdlib(line)}
     return ModulePlan(
@@ -129,7 +144,12 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
 def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     """Module-level names first, in node order, so that the flow's locals keep clear of them."""
     info = {n.name: namer(f"_{flow.name}__{n.name}") for n in flow.nodes}
-    policy = {n.name: "_PLAIN" if n.policy.plain else namer(f"_{flow.name}__{n.name}__policy") for n in flow.nodes}
+    policy = {
+        n.name: "_PLAIN" if n.policy.plain else namer(f"_{flow.name}__{n.name}__policy")
+        for n in flow.nodes
+        if not n.policy.per_run
+    }
+    policies = {n.name: namer(f"_{flow.name}__{n.name}__policies") for n in flow.nodes if n.policy.per_run}
     defaults = {p.name: namer(f"_{flow.name}__{p.name}__default") for p in flow.params if mutable(p.default)}
     # Parameters keep their names (the front end keeps them apart from every module-level
     # name); the flow's own locals and the nodes yield.
@@ -139,11 +159,23 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
     local |= {n.name: names(n.name) for n in flow.nodes}
     order = schedule(flow)
     task = {name: names(f"{local[name]}_task") for name in sorted(order.tasks)}
+    # Settings from parameters are checked into locals before the run starts.
+    from_params = {"limit": flow.limit, "timeout": flow.timeout}
+    settings = {key: names(key) for key, value in from_params.items() if isinstance(value, ir.FromParam)}
+    map_limits: dict[str, str] = {}
+    for n in flow.nodes:
+        if n.policy.per_run:
+            policy[n.name] = names(f"{local[n.name]}_policy")
+        if isinstance(n.map_limit, ir.FromParam):
+            map_limits[n.name] = names(f"{local[n.name]}_limit")
     return FlowPlan(
         flow=flow,
         schedule=order,
         info=info,
         policy=policy,
+        policies=policies,
+        settings=settings,
+        map_limits=map_limits,
         defaults=defaults,
         local=local,
         v=v,
@@ -169,7 +201,7 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
     """The runtime sections the module's code calls into, from what its nodes are: exactly
     those (the sections they use in turn are added by `select`)."""
     nodes = [node for flow in module.flows for node in flow.nodes]
-    needs = set(ALWAYS)
+    needs = set(ALWAYS) if module.flows else {"observer"}  # a file of pools alone runs nothing
     calls = [(node, call_kind(node, flow, plan)) for flow, plan in zip(module.flows, flows) for node in flow.nodes]
     wanted = {
         "call": any(kind == "guarded" for _, kind in calls),
@@ -184,6 +216,8 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
         "when": any(n.when is not None for n in nodes),
         "after": any(spawn.waits for flow in flows for spawn in spawns(flow.schedule)),
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
+        "settings": any(flow.settings or flow.map_limits or flow.policies for flow in flows),
+        "policies": any(flow.policies for flow in flows),
     }
     return needs | {name for name, used in wanted.items() if used}
 
@@ -214,6 +248,12 @@ def call_kind(node: ir.Node, flow: ir.Flow, planned: FlowPlan) -> str:
 
 def spawns(order: Schedule) -> list[Spawn]:
     return [*order.first, *(spawn for step in order.steps for spawn in step.spawns)]
+
+
+def callees(module: ir.Module) -> list[ir.Callee]:
+    """What every node calls, fallback calls included."""
+    nodes = [node for flow in module.flows for node in flow.nodes]
+    return [n.callee for n in nodes] + [n.fallback.callee for n in nodes if isinstance(n.fallback, ir.FallbackCall)]
 
 
 def uses_asyncio(module: ir.Module) -> bool:
@@ -295,12 +335,15 @@ def used_imports(module: ir.Module) -> tuple[ir.Import, ...]:
     """The file's imports that its flows use (as callees, in types, in `on` lists): an
     import nothing uses would be an unused import in the module."""
     texts: list[str] = []
+    imported_pools = {item.alias for item in module.flow_imports if item.kind == "pool"}
     for flow in module.flows:
         texts += [p.type for p in flow.params] + [flow.result.annotation]
         if isinstance(flow.result, ir.NamedOutputs):
             texts += [o.type for o in flow.result.outputs]
         for node in flow.nodes:
             texts += [node.callee.text, *node.policy.retry_on]
+            if node.policy.pool in imported_pools:
+                texts.append(node.policy.pool)
             if isinstance(node.fallback, ir.FallbackCall):
                 texts.append(node.fallback.callee.text)
     words = set(re.findall(r"[A-Za-z_]\w*", " ".join(texts)))

@@ -10,6 +10,7 @@ sections it uses and everything they need, in the order of this file, with their
 
 import asyncio
 import contextvars as _contextvars
+import math as _math
 import os as _os
 import random as _random
 import sys
@@ -211,7 +212,7 @@ class _Events:
 
     def __init__(self, observer: object, run: RunInfo) -> None:
         self.run = run
-        self.nodes: dict[NodeInfo, NodeInfo] = {}
+        self.nodes: dict[int, tuple[NodeInfo, NodeInfo]] = {}
         self.elements = getattr(observer, "map_elements", True) is not False
         self.node_started: _Callable[..., object] | None = getattr(
             observer, "node_started", None
@@ -246,11 +247,13 @@ class _Events:
             _notify(started, run)
 
     def node(self, node: NodeInfo) -> NodeInfo:
-        """The node as this run's events name it: with the run."""
-        found = self.nodes.get(node)
-        if found is None:
-            found = self.nodes[node] = _NodeOfRun.of(node, self.run)
-        return found
+        """The node as this run's events name it: with the run. (Keyed by identity: a
+        node's `NodeInfo` is one constant of its module, and a tuple's hash is not kept.)
+        """
+        found = self.nodes.get(id(node))
+        if found is None or found[0] is not node:
+            found = self.nodes[id(node)] = (node, _NodeOfRun.of(node, self.run))
+        return found[1]
 
     def tell(
         self,
@@ -490,6 +493,78 @@ class _Policy:
 _PLAIN = _Policy()
 # flowc:end policy
 
+# flowc:begin settings
+
+
+def _count(value: object, least: int, what: str) -> int:
+    """A limit (`least` 1) or retry count (`least` 0) given at run time: by a parameter of
+    a flow, checked before any node starts, or to `configure_pool`. `what` names it."""
+    if type(value) is int and least <= value <= 1_000_000_000:
+        return value  # the common case, at once
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} needs a whole number, got {value!r}")
+    if least <= value <= 1_000_000_000:
+        return int(value)
+    raise ValueError(
+        f"{what} needs a whole number from {least} to 1000000000, got {value}"
+    )
+
+
+def _seconds(value: object, what: str, least: float = 0.0) -> float:
+    """A duration in seconds given at run time, positive, finite and at least `least`
+    (a backoff's cap: the backoff)."""
+    if type(value) is float or type(value) is int:
+        if 0 < value < _math.inf and value >= least:
+            return value  # the common case, at once
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} needs a number of seconds, got {value!r}")
+    if not (value > 0 and _math.isfinite(value)):
+        raise ValueError(f"{what} needs a positive number of seconds, got {value!r}")
+    if value < least:
+        raise ValueError(
+            f"{what} needs at least the backoff, {least!r} seconds, got {value!r}"
+        )
+    return float(value)
+
+
+# flowc:end settings
+
+# flowc:begin policies
+
+
+class _Policies:
+    """The policies of a node whose settings come from parameters, by their settings
+    (checked): a run with the settings of an earlier one reuses its policy rather than
+    making one. A few dozen are kept."""
+
+    __slots__ = ("made",)
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[object, ...], _Policy] = {}
+
+    def get(
+        self,
+        timeout: float | None = None,
+        retries: int = 0,
+        backoff: float | None = None,
+        max_delay: float | None = None,
+        jitter: bool = False,
+        retry_on: tuple[type[BaseException], ...] = (Exception,),
+        pool: _Slots | None = None,
+    ) -> _Policy:
+        key = (timeout, retries, backoff, max_delay, jitter, retry_on, pool)
+        policy = self.made.get(key)
+        if policy is None:
+            if len(self.made) >= 64:
+                self.made.clear()
+            policy = self.made[key] = _Policy(
+                timeout, retries, backoff, max_delay, jitter, retry_on, pool
+            )
+        return policy
+
+
+# flowc:end policies
+
 # flowc:begin pool
 
 
@@ -510,7 +585,8 @@ class _Pool:
 
     At most `limit` calls hold a slot at once, served first come, first served; with a
     rate, at most `rate` calls start in any `per` seconds. The state is kept per event
-    loop, so the module works under one `asyncio.run` after another.
+    loop, so the module works under one `asyncio.run` after another. `configure` changes
+    the limit and rate for the calls to come.
     """
 
     __slots__ = ("_loops", "limit", "name", "per", "rate")
@@ -549,38 +625,104 @@ class _Pool:
                 elif waiter in state.waiters:
                     state.waiters.remove(waiter)
                 raise
-        if self.rate is not None and self.per is not None:
+        if self.rate is not None:
             try:
                 async with state.pacing:  # calls start in the order they got a slot
-                    await self._pace(state.starts, self.rate, self.per)
+                    await self._pace(state)
             except BaseException:
                 self.release()
                 raise
 
-    @staticmethod
-    async def _pace(starts: _deque[float], rate: int, per: float) -> None:
+    async def _pace(self, state: _PoolState) -> None:
         # The `rate`-th start before this one must be at least `per` earlier. Checked
         # again after each sleep, on the time the call really starts: a loop that wakes
-        # sleepers late (a long synchronous step) must not squeeze starts together.
+        # sleepers late (a long synchronous step) must not squeeze starts together, and
+        # `configure` may have changed the rate meanwhile.
         loop = asyncio.get_running_loop()
-        while len(starts) == rate and (now := loop.time()) < starts[0] + per:
-            await asyncio.sleep(starts[0] + per - now)
-        starts.append(loop.time())
+        while (rate := self.rate) is not None and (per := self.per) is not None:
+            starts = state.starts
+            if len(starts) < rate or (wait := starts[-rate] + per - loop.time()) <= 0:
+                break
+            await asyncio.sleep(wait)
+        state.starts.append(loop.time())
 
     def release(self) -> None:
-        """Give a slot back: to the longest waiter, if any."""
+        """Give a slot back: to the longest waiter, if any, unless the limit was lowered
+        below the slots held (then the slot is gone)."""
         state = self._state()
-        while state.waiters:
-            waiter = state.waiters.popleft()
-            if not waiter.done():  # skip waiters cancelled before their turn
-                waiter.set_result(None)
-                return
+        if state.held <= self.limit:
+            while state.waiters:
+                waiter = state.waiters.popleft()
+                if not waiter.done():  # skip waiters cancelled before their turn
+                    waiter.set_result(None)
+                    return
         state.held -= 1
 
     def in_use(self) -> int:
         """How many slots are held on the running event loop."""
         state = self._loops.get(asyncio.get_running_loop())
         return 0 if state is None else state.held
+
+    def configure(
+        self,
+        limit: int | None = None,
+        rate: int | None = None,
+        per: float | None = None,
+    ) -> None:
+        """Change the limit, rate or rate window (None: unchanged) for every call from now
+        on, on every event loop. Calls holding slots keep them: after lowering the limit,
+        new calls wait until fewer than the new limit hold slots; after raising it,
+        waiting calls start at once. A value out of range raises `ValueError`."""
+        what = f"pool `{self.name}`"
+        new_limit = (
+            self.limit if limit is None else _count(limit, 1, f"{what}: `limit`")
+        )
+        new_rate = self.rate if rate is None else _count(rate, 1, f"{what}: `rate`")
+        new_per = self.per if per is None else _seconds(per, f"{what}: `per`")
+        if new_rate is not None and new_per is None:
+            raise ValueError(f"{what} has no rate window: give `per` with `rate`")
+        if new_per is not None and new_rate is None:
+            raise ValueError(f"{what} has no rate: give `rate` with `per`")
+        self.limit, self.rate, self.per = new_limit, new_rate, new_per
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, state in list(self._loops.items()):
+            if loop.is_closed():
+                continue
+            if loop.is_running() and loop is not running:
+                # A loop running in another thread adjusts its own state.
+                loop.call_soon_threadsafe(self._adjust, state)
+            else:
+                self._adjust(state)
+
+    def _adjust(self, state: _PoolState) -> None:
+        """One loop's state after `configure`: its record of starts sized to the rate,
+        and waiting calls given the slots a raised limit frees."""
+        if state.starts.maxlen != self.rate:
+            state.starts = _deque(state.starts, maxlen=self.rate)
+        while state.held < self.limit and state.waiters:
+            waiter = state.waiters.popleft()
+            if not waiter.done():
+                state.held += 1
+                waiter.set_result(None)
+
+
+def _configure_pool(
+    pools: tuple[_Pool, ...],
+    name: str,
+    limit: int | None,
+    rate: int | None,
+    per: float | None,
+) -> None:
+    """`configure_pool` of a module whose pools are `pools`."""
+    for pool in pools:
+        if pool.name == name:
+            pool.configure(limit, rate, per)
+            return
+    names = ", ".join(repr(pool.name) for pool in pools)
+    raise KeyError(f"no pool named {name!r}; the pools of this module are {names}")
 
 
 # flowc:end pool
@@ -723,12 +865,30 @@ _C = _TypeVar("_C", bound=_Callable[..., _Any])
 
 def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
     """`func` as an observed run calls it for a node without clauses (`index`: a map's
-    element): each call is one attempt of the node, reported as `_call` reports it. The
-    generated code calls `func` itself when there is no observer, through the same call
-    expression (`(f if observer is None else _watch(run, node, f))(...)`)."""
+    element): each call is one attempt of the node, reported as `_call` reports one (a
+    node without clauses runs in a flow without a limit: no slot to take). The generated
+    code calls `func` itself when there is no observer, through the same call expression
+    (`(f if observer is None else _watch(run, node, f))(...)`)."""
 
-    def call(*args: _Any, **kwargs: _Any) -> _Any:
-        return _call(run, node, _PLAIN, lambda: func(*args, **kwargs), index)
+    async def call(*args: _Any, **kwargs: _Any) -> _Any:
+        events = run.events
+        if events is None or (index is not None and not events.elements):
+            return await func(*args, **kwargs)
+        shown = events.node(node)
+        if events.node_started is not None:
+            _notify(events.node_started, shown, index, 1)
+        start = _time.perf_counter()
+        try:
+            value = await func(*args, **kwargs)
+        except BaseException as error:
+            if events.node_failed is not None:
+                duration = _time.perf_counter() - start
+                _notify(events.node_failed, shown, index, 1, error, duration)
+            raise
+        if events.node_finished is not None:
+            duration = _time.perf_counter() - start
+            _notify(events.node_finished, shown, index, 1, duration)
+        return value
 
     return _cast(_C, call)
 

@@ -24,19 +24,22 @@ from .graph_rules import (
     check_subflow_depth,
     check_unbound,
 )
+from .imports import Loader
 from .names import GeneratedNames
-from .resolve import FlowResolver, check_positive
+from .resolve import FlowResolver
 from .results import flow_result, flow_returns
 from .scope import ModuleScope
+from .settings import check_positive
 
 
-def analyze(source: Source, generated: GeneratedNames) -> ir.Module:
+def analyze(source: Source, generated: GeneratedNames, loader: Loader | None = None) -> ir.Module:
     """Parse, build, resolve and check one file; raises `CompileError` with every error.
-    `generated` are the names the generated module binds, which the file cannot use."""
+    `generated` are the names the generated module binds, which the file cannot use;
+    `loader` says which imports name other `.flow` files, and what those hold."""
     errors = Collector(source)
     try:
         with paused_gc():
-            module = analyze_into(source, errors, generated)
+            module = analyze_into(source, errors, generated, loader)
     except RecursionError:  # pragma: no cover - the lexer refuses input nested this deeply
         errors.error(codes.TOO_DEEP, "this file is nested too deeply for flowc", Span.point(1, 1))
         module = None
@@ -59,18 +62,21 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def analyze_into(source: Source, errors: Collector, generated: GeneratedNames) -> ir.Module | None:
+def analyze_into(
+    source: Source, errors: Collector, generated: GeneratedNames, loader: Loader | None
+) -> ir.Module | None:
     if not encodable(source, errors):
         return None
     module = parse(source.text, errors)
     if module is None or too_many_nodes(module, errors):
         return None
-    if not module.flows:
-        what = "is empty" if not (module.imports or module.pools) else "declares no flow"
+    if not module.flows and not module.pools:
+        # A file of pools alone is a module other files import them from.
+        what = "is empty" if not module.imports else "declares no flow"
         errors.error(
             codes.EMPTY, f"the file {what}", Span.point(1, 1), help="declare a flow: `flow NAME(x: int) -> int { ... }`"
         )
-    scope = ModuleScope(module, errors, generated)
+    scope = ModuleScope(module, errors, generated, loader)
     for pool in module.pools:
         check_positive(errors, pool.limit, "a pool limit", integer=True)
         check_positive(errors, pool.rate, "a pool rate", integer=True)
@@ -90,8 +96,9 @@ def analyze_into(source: Source, errors: Collector, generated: GeneratedNames) -
             ir.Import(module=".".join(i.module), name=i.name, alias=i.alias, written=i.written)
             for i in scope.all_imports
         ),
-        pools=tuple(ir_pool(p) for p in scope.pools.values()),
+        pools=tuple(ir_pool(p, scope.may_export(p.name)) for p in scope.pools.values()),
         flows=tuple(flows),
+        flow_imports=tuple(scope.flow_imports.values()),
     )
     check_recursion(result, errors, node_spans)
     if check_subflow_depth(result, errors, node_spans):  # else the deadlock check would take depth x flows
@@ -137,12 +144,13 @@ def encodable(source: Source, errors: Collector) -> bool:
         return False
 
 
-def ir_pool(pool: s.Pool) -> ir.Pool:
+def ir_pool(pool: s.Pool, public: bool) -> ir.Pool:
     return ir.Pool(
         name=pool.name,
         limit=int(pool.limit.value),
         rate=int(pool.rate.value) if pool.rate else None,
         per=pool.per.seconds if pool.per else None,
+        public=public,
     )
 
 
@@ -150,6 +158,8 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
     """One flow's IR (None when an error makes it meaningless; the errors are reported)."""
     resolver = FlowResolver(flow, scope)
     flow_options(flow, errors)
+    limit = resolver.settings.count(flow.limit, "a flow limit", "limit")
+    timeout = resolver.settings.seconds(flow.timeout, "a flow timeout", "timeout")
     params = flow_params(flow, scope, resolver, errors)
     result = flow_result(flow, scope, errors)
     edges = Edges(flow, errors)
@@ -167,8 +177,8 @@ def resolve_flow(flow: s.Flow, scope: ModuleScope, errors: Collector) -> ir.Flow
         line=flow.span.line,
         params=params,
         result=result,
-        limit=int(flow.limit.value) if flow.limit and flow.limit.valid else None,
-        timeout=flow.timeout.seconds if flow.timeout else None,
+        limit=limit,
+        timeout=timeout,
         nodes=tuple(nodes),
         end_preds=tuple(p for p in edges.preds["END"] if p != "START"),
         returns=returns,
@@ -189,8 +199,6 @@ def flow_options(flow: s.Flow, errors: Collector) -> None:
                 help=f"keep one `{option.keyword}`",
             )
         seen.add(option.keyword)
-    check_positive(errors, flow.limit, "a flow limit", integer=True)
-    check_positive(errors, flow.timeout, "a flow timeout", integer=False)
 
 
 def flow_params(flow: s.Flow, scope: ModuleScope, resolver: FlowResolver, errors: Collector) -> tuple[ir.Param, ...]:

@@ -34,7 +34,7 @@ def dump_flow(flow: ir.Flow) -> list[str]:
     else:
         lines.append(f"  result {flow.result.annotation}")
     if flow.limit is not None:
-        lines.append(f"  limit {flow.limit}")
+        lines.append(f"  limit {count(flow.limit)}")
     if flow.timeout is not None:
         lines.append(f"  timeout {seconds(flow.timeout)}")
     for node in flow.nodes:
@@ -50,7 +50,7 @@ def dump_node(node: ir.Node) -> list[str]:
     flow = " (a flow)" if node.callee.flow else ""
     lines.append(f"    call {'map ' if node.is_map else ''}{node.callee.text}({args(node.args)}) {node.mode}{flow}")
     if node.map_limit is not None:
-        lines.append(f"    map limit {node.map_limit}")
+        lines.append(f"    map limit {count(node.map_limit)}")
     if node.collect:
         lines.append("    collect")
     if not node.policy.plain:
@@ -66,8 +66,14 @@ def dump_node(node: ir.Node) -> list[str]:
     return lines
 
 
-def seconds(value: float | None) -> str:
-    return f"{value!r}s"
+def seconds(value: float | ir.FromParam | None) -> str:
+    """A duration in seconds, or the parameter that gives it."""
+    return f"param {value.name}" if isinstance(value, ir.FromParam) else f"{value!r}s"
+
+
+def count(value: int | ir.FromParam) -> str:
+    """A limit or count, or the parameter that gives it."""
+    return f"param {value.name}" if isinstance(value, ir.FromParam) else str(value)
 
 
 def args(items: tuple[s.Arg, ...]) -> str:

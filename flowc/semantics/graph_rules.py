@@ -208,15 +208,12 @@ def check_unbound(
             )
 
 
-def flow_calls(flow: ir.Flow) -> list[tuple[str, str]]:
-    """(node, flow) for every call of a flow of this file, fallback calls included."""
-    calls = [(n.name, n.callee.flow) for n in flow.nodes if n.callee.flow]
-    calls += [
-        (n.name, n.fallback.callee.flow)
-        for n in flow.nodes
-        if isinstance(n.fallback, ir.FallbackCall) and n.fallback.callee.flow
-    ]
-    return calls
+def flow_calls(flow: ir.Flow, *, imported: bool = False) -> list[tuple[str, str]]:
+    """(node, flow) for every call of a flow of this file (with `imported`, of a flow another
+    `.flow` file declares, by its name here), fallback calls included."""
+    callees = [(n.name, n.callee) for n in flow.nodes]
+    callees += [(n.name, n.fallback.callee) for n in flow.nodes if isinstance(n.fallback, ir.FallbackCall)]
+    return [(node, c.flow) for node, c in callees if c.flow and (c.origin is not None) == imported]
 
 
 def check_recursion(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> None:
@@ -272,48 +269,61 @@ def check_subflow_depth(module: ir.Module, errors: Collector, spans: Mapping[tup
     return True
 
 
-def pools_used(module: ir.Module) -> dict[str, set[str]]:
-    """Every pool a flow may hold, through its nodes and its sub-flows."""
-    direct = {f.name: {n.policy.pool for n in f.nodes if n.policy.pool} for f in module.flows}
+def pools_used(module: ir.Module) -> dict[str, frozenset[str]]:
+    """Every pool (its identity across files, `path:name`) a flow's runs may hold: through
+    its nodes, its sub-flows, and the flows it imports from other `.flow` files."""
+    imported = {item.alias: item.pool_ids for item in module.flow_imports if item.kind == "flow"}
+    direct = {f.name: {module.pool_id(n.policy.pool) for n in f.nodes if n.policy.pool} for f in module.flows}
+    for f in module.flows:
+        direct[f.name].update(p for _, alias in flow_calls(f, imported=True) for p in imported.get(alias, ()))
     calls = {f.name: sorted({callee for _, callee in flow_calls(f)}) for f in module.flows}
-    used: dict[str, set[str]] = {}
-    for name in direct:
-        flows = reachable([name], calls)
-        used[name] = {p for f in flows for p in direct.get(f, set()) if p is not None}
-    return used
+    return {name: frozenset(p for f in reachable([name], calls) for p in direct.get(f, set())) for name in direct}
 
 
 def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> None:
     """A node holding pool P must not call a sub-flow that needs P, nor one that needs a pool
-    Q while some node holding Q calls a sub-flow that needs P (holders waiting in a cycle)."""
+    Q while some node holding Q calls a sub-flow that needs P (holders waiting in a cycle).
+    Pools are told apart by identity (`path:name`), so a pool imported from another file is
+    the pool that file's flows take; a sub-flow imported from another file is followed too."""
     used = pools_used(module)
+    for item in module.flow_imports:
+        if item.kind == "flow":
+            used[item.alias] = frozenset(item.pool_ids)
+    shown = {module.pool_id(p.name): p.name for p in module.pools}
+    shown |= {i.pool_ids[0]: i.alias for i in module.flow_imports if i.kind == "pool"}
+
+    def name(pool: str) -> str:
+        return shown.get(pool, pool)
+
     holds: list[tuple[ir.Flow, ir.Node, str, str]] = []  # (flow, node, pool held, sub-flow)
     for flow in module.flows:
         for node in flow.nodes:
             pool, target = node.policy.pool, node.callee.flow
-            if pool and target and pool in used.get(target, set()):
+            held = module.pool_id(pool) if pool else None
+            if held and target and held in used.get(target, frozenset()):
                 errors.error(
                     codes.POOL_DEADLOCK,
                     f"node `{node.name}` holds pool `{pool}` while flow `{target}` also needs it, which can deadlock",
                     spans[(flow.name, node.name)],
                     help=f"drop `pool {pool}` from `{node.name}`; the sub-flow's own nodes already take the slots",
                 )
-            elif pool and target:
-                holds.append((flow, node, pool, target))
+            elif held and target:
+                holds.append((flow, node, held, target))
     waits: dict[str, list[str]] = {}  # pool held -> pools then waited for
-    for _, _, pool, target in holds:
-        waits.setdefault(pool, []).extend(sorted(used.get(target, set())))
-    for flow, node, pool, target in holds:
-        for needed in sorted(used.get(target, set())):
-            cycle = pool_cycle(needed, pool, waits)
+    for _, _, held, target in holds:
+        waits.setdefault(held, []).extend(sorted(used.get(target, frozenset())))
+    for flow, node, held, target in holds:
+        for needed in sorted(used.get(target, frozenset())):
+            cycle = pool_cycle(needed, held, waits)
             if cycle is None:
                 continue
             errors.error(
                 codes.POOL_DEADLOCK,
-                f"node `{node.name}` holds pool `{pool}` while flow `{target}` needs pool `{needed}`, and "
-                f"holders of `{needed}` wait for `{pool}` in turn ({' -> '.join([pool, *cycle])}): this can deadlock",
+                f"node `{node.name}` holds pool `{name(held)}` while flow `{target}` needs pool `{name(needed)}`, and "
+                f"holders of `{name(needed)}` wait for `{name(held)}` in turn "
+                f"({' -> '.join(name(p) for p in [held, *cycle])}): this can deadlock",
                 spans[(flow.name, node.name)],
-                help=f"drop `pool {pool}` from `{node.name}`, or keep the sub-flows it calls out of pool `{needed}`",
+                help=f"drop `pool {name(held)}` from `{node.name}`, or keep the sub-flows it calls out of pool `{name(needed)}`",
             )
             break
 

@@ -36,16 +36,33 @@ class Pool:
     limit: int
     rate: int | None
     per: float | None
+    public: bool = True
+    """Whether the generated module binds the pool under its own name too, for other `.flow`
+    files to import: not when an import or flow of the file has the name, or the generated
+    module uses it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromParam:
+    """A limit, retry count or duration given by a parameter of the flow (`limit width`):
+    checked and read when a run starts, before any node does. `clause` is the clause as
+    written (`limit width`, `retry attempts`), for the run-time error that names it."""
+
+    name: str
+    clause: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """Every clause that guards one call (or one map element's call), normalised."""
 
-    timeout: float | None = None
-    retries: int = 0
-    backoff: float | None = None
-    max_delay: float | None = None
+    timeout: float | FromParam | None = None
+    retries: int | FromParam = 0
+    backoff: float | FromParam | None = None
+    max_delay: float | FromParam | None = None
     jitter: bool = False
     retry_on: tuple[str, ...] = ()
     pool: str | None = None
@@ -53,6 +70,11 @@ class Policy:
     @property
     def plain(self) -> bool:
         return self == PLAIN
+
+    @property
+    def per_run(self) -> bool:
+        """Whether a setting comes from a parameter: the policy is then made for each run."""
+        return any(isinstance(v, FromParam) for v in (self.timeout, self.retries, self.backoff, self.max_delay))
 
     def settings(self) -> tuple[Setting, ...]:
         """What differs from the default, in field order: `timeout`, `retries`, `backoff`,
@@ -71,32 +93,37 @@ class Policy:
     def clauses(self, duration: Callable[[float], str]) -> tuple[str, ...]:
         """The policy as the flow language writes it, one clause each: `retry 3 backoff 1s
         max 10s jitter on KeyError`, `timeout 2s`, `pool api`; `duration` writes seconds."""
+
+        def seconds(value: float | FromParam) -> str:
+            return value.name if isinstance(value, FromParam) else duration(value)
+
         clauses = []
         if self.retries:
             retry = [f"retry {self.retries}"]
             if self.backoff is not None:
-                retry.append(f"backoff {duration(self.backoff)}")
+                retry.append(f"backoff {seconds(self.backoff)}")
             if self.max_delay is not None:
-                retry.append(f"max {duration(self.max_delay)}")
+                retry.append(f"max {seconds(self.max_delay)}")
             if self.jitter:
                 retry.append("jitter")
             if self.retry_on:
                 retry.append("on " + ", ".join(self.retry_on))
             clauses.append(" ".join(retry))
         if self.timeout is not None:
-            clauses.append(f"timeout {duration(self.timeout)}")
+            clauses.append(f"timeout {seconds(self.timeout)}")
         if self.pool is not None:
             clauses.append(f"pool {self.pool}")
         return tuple(clauses)
 
 
-SettingValue: TypeAlias = int | float | bool | str | tuple[str, ...]
+SettingValue: TypeAlias = int | float | bool | str | tuple[str, ...] | FromParam
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Setting:
     """One setting of a policy: a field of `Policy` (the runtime's `_Policy` keyword of the
-    same name) and its value; `jitter` is True, `retry_on` the exception classes' names."""
+    same name) and its value; `jitter` is True, `retry_on` the exception classes' names, a
+    setting given by a parameter a `FromParam`."""
 
     field: str
     value: SettingValue
@@ -107,10 +134,13 @@ PLAIN = Policy()
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Callee:
-    """What a node calls: a Python expression (`f`, `llm.summarize`) or a flow of this file."""
+    """What a node calls: a Python expression (`f`, `llm.summarize`), a flow of this file, or
+    a flow imported from another `.flow` file (`flow` is then its alias here, and `origin`
+    the file that declares it)."""
 
     parts: tuple[str, ...]
     flow: str | None = None
+    origin: str | None = None
 
     @property
     def text(self) -> str:
@@ -128,7 +158,7 @@ class Node:
     args: tuple[Arg, ...]
     mode: CallMode
     is_map: bool
-    map_limit: int | None
+    map_limit: int | FromParam | None
     collect: bool
     policy: Policy
     fallback: Fallback | None
@@ -219,8 +249,8 @@ class Flow:
     line: int
     params: tuple[Param, ...]
     result: Result
-    limit: int | None
-    timeout: float | None
+    limit: int | FromParam | None
+    timeout: float | FromParam | None
     nodes: tuple[Node, ...]
     end_preds: tuple[str, ...]
     returns: tuple[Arg, ...]
@@ -239,3 +269,29 @@ class Module:
     imports: tuple[Import, ...]
     pools: tuple[Pool, ...]
     flows: tuple[Flow, ...]
+    flow_imports: tuple[FlowImport, ...] = ()
+    """The flows and pools this file imports from other `.flow` files."""
+
+    def pool_id(self, name: str) -> str:
+        """A pool's identity across files: `path:name` of the file that declares it."""
+        for item in self.flow_imports:
+            if item.alias == name and item.kind == "pool":
+                return item.pool_ids[0]
+        return f"{self.path}:{name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowImport:
+    """A flow or pool that a file imports from another `.flow` file (`from MODULE import
+    NAME as ALIAS`): for a flow, its signature and every pool its runs may hold (their
+    identities, `path:name`, through its sub-flows too); for a pool, its identity alone."""
+
+    module: str
+    name: str
+    alias: str
+    kind: TypingLiteral["flow", "pool"]
+    path: str
+    """The declaring file, as displayed."""
+    flow: Flow | None
+    pool_ids: tuple[str, ...]
+    span: Span

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from .. import codes
-from ..diagnostics import Collector, did_you_mean
+from ..diagnostics import did_you_mean
 from ..source import Span
 from ..syntax import tree as s
 from . import ir
 from .expressions import ExprRules, walk_refs
 from .names import BUILTIN_EXCEPTIONS, BUILTIN_TYPES, rename_help, reserved_reason
 from .scope import ModuleScope
+from .settings import Settings
 
 
 @dataclass(slots=True, kw_only=True)
@@ -77,6 +78,7 @@ class FlowResolver:
         for node in flow.nodes:
             self.declare(node.name, node.name_span, "node")
         self.node_names = {n.name for n in flow.nodes}
+        self.settings = Settings(flow, scope, self.node_names)
         # Where each node first reads each other node, for errors about that read.
         self.read_spans: dict[tuple[str, str], Span] = {}
 
@@ -153,6 +155,20 @@ class FlowResolver:
             return None
         if head in self.scope.flows and len(call.callee) == 1:
             return ir.Callee(parts=call.callee, flow=head)
+        if head in self.scope.failed_imports:
+            return None  # what the import names is unknown; the import's error says why
+        imported = self.scope.flow_imports.get(head)
+        if imported is not None and imported.kind == "flow" and len(call.callee) == 1:
+            return ir.Callee(parts=call.callee, flow=head, origin=imported.path)
+        if imported is not None:
+            what = f"pool `{imported.name}` of {imported.path}" if imported.kind == "pool" else f"flow `{head}`"
+            self.errors.error(
+                codes.UNDEFINED_CALLEE,
+                f"`{'.'.join(call.callee)}` cannot be called: `{head}` is the {what}",
+                call.callee_span,
+                help=f"name it in a clause: `pool {head}`" if imported.kind == "pool" else f"call it: `{head}(...)`",
+            )
+            return None
         if head in self.scope.imports:
             return ir.Callee(parts=call.callee)
         if head in self.locals:
@@ -168,9 +184,6 @@ class FlowResolver:
         return None
 
     # ---------------------------------------------------------------- clauses
-
-    def positive(self, number: s.Number | s.Duration | None, what: str, *, integer: bool) -> None:
-        check_positive(self.errors, number, what, integer=integer)
 
     def clauses(self, node: s.Node) -> NodeClauses:
         found = NodeClauses()
@@ -222,34 +235,39 @@ class FlowResolver:
 
     def policy(self, found: NodeClauses) -> ir.Policy:
         timeout, retry, pool = found.timeout, found.retry, found.pool
-        if timeout:
-            self.positive(timeout.duration, "a timeout", integer=False)
+        seconds = self.settings.seconds(timeout.duration if timeout else None, "a timeout", "timeout")
         retry_on: list[str] = []
+        retries: int | ir.FromParam | None = None
+        backoff = max_delay = None
         if retry:
+            retries = self.settings.count(retry.count, "a retry count", "retry", least=0)
+            backoff = self.settings.seconds(retry.backoff, "a backoff", "backoff")
+            max_delay = self.settings.seconds(retry.max_delay, "a maximum delay", "max")
             self.retry_rules(retry)
             retry_on = [self.exception_name(name) for name in retry.on]
-        if pool and pool.name not in self.scope.pools:
+        if pool and pool.name not in self.scope.pool_names and pool.name not in self.scope.failed_imports:
             self.errors.error(
                 codes.UNDEFINED_POOL,
                 f"no pool named `{pool.name}`",
                 pool.name_span,
-                help=did_you_mean(pool.name, self.scope.pools) or f"declare it: `pool {pool.name} limit 4`",
+                help=did_you_mean(pool.name, self.scope.pool_names) or f"declare it: `pool {pool.name} limit 4`",
             )
         return ir.Policy(
-            timeout=timeout.duration.seconds if timeout else None,
-            retries=int(retry.count.value) if retry and retry.count.valid else 0,
-            backoff=retry.backoff.seconds if retry and retry.backoff else None,
-            max_delay=retry.max_delay.seconds if retry and retry.max_delay else None,
+            timeout=seconds,
+            retries=retries or 0,
+            backoff=backoff,
+            max_delay=max_delay,
             jitter=bool(retry and retry.jitter),
             retry_on=tuple(retry_on),
             pool=pool.name if pool else None,
         )
 
     def retry_rules(self, retry: s.Retry) -> None:
-        self.positive(retry.count, "a retry count", integer=True)
-        self.positive(retry.backoff, "a backoff", integer=False)
-        self.positive(retry.max_delay, "a maximum delay", integer=False)
-        if retry.backoff and retry.max_delay and 0 < retry.max_delay.seconds < retry.backoff.seconds:
+        """A cap shorter than the first delay, both written as durations (from parameters,
+        the run checks it)."""
+        if not isinstance(retry.backoff, s.Duration) or not isinstance(retry.max_delay, s.Duration):
+            return
+        if 0 < retry.max_delay.seconds < retry.backoff.seconds:
             self.errors.error(
                 codes.CLAUSE_CONFLICT,
                 f"the maximum delay `{retry.max_delay.text}` is shorter than the first delay `{retry.backoff.text}`",
@@ -287,7 +305,7 @@ class FlowResolver:
         callee = self.callee(call)
         self.exprs.args(call.args, is_map=node.is_map)
         if callee is not None and callee.flow:
-            self.subflow_args(call, self.scope.flows[callee.flow])
+            self.subflow_args(call, self.target(callee))
         if node.is_map:
             self.map_each(node, call)
         reads = self.reads(call, node.name)
@@ -297,8 +315,7 @@ class FlowResolver:
             self.exprs.condition(when.cond)
             reads.update(self.reads(when.cond, node.name))
         limit = found.limit if node.is_map else None
-        if limit:
-            self.positive(limit.count, "a map limit", integer=True)
+        map_limit = self.settings.count(limit.count if limit else None, "a map limit", "limit")
         mode = self.mode(found, callee, fallback.callee if isinstance(fallback, ir.FallbackCall) else None)
         if callee is None:
             return None
@@ -310,7 +327,7 @@ class FlowResolver:
             args=call.args,
             mode=mode,
             is_map=node.is_map,
-            map_limit=int(limit.count.value) if limit and limit.count.valid else None,
+            map_limit=map_limit,
             collect=found.collect is not None,
             policy=policy,
             fallback=fallback,
@@ -346,7 +363,15 @@ class FlowResolver:
                 help="mark the iterable with `each`, as in `map f(x=each items)`",
             )
 
-    def subflow_args(self, call: s.Call, target: s.Flow) -> None:
+    def target(self, callee: ir.Callee) -> s.Flow | ir.Flow:
+        """The flow a sub-flow call calls: one of this file, or one imported."""
+        assert callee.flow is not None
+        imported = self.scope.imported_flow(callee.flow)
+        if imported is not None and imported.flow is not None:
+            return imported.flow
+        return self.scope.flows[callee.flow]
+
+    def subflow_args(self, call: s.Call, target: s.Flow | ir.Flow) -> None:
         """A call of a flow of this file passes each parameter without a default, once, and
         nothing else."""
         names = [p.name for p in target.params]
@@ -397,7 +422,7 @@ class FlowResolver:
         callee = self.callee(value)
         self.exprs.args(value.args, is_map=False)
         if callee is not None and callee.flow:
-            self.subflow_args(value, self.scope.flows[callee.flow])
+            self.subflow_args(value, self.target(callee))
         reads.update(self.reads(value, node.name))
         return ir.FallbackCall(call=value, callee=callee, span=value.span) if callee is not None else None
 
@@ -416,7 +441,7 @@ class FlowResolver:
         return mode
 
 
-def parameters_help(flow: s.Flow) -> str:
+def parameters_help(flow: s.Flow | ir.Flow) -> str:
     if not flow.params:
         return f"flow `{flow.name}` takes no parameters"
     return f"the parameters of `{flow.name}` are " + ", ".join(f"`{p.name}`" for p in flow.params)
@@ -431,31 +456,6 @@ def contains_each(expr: s.Expr) -> bool:
         case s.DictExpr(items=items):
             return any(contains_each(i.value) for i in items)
     return False
-
-
-MAX_COUNT = 1_000_000_000
-"""The largest limit, retry count or rate: the generated code keeps counts in C integers
-(`deque(maxlen=rate)`), which overflow past 2**63 - 1 at every call."""
-
-
-def check_positive(errors: Collector, number: s.Number | s.Duration | None, what: str, *, integer: bool) -> None:
-    """Report a count or duration that is not positive (or, for a count, not whole or too large)."""
-    if number is None or (isinstance(number, s.Number) and not number.valid):
-        return
-    value = number.seconds if isinstance(number, s.Duration) else number.value
-    if integer and isinstance(value, int) and value > MAX_COUNT:
-        errors.error(
-            codes.TOO_LARGE,
-            f"{what} must be at most {MAX_COUNT:_}, not {value}",
-            number.span,
-            help="no limit is that large",
-        )
-        return
-    if value > 0 and (not integer or isinstance(value, int)):
-        return
-    shown = number.text if isinstance(number, s.Duration) else repr(number.value)
-    kind = "a positive whole number" if integer else "positive"
-    errors.error(codes.NOT_POSITIVE, f"{what} must be {kind}, not {shown}", number.span)
 
 
 def source_hash(text: str) -> str:

@@ -10,6 +10,8 @@ from .. import codes
 from ..diagnostics import Collector, did_you_mean
 from ..source import Span
 from ..syntax import tree as s
+from . import ir
+from .imports import Loader, resolve_import
 from .ir import result_class_name
 from .names import BUILTIN_TYPES, GeneratedNames, rename_help, reserved_reason
 
@@ -17,16 +19,30 @@ from .names import BUILTIN_TYPES, GeneratedNames, rename_help, reserved_reason
 class ModuleScope:
     """The module namespace: imported names, pools and flows, each declared once."""
 
-    def __init__(self, module: s.Module, errors: Collector, generated: GeneratedNames) -> None:
+    def __init__(
+        self, module: s.Module, errors: Collector, generated: GeneratedNames, loader: Loader | None = None
+    ) -> None:
         self.errors = errors
         self.generated = generated
         self.imports: dict[str, s.Import] = {}
         self.all_imports: list[s.Import] = []
         self.pools: dict[str, s.Pool] = {}
         self.flows: dict[str, s.Flow] = {}
+        self.flow_imports: dict[str, ir.FlowImport] = {}
+        """Imported names that are flows or pools of other `.flow` files."""
+        self.failed_imports: set[str] = set()
+        """Names imported from `.flow` files that could not be (reported): their uses are
+        not reported again."""
         seen: dict[str, Span] = {}
         for item in module.imports:
             self.declare_import(item, seen)
+            loaded = loader(".".join(item.module), item.span) if loader is not None else None
+            if loaded is not None:
+                found = resolve_import(item, loaded, errors)
+                if found is not None:
+                    self.flow_imports.setdefault(item.alias, found)
+                else:
+                    self.failed_imports.add(item.alias)
         for flow in module.flows:
             self.declare(flow.name, flow.name_span, seen, "flow")
             self.generated_clash(flow.name, flow.name_span, "a flow")
@@ -127,6 +143,21 @@ class ModuleScope:
     @property
     def callables(self) -> set[str]:
         return set(self.imports) | set(self.flows)
+
+    def imported_flow(self, name: str) -> ir.FlowImport | None:
+        found = self.flow_imports.get(name)
+        return found if found is not None and found.kind == "flow" else None
+
+    def may_export(self, pool: str) -> bool:
+        """Whether the generated module can bind a pool under its own name (pools have a
+        namespace of their own, the module has one for everything)."""
+        taken = set(self.imports) | set(self.flows) | self.result_classes | set(self.generated.module)
+        return pool not in taken and reserved_reason(pool) is None
+
+    @property
+    def pool_names(self) -> list[str]:
+        """The pools a `pool` clause may name: this file's and those it imports."""
+        return [*self.pools, *(alias for alias, item in self.flow_imports.items() if item.kind == "pool")]
 
     def is_literal(self, base: s.TypeName) -> bool:
         """Whether a subscripted type is `typing.Literal`, under whatever name it was imported."""

@@ -246,13 +246,25 @@ class Builder(Transformer[Token, Any]):
     def duration(self, token: Token) -> s.Duration:
         return literals.duration(token, self.errors)
 
+    def count_or_name(self, token: Token) -> s.Count:
+        """A clause's count: a number, or the name of a parameter (`limit width`)."""
+        if token.type == "NAME":
+            return s.ParamName(name=str(token), span=span_of(token))
+        return self.count(token)
+
+    def seconds(self, token: Token) -> s.Seconds:
+        """A clause's duration: `250ms`, or the name of a parameter (`timeout wait`)."""
+        if token.type == "NAME":
+            return s.ParamName(name=str(token), span=span_of(token))
+        return self.duration(token)
+
     def timeout(self, children: list[Token]) -> s.Timeout:
-        return s.Timeout(duration=self.duration(children[1]), span=span_of(children[0]))
+        return s.Timeout(duration=self.seconds(children[1]), span=span_of(children[0]))
 
     def backoff(self, children: list[Token]) -> Backoff:
-        durations = tokens(children, "DURATION")
-        cap = self.duration(durations[1]) if len(durations) > 1 else None
-        return Backoff(delay=self.duration(durations[0]), cap=cap, span=whole(children))
+        durations = [c for c in children if c.type in ("DURATION", "NAME")]
+        cap = self.seconds(durations[1]) if len(durations) > 1 else None
+        return Backoff(delay=self.seconds(durations[0]), cap=cap, span=whole(children))
 
     def retry_on(self, children: list[Any]) -> RetryOn:
         return RetryOn(names=tuple(values(children)), span=whole(children))
@@ -261,7 +273,7 @@ class Builder(Transformer[Token, Any]):
         backoff = next((c for c in children if isinstance(c, Backoff)), None)
         retry_on = next((c for c in children if isinstance(c, RetryOn)), None)
         return s.Retry(
-            count=self.count(children[1]),
+            count=self.count_or_name(children[1]),
             backoff=backoff.delay if backoff else None,
             max_delay=backoff.cap if backoff else None,
             jitter=bool(tokens(children, "JITTER")),
@@ -276,7 +288,7 @@ class Builder(Transformer[Token, Any]):
         return s.When(cond=self.as_cond(children[1]), span=span_of(children[0]))
 
     def limit(self, children: list[Token]) -> s.Limit:
-        return s.Limit(count=self.count(children[1]), span=span_of(children[0]))
+        return s.Limit(count=self.count_or_name(children[1]), span=span_of(children[0]))
 
     def pool_clause(self, children: list[Token]) -> s.PoolClause:
         return s.PoolClause(name=str(children[1]), name_span=span_of(children[1]), span=span_of(children[0]))
@@ -332,18 +344,20 @@ class Builder(Transformer[Token, Any]):
         return s.Outputs(items=tuple(values(children)), span=whole(children))
 
     def flow_limit(self, children: list[Token]) -> s.FlowOption:
-        return s.FlowOption(keyword="limit", value=self.count(children[1]), span=span_of(children[0]))
+        return s.FlowOption(keyword="limit", value=self.count_or_name(children[1]), span=span_of(children[0]))
 
     def flow_timeout(self, children: list[Token]) -> s.FlowOption:
-        return s.FlowOption(keyword="timeout", value=self.duration(children[1]), span=span_of(children[0]))
+        return s.FlowOption(keyword="timeout", value=self.seconds(children[1]), span=span_of(children[0]))
 
     def flow(self, children: list[Any]) -> s.Flow:
         parts = values(children)
         params = tuple(c for c in parts if isinstance(c, s.Param))
         returns = parts[len(params)]
         options = [c for c in parts if isinstance(c, s.FlowOption)]
-        limits = [o.value for o in options if isinstance(o.value, s.Number)]
-        timeouts = [o.value for o in options if isinstance(o.value, s.Duration)]
+        limits = [o.value for o in options if o.keyword == "limit" and isinstance(o.value, (s.Number, s.ParamName))]
+        timeouts = [
+            o.value for o in options if o.keyword == "timeout" and isinstance(o.value, (s.Duration, s.ParamName))
+        ]
         return s.Flow(
             name=str(children[1]),
             name_span=span_of(children[1]),

@@ -21,8 +21,8 @@ class CallSuffix:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    delay: s.Duration
-    cap: s.Duration | None
+    delay: s.Seconds
+    cap: s.Seconds | None
     span: Span
 
 

@@ -56,6 +56,10 @@ class Scanner:
         self.opening = frozenset({"INDEX_OPEN", *(self.symbols[s] for s in "([{" if s in self.symbols)})
         self.closing = frozenset(self.symbols[s] for s in ")]}" if s in self.symbols)
         self.negation = self.keywords.get("not", "")
+        # After these, a name is a parameter's (`limit width`), never a reserved word: the
+        # word stays a keyword, so `retry` at the end of a line leaves `node` on the next
+        # one a keyword.
+        self.settings = frozenset(self.keywords[w] for w in ("timeout", "retry", "limit", "backoff", "max"))
 
     def parse(self, text: str, start: str, offset: int = 0) -> Any:
         """The value of rule `start` for `text[offset:]` (lines and columns counted in the
@@ -90,7 +94,7 @@ class Scanner:
                     keyword = keywords.get(value)
                     if keyword is not None:
                         accepts = choices()
-                        if keyword in accepts or "NAME" not in accepts:
+                        if keyword in accepts or "NAME" not in accepts or (last and last.type in self.settings):
                             kind = keyword
                 elif kind == "SYMBOL":
                     kind = symbols[value]

@@ -202,11 +202,27 @@ class Duration:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ParamName:
+    """A parameter of the flow named where a count or duration is expected (`limit width`,
+    `timeout wait`): the value is the parameter's, read when a run starts."""
+
+    name: str
+    span: Span
+
+
+Count: TypeAlias = Number | ParamName
+"""A limit or retry count: a number as written, or a parameter's name."""
+
+Seconds: TypeAlias = Duration | ParamName
+"""A timeout, backoff or cap: a duration as written, or a parameter's name."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Timeout:
     """`timeout DURATION`: the longest one attempt of the call may take."""
 
     keyword: ClassVar[str] = "timeout"
-    duration: Duration
+    duration: Seconds
     span: Span
 
 
@@ -215,9 +231,9 @@ class Retry:
     """`retry COUNT [backoff DELAY [max CAP]] [jitter] [on Exc, ...]`."""
 
     keyword: ClassVar[str] = "retry"
-    count: Number
-    backoff: Duration | None
-    max_delay: Duration | None
+    count: Count
+    backoff: Seconds | None
+    max_delay: Seconds | None
     jitter: bool
     on: tuple[TypeName, ...]
     span: Span
@@ -246,7 +262,7 @@ class Limit:
     """`limit COUNT`: how many elements of a map run at once."""
 
     keyword: ClassVar[str] = "limit"
-    count: Number
+    count: Count
     span: Span
 
 
@@ -360,7 +376,7 @@ class FlowOption:
     """`limit COUNT` or `timeout DURATION` after a flow's result; `keyword` is the word."""
 
     keyword: str
-    value: Number | Duration
+    value: Count | Seconds
     span: Span
 
 
@@ -370,8 +386,8 @@ class Flow:
     name_span: Span
     params: tuple[Param, ...]
     returns: TypeExpr | Outputs
-    limit: Number | None
-    timeout: Duration | None
+    limit: Count | None
+    timeout: Seconds | None
     options: tuple[FlowOption, ...]
     nodes: tuple[Node, ...]
     edges: tuple[Edges, ...]

@@ -1,0 +1,101 @@
+"""A project of many `.flow` files: finding the file a module name names under the import
+roots, and analysing the files a file imports, each once per `Project`.
+
+`from app.flows.limits import llm` names `app/flows/limits.flow` when that file exists under
+one of the import roots (the first root that has it wins); otherwise it is a Python import.
+Files are read, never written. Each imported file is analysed once and its IR kept, so a
+batch of files that import each other costs one analysis per file; a file that imports
+itself through others is an `import-cycle` error with the cycle printed file by file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import codes
+from .compiler import analyze, decode
+from .diagnostics import CompileError, Diagnostic
+from .semantics.imports import Loaded, Loader
+from .source import Span
+
+
+@dataclass(slots=True)
+class _Open:
+    """A file being analysed, and the import it is reading (for a cycle's message)."""
+
+    path: Path
+    display: str
+    via: Span | None = None
+
+
+class Project:
+    """The `.flow` files under `roots`, displayed relative to `base`."""
+
+    def __init__(self, roots: Sequence[Path], base: Path) -> None:
+        self.roots = [Path(os.path.abspath(root)) for root in roots]
+        self.base = Path(os.path.abspath(base))
+        self._stack: list[_Open] = []
+        self._loaded: dict[Path, Loaded] = {}
+
+    def find(self, module: str) -> Path | None:
+        """The `.flow` file a dotted module name names, if any."""
+        parts = module.split(".")
+        if not all(part.isidentifier() for part in parts):
+            return None
+        for root in self.roots:
+            candidate = root.joinpath(*parts[:-1], parts[-1] + ".flow")
+            if candidate.is_file():
+                return Path(os.path.realpath(candidate))
+        return None
+
+    def display(self, path: Path) -> str:
+        """A path as messages show it: relative to the base folder (`../lib/a.flow` for a root
+        outside it), so that two files are never shown, or identified, alike."""
+        try:
+            return Path(os.path.relpath(path, self.base)).as_posix()
+        except ValueError:  # another drive
+            return path.as_posix()
+
+    @contextlib.contextmanager
+    def analyzing(self, path: Path, display: str) -> Iterator[Loader]:
+        """The loader for the imports of the file at `path`, while it is analysed."""
+        self._stack.append(_Open(Path(os.path.realpath(path)), display))
+        try:
+            yield self.load
+        finally:
+            self._stack.pop()
+
+    def load(self, module: str, span: Span) -> Loaded | None:
+        """What an import in the file being analysed names (see `Loader`)."""
+        path = self.find(module)
+        if path is None:
+            return None
+        self._stack[-1].via = span
+        for index, open_file in enumerate(self._stack):
+            if open_file.path == path:
+                steps = [f"{f.display}:{f.via.line}:{f.via.column}" for f in self._stack[index:] if f.via is not None]
+                return Loaded(path=self.display(path), cycle=(*steps, open_file.display))
+        if path not in self._loaded:
+            self._loaded[path] = self._analyze(path)
+        return self._loaded[path]
+
+    def _analyze(self, path: Path) -> Loaded:
+        shown = self.display(path)
+        try:
+            source = decode(path.read_bytes(), shown)
+            with self.analyzing(path, shown) as loader:
+                return Loaded(path=shown, module=analyze(source, loader))
+        except CompileError as error:
+            return Loaded(path=shown, error=error)
+        except OSError as error:
+            problem = Diagnostic(
+                code=codes.IO_ERROR.code,
+                message=f"cannot read the file: {error.strerror or error}",
+                path=shown,
+                span=Span.point(1, 1),
+            )
+            return Loaded(path=shown, error=CompileError([problem]))
