@@ -150,11 +150,11 @@ async def session(debounce: int | None, text: str, rounds: int) -> dict[str, lis
 def front_end(text: str, rounds: int) -> list[float]:
     from flowc.lsp.document import check
 
-    check(text, "big.flow")  # the parser is built at the first check of a process
+    check(text, None, None, "big.flow")  # the parser is built at the first check of a process
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        check(text, "big.flow")
+        check(text, None, None, "big.flow")
         times.append(time.perf_counter() - started)
     return times
 

@@ -16,7 +16,7 @@ from flowc.compiler import analyze, decode
 from flowc.diagnostics import CompileError
 from flowc.lsp import completion as completing
 from flowc.lsp import features
-from flowc.lsp.document import Document, check
+from flowc.lsp.document import Document, Imports, check
 from flowc.lsp.outline import repaired
 from flowc.lsp.positions import Positions, apply_change
 from flowc.lsp.pysource import PythonSources
@@ -145,7 +145,7 @@ def test_the_diagnostics_are_the_compilers(path: Path) -> None:
         expected = []
     except CompileError as error:
         expected = error.diagnostics
-    assert check(data.decode("utf-8"), str(path)) == expected
+    assert check(data.decode("utf-8"), None, None, str(path)) == expected
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_the_diagnostics_are_the_compilers(path: Path) -> None:
     [("flow f(\x00", "encoding"), ("flow f() -> int {\ud800", "encoding"), ("flow f() -> int {\r}", "encoding")],
 )
 def test_what_flowc_check_refuses_in_a_file_is_reported_too(text: str, code: str) -> None:
-    assert [d.code for d in check(text, "f.flow")] == [code]
+    assert [d.code for d in check(text, None, None, "f.flow")] == [code]
 
 
 def test_help_and_notes_are_related_information() -> None:
@@ -363,3 +363,80 @@ def test_a_negative_debounce_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "--debounce" in result.stderr and result.stdout == ""
+
+
+# ---------------------------------------------------------------- imports of other .flow files
+
+SHARED = """\
+from steps import fetch
+
+pool api limit 2
+
+flow shared(x: int) -> int {
+    node a = fetch(x=x) pool api
+    START >> a >> END
+    return a
+}
+"""
+
+IMPORTER = """\
+from steps import fetch
+from lib.shared import shared, api
+
+flow main(x: int) -> int {
+    node s = shared(x=x)
+    node t = fetch(x=s) pool api
+    START >> s >> t >> END
+    return t
+}
+"""
+
+
+@pytest.fixture
+def flows(project: Path) -> Path:
+    (project / "lib").mkdir()
+    (project / "lib" / "shared.flow").write_text(SHARED, encoding="utf-8")
+    return project
+
+
+def importer(folder: Path, text: str = IMPORTER) -> tuple[Document, PythonSources]:
+    imports = Imports((folder,), folder)
+    path = folder / "main.flow"
+    doc = Document(path.as_uri(), path, text, 1, None, imports)
+    return doc, PythonSources.for_file(path, [folder], imports.roots)
+
+
+def test_an_imported_flow_is_checked_from_its_file(flows: Path) -> None:
+    doc, _ = importer(flows)
+    assert doc.check() == []
+    wrong = IMPORTER.replace("shared, api", "shared, api, missing")
+    missing, _ = importer(flows, wrong)
+    assert [(d.span.line, "missing" in d.message) for d in missing.check()] == [(2, True)]
+    # Without the import roots `lib.shared` is a Python module: `missing` may be in it, and
+    # `api` is then no pool.
+    alone = Document(doc.uri, doc.path, wrong, 1, None, None).check()
+    assert [d.code for d in alone] == ["undefined-pool"]
+
+
+def test_an_imported_files_errors_stay_in_that_file(flows: Path) -> None:
+    (flows / "lib" / "shared.flow").write_text(SHARED.replace("return a", "return zz"), encoding="utf-8")
+    doc, _ = importer(flows)
+    found = doc.check()
+    assert found and {(d.code, d.span.line) for d in found} == {("imported-errors", 2)}
+
+
+def test_definition_hover_and_completion_of_an_imported_flow_and_pool(flows: Path) -> None:
+    doc, sources = importer(flows)
+    shared = flows / "lib" / "shared.flow"
+    (location,) = features.definition(doc, *cursor(IMPORTER, "shared(x"), sources)
+    assert (location.uri, location.range.start) == (shared.as_uri(), types.Position(line=4, character=5))
+    (location,) = features.definition(doc, *cursor(IMPORTER, "api\n    START"), sources)
+    assert (location.uri, location.range.start) == (shared.as_uri(), types.Position(line=2, character=5))
+    hovered = features.hover(doc, *cursor(IMPORTER, "node s", 5), sources)
+    assert hovered is not None and isinstance(hovered.contents, types.MarkupContent)
+    assert "flow `lib.shared.shared`, from `shared.flow`" in hovered.contents.value
+    assert "flow shared(x: int) -> int" in hovered.contents.value
+    assert "value: `int`" in hovered.contents.value
+    text = IMPORTER.replace("from lib.shared import shared, api", "from lib.shared import |")
+    found = completing.completion(document(text.replace("|", ""), flows), *cursor(text, "|"), sources)
+    assert [(c.label, c.detail) for c in found] == [("shared", "flow of shared.flow"), ("api", "pool of shared.flow")]

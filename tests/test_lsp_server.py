@@ -333,3 +333,53 @@ def test_the_flow_file_of_these_tests_compiles() -> None:
     import flowc
 
     flowc.check_source(textwrap.dedent(FLOW), "main.flow")
+
+
+SHARED = """\
+from steps import double
+
+flow twice(x: int) -> int {
+    node d = double(x=x)
+    START >> d >> END
+    return d
+}
+"""
+
+IMPORTER = """\
+from steps import add
+from lib.shared import twice
+
+flow main(x: int) -> int {
+    node t = twice(x=x)
+    node s = add(a=t, b=x)
+    START >> t >> s >> END
+    return s
+}
+"""
+
+
+async def definition_of(client: LanguageClient, path: Path, text: str, needle: str) -> list[tuple[str, int]]:
+    result = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()), position=position(text, needle)
+        )
+    )
+    assert isinstance(result, list)
+    return [(r.uri, r.range.start.line) for r in result]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("configured", [False, True], ids=["workspace folder", "import-roots"])
+async def test_a_flow_imported_from_another_flow_file(client: LanguageClient, project: Path, configured: bool) -> None:
+    """`from lib.shared import twice` names `lib/shared.flow` under the workspace folder, or
+    under the `import-roots` of `[tool.flowc]`, as `flowc check` finds it."""
+    roots = project
+    if configured:
+        roots = project / "flows"
+        (project / "pyproject.toml").write_text('[tool.flowc]\nimport-roots = ["flows"]\n', encoding="utf-8")
+    (roots / "lib").mkdir(parents=True)
+    (roots / "lib" / "shared.flow").write_text(SHARED, encoding="utf-8")
+    path = project / "main.flow"
+    assert list((await open_document(client, path, IMPORTER)).diagnostics) == []
+    shared = roots / "lib" / "shared.flow"
+    assert await definition_of(client, path, IMPORTER, "twice(x") == [(shared.as_uri(), 2)]

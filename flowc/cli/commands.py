@@ -288,7 +288,17 @@ def lsp_command(args: argparse.Namespace, context: Context) -> int:
 
     if args.debounce < 0:
         raise UsageError(f"`--debounce` is a number of milliseconds, 0 or more, not {args.debounce:g}")
-    return serve(debounce=args.debounce / 1000)
+
+    def configured(folder: Path) -> tuple[list[Path], Path] | None:
+        """The import roots of the configuration for `.flow` files in `folder`, as `flowc
+        check` run there finds it (`--config` and `--isolated` apply to every folder)."""
+        try:
+            config = context.config if args.config or args.isolated else discover(folder, None, False)
+        except UsageError:
+            return None  # an invalid table: `flowc check` reports it; the editor gets the defaults
+        return (config.roots(), config.root) if config.path is not None else None
+
+    return serve(debounce=args.debounce / 1000, configured=configured)
 
 
 # ---------------------------------------------------------------- arguments

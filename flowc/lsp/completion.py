@@ -18,7 +18,7 @@ from ..semantics.names import BUILTIN_EXCEPTIONS
 from ..syntax import tree as s
 from .document import Document
 from .features import python_name
-from .outline import Outline
+from .outline import Outline, read_tree
 from .pysource import Definition, PythonSources
 
 CLAUSES = tuple(clause.keyword for clause in typing.get_args(s.Clause))
@@ -46,7 +46,7 @@ def completion(document: Document, line: int, column: int, python: PythonSources
     outline = document.outline
     importing = FROM_IMPORT.match(before)
     if importing is not None and "." not in typed:
-        return python_items(python.names(importing.group(1)))
+        return imported_names(importing.group(1), python)
     if re.match(r"^\s*(from|import)\b", before):
         return []
     if "." in typed:
@@ -150,6 +150,20 @@ def members(outline: Outline | None, head: str, python: PythonSources) -> list[t
     if target is None or python.module_file(target) is None:
         return []
     return python_items(python.names(target))
+
+
+def imported_names(module: str, python: PythonSources) -> list[types.CompletionItem]:
+    """What `from MODULE import` may take: the flows and pools of a `.flow` file, else the
+    names a Python module defines."""
+    path = python.flow_file(module)
+    if path is None:
+        return python_items(python.names(module))
+    read = read_tree(path)
+    if read is None:
+        return []
+    tree = read[1]
+    found = [item(f.name, Kind.Function, f"flow of {path.name}") for f in tree.flows]
+    return found + [item(p.name, Kind.Struct, f"pool of {path.name}") for p in tree.pools]
 
 
 def python_items(found: list[Definition]) -> list[types.CompletionItem]:

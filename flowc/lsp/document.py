@@ -3,40 +3,72 @@ that text, and its outline; each computed once per version, when first asked for
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
 
 from ..compiler import analyze, decode
 from ..diagnostics import CompileError, Diagnostic
+from ..project import Project
 from ..source import Source
 from .outline import Outline, repaired
 from .positions import Positions
 
 
-def check(text: str, path: str) -> list[Diagnostic]:
+@dataclass(frozen=True, slots=True)
+class Imports:
+    """Where the `.flow` files a document imports are found (the import roots, as `flowc
+    check` takes them from `[tool.flowc]`), and the folder paths are shown relative to."""
+
+    roots: tuple[Path, ...]
+    base: Path
+
+    def project(self) -> Project:
+        """A fresh project: imported files are read again, as they are on disk now."""
+        return Project(self.roots, self.base)
+
+
+def check(text: str, path: Path | None, imports: Imports | None, name: str) -> list[Diagnostic]:
     """The compiler's diagnostics for `text`, exactly as `flowc check` reports them: the
-    checks of decoding a file (a NUL byte, a lone carriage return) and the front end's."""
+    checks of decoding a file (a NUL byte, a lone carriage return) and the front end's, the
+    files it imports read from disk. An imported file's own errors are left to that file
+    (this one gets the `imported-errors` error at its import)."""
+    project = imports.project() if imports is not None and path is not None else None
+    display = project.display(path) if project is not None and path is not None else name
     try:
         try:
-            source = decode(text.encode("utf-8"), path)
+            source = decode(text.encode("utf-8"), display)
         except UnicodeEncodeError:  # a lone surrogate, which the front end reports
-            source = Source(path, text)
-        analyze(source)
+            source = Source(display, text)
+        if project is None or path is None:
+            analyze(source)
+        else:
+            with project.analyzing(path, display) as loader:
+                analyze(source, loader)
     except CompileError as error:
-        return error.diagnostics
+        return [d for d in error.diagnostics if d.path == display]
     return []
 
 
 class Document:
     """An open document at one version."""
 
-    def __init__(self, uri: str, path: Path | None, text: str, version: int | None, encoding: str | None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        path: Path | None,
+        text: str,
+        version: int | None,
+        encoding: str | None,
+        imports: Imports | None = None,
+    ) -> None:
         self.uri = uri
         self.path = path
         self.text = text
         self.version = version
         self.encoding = encoding
+        self.imports = imports
         self.source = Source(str(path) if path is not None else uri, text)
         self.positions = Positions(self.source, encoding)
         self._diagnostics: list[Diagnostic] | None = None
@@ -44,12 +76,12 @@ class Document:
         self._outlined = False
 
     def changed(self, text: str, version: int | None) -> Document:
-        return Document(self.uri, self.path, text, version, self.encoding)
+        return Document(self.uri, self.path, text, version, self.encoding, self.imports)
 
     def check(self) -> list[Diagnostic]:
         """The compiler's diagnostics for this version, computed once."""
         if self._diagnostics is None:
-            self._diagnostics = check(self.text, self.source.path)
+            self._diagnostics = check(self.text, self.path, self.imports, self.source.path)
         return self._diagnostics
 
     @property

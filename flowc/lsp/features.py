@@ -7,16 +7,17 @@ source of an import may not be found: each answers with less, never with an erro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
 
 from ..semantics.ir import result_class_name
 from ..semantics.names import BUILTIN_TYPES
-from ..source import Span
+from ..source import Source, Span
 from ..syntax import tree as s
 from .document import Document
-from .outline import Occurrence, Outline, repaired
+from .outline import Occurrence, Outline, read_tree
 from .pysource import Definition, PythonSources
 
 CLAUSE_MEANINGS = {
@@ -96,13 +97,17 @@ def describe(document: Document, outline: Outline, occurrence: Occurrence, pytho
         case "callee" | "type" | "import":
             return describe_callee(document, outline, occurrence.name, python)
         case "pool" | "pool-ref":
-            return describe_pool(document, outline, occurrence.name)
+            return describe_pool(document, outline, occurrence.name, python)
     return []
 
 
 def flow_signature(document: Document, flow: s.Flow) -> str:
     """`flow NAME(…) -> … limit N timeout D`, as written (without the body)."""
-    source = document.source
+    return signature_in(document.source.text, flow)
+
+
+def signature_in(text: str, flow: s.Flow) -> str:
+    source = Source("", text)
     head = max([flow.returns.span, *(option.span for option in flow.options)], key=lambda x: (x.end_line, x.end_column))
     body = source.text.find("{", source.offset(head.end_line, head.end_column))
     end = body if body >= 0 else source.offset(flow.span.end_line, flow.span.end_column)
@@ -161,7 +166,17 @@ def result_type(document: Document, outline: Outline, callee: str, python: Pytho
             return result_class_name(flow.name)
         return " ".join(text_of(document, flow.returns.span).split())
     target = python_name(outline, callee)
-    found = python.find(target) if target is not None else None
+    if target is None:
+        return None
+    imported = imported_flow(python, target)
+    if imported is not None:
+        if imported.flow is None:
+            return None
+        returns = imported.flow.returns
+        return (
+            result_class_name(imported.flow.name) if isinstance(returns, s.Outputs) else imported.written(returns.span)
+        )
+    found = python.find(target)
     return found.returns if found is not None else None
 
 
@@ -205,6 +220,12 @@ def describe_callee(document: Document, outline: Outline, dotted: str, python: P
     target = python_name(outline, dotted)
     if target is None:
         return [f"`{dotted}`: a Python builtin" if dotted in BUILTIN_TYPES else f"`{dotted}`: not defined in this file"]
+    imported = imported_flow(python, target)
+    if imported is not None and imported.flow is None:
+        return [f"pool `{target}`, from `{imported.path.name}`"]
+    if imported is not None and imported.flow is not None:
+        signature = signature_in(imported.text, imported.flow)
+        return [f"flow `{target}`, from `{imported.path.name}`", code("flow", signature)]
     parts = [f"`{target}`"]
     found = python.find(target)
     if found is not None:
@@ -215,10 +236,10 @@ def describe_callee(document: Document, outline: Outline, dotted: str, python: P
     return parts
 
 
-def describe_pool(document: Document, outline: Outline, name: str) -> list[str]:
+def describe_pool(document: Document, outline: Outline, name: str, python: PythonSources) -> list[str]:
     pool = outline.pools.get(name)
-    if pool is None:
-        return []
+    if pool is None:  # imported from another `.flow` file, or undefined
+        return describe_callee(document, outline, name, python)
     users = [
         node.name
         for flow in outline.module.flows
@@ -247,8 +268,53 @@ def definition(document: Document, line: int, column: int, python: PythonSources
         target = ".".join((*item.module, item.name) if item.name else item.module) if item else None
     else:
         target = python_name(outline, occurrence.name)
-    found = python.find(target) if target is not None else None
+    if target is None:
+        return []
+    imported = imported_flow(python, target)
+    if imported is not None:
+        return [types.Location(uri=imported.path.as_uri(), range=point_range(imported.span))]
+    found = python.find(target)
     return [python_location(found, python)] if found is not None else []
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFlow:
+    """A flow or pool of another `.flow` file that this one imports."""
+
+    path: Path
+    text: str
+    flow: s.Flow | None
+    span: Span
+    """Where the flow's (or the pool's) name is declared."""
+
+    def written(self, span: Span) -> str:
+        """The text of a span of that file, its whitespace runs made single spaces."""
+        source = Source("", self.text)
+        start, end = source.offset(span.line, span.column), source.offset(span.end_line, span.end_column)
+        return " ".join(self.text[start:end].split())
+
+
+def imported_flow(python: PythonSources, target: str) -> ImportedFlow | None:
+    """For `app.flows.limits.llm` naming a flow or pool of `app/flows/limits.flow`: what
+    that file declares under the name."""
+    module, _, name = target.rpartition(".")
+    path = python.flow_file(module) if module else None
+    if path is None:
+        return None
+    found = read_tree(path)
+    if found is None:
+        return None
+    text, tree = found
+    flow = next((f for f in tree.flows if f.name == name), None)
+    pool = next((p for p in tree.pools if p.name == name), None)
+    span = flow.name_span if flow is not None else pool.name_span if pool is not None else None
+    return ImportedFlow(path=path, text=text, flow=flow, span=span) if span is not None else None
+
+
+def point_range(span: Span) -> types.Range:
+    """The range at the start of a span in another file (its columns counted in code points)."""
+    point = types.Position(line=span.line - 1, character=span.column - 1)
+    return types.Range(start=point, end=point)
 
 
 def declaration(outline: Outline, occurrence: Occurrence) -> Span | None:
@@ -277,19 +343,14 @@ def python_location(found: Definition, python: PythonSources) -> types.Location:
     if source is not None:
         span = flow_span(source, found.name)
         if span is not None:
-            point = types.Position(line=span.line - 1, character=span.column - 1)
-            return types.Location(uri=source.as_uri(), range=types.Range(start=point, end=point))
+            return types.Location(uri=source.as_uri(), range=point_range(span))
     point = types.Position(line=found.line - 1, character=found.column - 1)
     return types.Location(uri=found.path.resolve().as_uri(), range=types.Range(start=point, end=point))
 
 
 def flow_span(path: Path, name: str) -> Span | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    module = repaired(text)
-    flow = next((f for f in module.flows if f.name == name), None) if module is not None else None
+    found = read_tree(path)
+    flow = next((f for f in found[1].flows if f.name == name), None) if found is not None else None
     return flow.name_span if flow is not None else None
 
 

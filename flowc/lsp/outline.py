@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from .. import codes
@@ -53,6 +54,17 @@ def repaired(text: str) -> s.Module | None:
         lines[line - 1] = BLANK.sub(" ", lines[line - 1])
         text = "\n".join(lines)
     return None
+
+
+def read_tree(path: Path) -> tuple[str, s.Module] | None:
+    """Another `.flow` file's text and (repaired) tree, as it is on disk; None when it
+    cannot be read or parsed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    module = repaired(text)
+    return (text, module) if module is not None else None
 
 
 def attempt(text: str) -> tuple[s.Module | None, int | None]:

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..project import Project
+
 MAX_HOPS = 8
 """How many re-exports are followed before giving up."""
 
@@ -42,19 +44,25 @@ class Definition:
 class PythonSources:
     """Looks up modules under a list of import roots, caching each file's syntax tree."""
 
-    def __init__(self, roots: Sequence[Path]) -> None:
+    def __init__(self, roots: Sequence[Path], flow_roots: Sequence[Path] = ()) -> None:
         self.roots = [root for root in dict.fromkeys(roots)]
+        self.flow_roots = list(flow_roots)
         self._trees: dict[Path, tuple[float, ast.Module | None]] = {}
 
     @staticmethod
-    def for_file(path: Path | None, folders: Iterable[Path]) -> PythonSources:
-        """The roots for a `.flow` file: its folder, each workspace folder and its `src/`,
-        then `sys.path`."""
+    def for_file(path: Path | None, folders: Iterable[Path], flow_roots: Sequence[Path] = ()) -> PythonSources:
+        """The roots for a `.flow` file: its folder, the import roots of `.flow` files, each
+        workspace folder and its `src/`, then `sys.path`."""
         roots: list[Path] = [path.parent] if path is not None else []
+        roots += flow_roots
         for folder in folders:
             roots += [folder, folder / "src"]
         roots += [Path(entry) for entry in sys.path if entry and os.path.isdir(entry)]
-        return PythonSources(roots)
+        return PythonSources(roots, flow_roots)
+
+    def flow_file(self, module: str) -> Path | None:
+        """The `.flow` file a module name names under the import roots (as `flowc` finds it)."""
+        return Project(self.flow_roots, Path.cwd()).find(module) if self.flow_roots else None
 
     def module_file(self, module: str) -> Path | None:
         """The file of a module: `a/b.py`, `a/b/__init__.py` (or a `.pyi` stub) under a root."""

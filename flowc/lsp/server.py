@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lsprotocol import types
@@ -25,23 +25,28 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from . import DEBOUNCE_MS
 from .completion import completion
-from .document import Document
+from .document import Document, Imports
 from .features import definition, hover, symbols
 from .positions import apply_change
 from .pysource import PythonSources
 
 DEBOUNCE = DEBOUNCE_MS / 1000
 
+Configured = Callable[[Path], "tuple[list[Path], Path] | None"]
+"""The import roots and base folder of the `[tool.flowc]` configuration that applies to a
+folder's `.flow` files, or None when there is none (the command line finds it)."""
+
 
 class FlowServer(LanguageServer):
     """The language server of `.flow` files."""
 
-    def __init__(self, debounce: float = DEBOUNCE) -> None:
+    def __init__(self, debounce: float = DEBOUNCE, configured: Configured | None = None) -> None:
         super().__init__("flowc", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.debounce = debounce
+        self.configured = configured
         self.documents: dict[str, Document] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self.sources: dict[tuple[Path | None, tuple[Path, ...]], PythonSources] = {}
+        self.sources: dict[tuple[Path | None, tuple[Path, ...], tuple[Path, ...]], PythonSources] = {}
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:
@@ -68,9 +73,10 @@ class FlowServer(LanguageServer):
         """Where the Python source of the document's imports is looked for (one lookup, with
         its cache of parsed files, per folder of `.flow` files and set of workspace folders)."""
         folders = tuple(Path(path) for folder in self.folders() if (path := to_fs_path(folder)) is not None)
-        key = (document.path.parent if document.path is not None else None, folders)
+        roots = document.imports.roots if document.imports is not None else ()
+        key = (document.path.parent if document.path is not None else None, folders, roots)
         if key not in self.sources:
-            self.sources[key] = PythonSources.for_file(document.path, folders)
+            self.sources[key] = PythonSources.for_file(document.path, folders, roots)
         return self.sources[key]
 
     def folders(self) -> list[str]:
@@ -81,9 +87,24 @@ class FlowServer(LanguageServer):
         uris = [folder.uri for folder in workspace.folders.values()]
         return uris or ([workspace.root_uri] if workspace.root_uri else [])
 
+    def imports(self, path: Path | None) -> Imports | None:
+        """Where the `.flow` files a document imports are found: the import roots of its
+        `[tool.flowc]` configuration, else the workspace folder that holds it (or its own
+        folder), as `flowc check` run there takes them."""
+        if path is None:
+            return None
+        found = self.configured(path.parent) if self.configured is not None else None
+        if found is not None:
+            roots, base = found
+            return Imports(tuple(roots), base)
+        folders = [Path(p) for uri in self.folders() if (p := to_fs_path(uri)) is not None]
+        folder = next((f for f in folders if path.is_relative_to(f)), path.parent)
+        return Imports((folder,), folder)
+
     def open(self, item: types.TextDocumentItem) -> Document:
-        path = to_fs_path(item.uri)
-        document = Document(item.uri, Path(path) if path else None, item.text, item.version, self.encoding())
+        found = to_fs_path(item.uri)
+        path = Path(found) if found else None
+        document = Document(item.uri, path, item.text, item.version, self.encoding(), self.imports(path))
         self.documents[item.uri] = document
         return document
 
@@ -137,9 +158,9 @@ class FlowServer(LanguageServer):
         return document, *document.positions.location(params.position)
 
 
-def build(debounce: float = DEBOUNCE) -> FlowServer:
+def build(debounce: float = DEBOUNCE, configured: Configured | None = None) -> FlowServer:
     """The server with every feature registered."""
-    server = FlowServer(debounce)
+    server = FlowServer(debounce, configured)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -196,8 +217,8 @@ def build(debounce: float = DEBOUNCE) -> FlowServer:
     return server
 
 
-def serve(debounce: float = DEBOUNCE) -> int:
+def serve(debounce: float = DEBOUNCE, configured: Configured | None = None) -> int:
     """Serve one editor over stdin and stdout until it exits; the exit status."""
     logging.getLogger("pygls").setLevel(logging.WARNING)
-    build(debounce).start_io()
+    build(debounce, configured).start_io()
     return 0
