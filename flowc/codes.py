@@ -100,6 +100,9 @@ SUBFLOW_ARGUMENTS: Final = _register("subflow-arguments", "a sub-flow call with 
 UNDEFINED_IMPORT: Final = _register(
     "undefined-import", "an import from another `.flow` file of a name that file does not declare as a flow or pool"
 )
+UNKNOWN_MODULE: Final = _register(
+    "unknown-module", "an import of a module that is neither a `.flow` file nor a Python module of its folder"
+)
 IMPORT_CYCLE: Final = _register("import-cycle", "`.flow` files that import each other in a cycle")
 IMPORTED_ERRORS: Final = _register("imported-errors", "an import of a `.flow` file that has errors itself")
 POOL_DEADLOCK: Final = _register(

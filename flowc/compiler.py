@@ -7,6 +7,7 @@ import functools
 import re
 import shlex
 import time
+from collections.abc import Callable
 from typing import NoReturn
 
 import black
@@ -86,13 +87,18 @@ def compile_timed(
     output_folder: str | None = None,
     runtime_module: str | None = None,
     loader: Loader | None = None,
+    *,
+    header: str | None = None,
+    first_party: Callable[[str], bool] | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
     (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
     when the module is not written beside its source. With `runtime_module` (`_flowc_runtime`,
     or `._flowc_runtime` for a module in a package) the module imports its helpers from the
     shared runtime file (`runtime_text()`) instead of copying them. `loader` finds the `.flow`
-    files it imports."""
+    files it imports. `header` is the source path the module names in its header, when it is
+    not `filename`, the path in messages. `first_party` tells the project's own top-level
+    modules from others, for the imports' sections."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -100,13 +106,13 @@ def compile_timed(
     module = dataclasses.replace(module, name=display_path(module.name))
     times["front end"] = time.perf_counter() - start
     start = time.perf_counter()
-    path = display_path(filename)
+    path = display_path(filename if header is None else header)
     command = shlex.quote(path)
     if output_folder is not None:
         command += f" -o {shlex.quote(display_path(output_folder))}"
     if runtime_module is not None:
         command += " --runtime shared"
-    raw = emit(module, path, source_hash(text), command, runtime_module)
+    raw = emit(module, path, source_hash(text), command, runtime_module, first_party)
     times["emit"] = time.perf_counter() - start
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)

@@ -52,6 +52,36 @@ class Project:
                 return Path(os.path.realpath(candidate))
         return None
 
+    def unknown(self, module: str) -> Loaded | None:
+        """A dotted module that names nothing in a folder of `.flow` files: neither a `.flow`
+        file nor a Python module (`NAME.py`, a package `NAME/`, an extension) is there. Only
+        then is the import an error; any other module may be found by Python."""
+        *package, name = module.split(".")
+        if not package or not all(part.isidentifier() for part in (*package, name)):
+            return None
+        found: Loaded | None = None
+        for root in self.roots:
+            folder = root.joinpath(*package)
+            try:
+                entries = list(folder.iterdir()) if folder.is_dir() else []
+            except OSError:
+                return None  # cannot tell
+            if any(e.name == name or e.name.split(".")[0] == name for e in entries):
+                return None  # a Python module or package of that name, under some root
+            if found is None and any(e.suffix == ".flow" for e in entries):
+                modules = {e.stem for e in entries if e.suffix in (".flow", ".py") and e.stem.isidentifier()}
+                found = Loaded(path=self.display(folder), unknown=tuple(sorted(modules - {"__init__"})))
+        return found
+
+    def is_first_party(self, top: str) -> bool:
+        """Whether a top-level module is the project's own, as isort (ruff's `I001`) tells it:
+        a package, module or `.flow` file of that name under an import root (which are, by
+        default, the folders ruff's `src` names)."""
+        for root in self.roots:
+            if (root / top).is_dir() or (root / f"{top}.py").is_file() or (root / f"{top}.flow").is_file():
+                return True
+        return False
+
     def display(self, path: Path) -> str:
         """A path as messages show it: relative to the base folder (`../lib/a.flow` for a root
         outside it), so that two files are never shown, or identified, alike."""
@@ -73,7 +103,7 @@ class Project:
         """What an import in the file being analysed names (see `Loader`)."""
         path = self.find(module)
         if path is None:
-            return None
+            return self.unknown(module)
         self._stack[-1].via = span
         for index, open_file in enumerate(self._stack):
             if open_file.path == path:

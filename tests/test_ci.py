@@ -31,7 +31,7 @@ def test_lowest_pins_are_the_declared_lower_bounds() -> None:
     expected = [f"{r.name}=={next(s.version for s in r.specifier if s.operator == '>=')}" for r in declared]
     printed = subprocess.run([sys.executable, str(LOWEST)], capture_output=True, text=True, check=True).stdout
     assert printed.split() == expected
-    assert {r.name for r in declared} >= {"lark", "jinja2", "black"}
+    assert {r.name for r in declared} >= {"lark", "jinja2", "black", "watchfiles"}
 
 
 def test_every_runtime_dependency_has_an_upper_bound() -> None:
@@ -51,3 +51,5 @@ def test_ci_installs_the_pins_of_lowest_py() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python .ci/lowest.py >" in script
     assert "flowc compile --check samples/" in script
+    lowest_job = script[script.index("python .ci/lowest.py >") :]
+    assert "tests/test_cli_watch.py" in lowest_job, "the watch test runs on the lowest watchfiles"

@@ -168,7 +168,7 @@ def test_check_names_missing_stale_and_orphaned_outputs(project: Path, capsys: p
     assert "flows/gone.py: error: generated from `flows/gone.flow`, which no longer exists" in result.err
     assert "handwritten" not in result.err
     assert result.err.rstrip().splitlines()[-2] == (
-        "flowc: 3 outputs are out of date; fix with: flowc compile flows && rm flows/gone.py"
+        "flowc: 3 outputs are out of date; fix with: rm flows/gone.py && flowc compile flows"
     )
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == snapshot
 

@@ -258,7 +258,7 @@ def test_whole_file_problems(
         "help: run `flowc compile .`\n"
         "gone.py: error: generated from `gone.flow`, which no longer exists [orphaned-output]\n"
         "help: delete it: `rm gone.py`\n"
-        "flowc: 3 outputs are out of date; fix with: flowc compile . && rm gone.py\n"
+        "flowc: 3 outputs are out of date; fix with: rm gone.py && flowc compile .\n"
     )
 
     def refuse(path: object, data: object) -> None:

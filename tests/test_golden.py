@@ -66,6 +66,26 @@ def test_output_matches_golden(name: str, update_golden: bool) -> None:
     assert text == expected.read_text(encoding="utf-8"), f"run `pytest {__file__} --update-golden` and review"
 
 
+SHARED = Path(__file__).parent / "golden_shared"
+"""The same sources compiled with `--runtime shared` (in a package: relative imports), and
+the runtime file they import: CI's lowest-versions job runs this file, so the shared form is
+proved the same bytes under the lowest and newest allowed dependencies too."""
+
+
+@pytest.mark.parametrize("name", [*NAMES, "_flowc_runtime"])
+def test_shared_output_matches_golden(name: str, update_golden: bool) -> None:
+    expected = SHARED / f"{name}.py"
+    if name == "_flowc_runtime":
+        text = flowc.runtime_source()
+    else:
+        text = compile_source(source(name), f"{name}.flow", runtime="shared", package=True)
+    if update_golden:
+        SHARED.mkdir(exist_ok=True)
+        expected.write_text(text, encoding="utf-8")
+        return
+    assert text == expected.read_text(encoding="utf-8"), f"run `pytest {__file__} --update-golden` and review"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_header(name: str) -> None:
     text = generated(name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,13 +31,14 @@ def test_error_project(
     case: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], update_golden: bool
 ) -> None:
     monkeypatch.chdir(case)
+    before = sorted(case.rglob("*"))
     result = flowc(capsys, "check", "--isolated", "--color", "never", "-q", "main.flow")
     assert result.code == 1
     golden = case / "main.err"
     if update_golden:
         golden.write_text(result.err, encoding="utf-8")
     assert result.err == golden.read_text(encoding="utf-8")
-    assert not list(case.rglob("*.py")), "checking writes nothing"
+    assert sorted(case.rglob("*")) == before, "checking writes nothing"
 
 
 # ---------------------------------------------------------------- the shop
@@ -155,6 +157,7 @@ def test_a_file_of_pools_alone_compiles(tmp_path: Path, monkeypatch: pytest.Monk
 def test_import_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     root = isolate(monkeypatch, tmp_path)
     write(root / "src" / "lib" / "limits.flow", "pool llm limit 4\n")
+    write(root / "src" / "lib" / "steps.py", "def f(x: int) -> int:\n    return x\n")
     user = "from lib.limits import llm\nfrom lib.steps import f\n\nflow g(x: int) -> int {\n    node a = f(x=x) pool llm\n    START >> a >> END\n    return a\n}\n"
     write(root / "app" / "main.flow", user)
     # Without a configuration file, the working folder is the one root: `lib.limits` is a
@@ -169,9 +172,48 @@ def test_import_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: p
     assert flowc(capsys, "check", "app/main.flow").code == 0
 
 
+def test_an_unknown_module_in_a_folder_of_flows(tmp_path: Path) -> None:
+    """A dotted module is an error only where it cannot be a Python module: its folder, under
+    every root, holds `.flow` files and nothing of that name."""
+    write(tmp_path / "app" / "orders.flow", "pool p limit 1\n")
+    write(tmp_path / "app" / "steps.py", "")
+    write(tmp_path / "app" / "models" / "__init__.py", "")
+    write(tmp_path / "other" / "app" / "extra.py", "")
+    write(tmp_path / "plain" / "helpers.py", "")
+    project = Project([tmp_path, tmp_path / "other"], tmp_path)
+    found = project.unknown("app.ordrs")
+    assert found is not None and found.path == "app" and found.unknown == ("orders", "steps")
+    for module in ("app.steps", "app.models", "app.extra", "plain.other", "typing", "app.a-b"):
+        assert project.unknown(module) is None, module
+
+
 def test_the_project_finds_files_by_module_name(tmp_path: Path) -> None:
     write(tmp_path / "a" / "b.flow", "pool p limit 1\n")
     write(tmp_path / "second" / "a" / "b.flow", "pool p limit 1\n")
     project = Project([tmp_path, tmp_path / "second"], tmp_path)
     assert project.find("a.b") == (tmp_path / "a" / "b.flow").resolve()
     assert project.find("a.c") is None and project.find("a.b-c") is None and project.find("") is None
+
+
+@pytest.mark.parametrize("runtime", ["inline", "shared"])
+def test_imports_come_in_isort_sections(
+    runtime: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The project's own modules (under an import root) after the others, as ruff's isort
+    rule wants them, whether ruff runs from the project's folder or the module's."""
+    root = isolate(monkeypatch, tmp_path)
+    write(root / "app" / "steps.py", "def s(x: int) -> int:\n    return x\n")
+    write(root / "lib" / "__init__.py", "")
+    write(root / "lib" / "gen" / "__init__.py", "")
+    user = "from app.steps import s\nfrom pydantic import BaseModel\n\nflow a(x: int, m: BaseModel) -> int {\n    node n = s(x=x) sync\n    START >> n >> END\n    return n\n}\n"
+    write(root / "app" / "a.flow", user)
+    write(root / "lib" / "gen" / "b.flow", user.replace("flow a", "flow b"))
+    assert flowc(capsys, "compile", "--runtime", runtime, "app", "lib").code == 0
+    text = (root / "app" / "a.py").read_text(encoding="utf-8")
+    assert text.index("from pydantic import BaseModel") < text.index("\n\nfrom app.steps import s")
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "app/a.py", "lib/gen/b.py"]
+    result = subprocess.run(ruff, cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
+    if runtime == "shared":
+        # lib/gen is a package: its modules import the runtime relatively.
+        assert "from ._flowc_runtime import" in (root / "lib" / "gen" / "b.py").read_text(encoding="utf-8")

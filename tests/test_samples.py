@@ -211,3 +211,63 @@ def test_the_tunable_sample_takes_its_settings_from_its_caller(samples_importabl
     with pytest.raises(ValueError, match="`limit concurrency` needs a whole number from 1"):
         asyncio.run(module.tunable_llm(documents, concurrency=0))
     assert steps.peak_in_flight == 0
+
+
+# ---------------------------------------------------------------- the shop: a project of files
+
+SHOP_LINES = [("apple", 6), ("bread", 2), ("cheese", 1), ("dates", 1), ("eggs", 2)]
+
+
+@pytest.fixture(params=MODES)
+def shop(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """`samples/shop` as committed (inline) or compiled with `--runtime shared`, in a folder
+    of its own that stands for the repository's root (its modules are `samples.shop.*`)."""
+    shutil.copytree(SAMPLES / "shop", tmp_path / "samples" / "shop", ignore=shutil.ignore_patterns("__pycache__"))
+    if request.param == "shared":
+        result = subprocess.run(
+            [console_script(), "compile", "--isolated", "--runtime", "shared", "samples/shop"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "samples" / "shop" / "_flowc_runtime.py").is_file()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        yield tmp_path
+    finally:
+        for name in [n for n in sys.modules if n == "samples" or n.startswith("samples.")]:
+            del sys.modules[name]
+
+
+def test_the_shop_runs_and_shares_its_pools(shop: Path) -> None:
+    checkout = importlib.import_module("samples.shop.checkout")
+    pricing = importlib.import_module("samples.shop.pricing")
+    steps = importlib.import_module("samples.shop.steps")
+    steps.reset()
+    lines = [steps.Line(item, quantity) for item, quantity in SHOP_LINES]
+
+    async def both() -> list[Any]:
+        return list(await asyncio.gather(checkout.checkout(lines), pricing.price_lines(lines[:2] * 6)))
+
+    bill, alone = asyncio.run(both())
+    assert bill == {"goods": 16.5, "shipping": 0.0, "total": 16.5, "missing": 1}
+    assert alone == 45.0
+    # `pool pricing limit 3` and `pool stock limit 2`, reached together by two modules' flows.
+    assert steps.peak == {"pricing": 3, "stock": 2}
+
+
+def test_the_shop_passes_the_checkers(shop: Path) -> None:
+    files = sorted(str(p.relative_to(shop)) for p in (shop / "samples" / "shop").glob("*.py"))
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--explicit-package-bases", *files]
+    result = subprocess.run(mypy, cwd=shop, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (shop / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}', encoding="utf-8")
+    result = subprocess.run([pyright(), "--outputjson", *files], cwd=shop, capture_output=True, text=True, timeout=600)
+    report = json.loads(result.stdout)
+    assert report["generalDiagnostics"] == [], report["generalDiagnostics"][:5]
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", *files]
+    assert subprocess.run(ruff, cwd=shop, capture_output=True, text=True, timeout=300).returncode == 0
+    black = [sys.executable, "-m", "black", "--check", "--quiet", *[f for f in files if not f.endswith("steps.py")]]
+    assert subprocess.run(black, cwd=shop, capture_output=True, text=True, timeout=300).returncode == 0

@@ -93,10 +93,18 @@ def test_the_configuration_sets_the_runtime(project: Path, capsys: pytest.Captur
     assert bad.code == 2 and '`runtime` must be one of "inline", "shared", not \'both\'' in bad.err
 
 
-def test_stdin_cannot_be_compiled_with_a_shared_runtime(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    result = flowc(capsys, "compile", "--runtime", "shared", "-", stdin=DIAMOND.encode())
-    assert result.code == 2 and "works on files, not on stdin" in result.err
-    assert result.out == ""
+def test_stdin_compiles_to_the_shared_form_without_the_runtime_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flag = flowc(
+        capsys, "compile", "--runtime", "shared", "-", "--stdin-filename", "app/d.flow", stdin=DIAMOND.encode()
+    )
+    assert flag.code == 0, flag.err
+    assert "from ._flowc_runtime import Run as _Run" in flag.out  # app/ is a package
+    write(project / "pyproject.toml", '[tool.flowc]\nruntime = "shared"\n')
+    configured = flowc(capsys, "compile", "-", "--stdin-filename", "flows/d.flow", stdin=DIAMOND.encode())
+    assert configured.code == 0 and "from _flowc_runtime import Run as _Run" in configured.out
+    assert not list(project.rglob(RUNTIME)), "one module on stdout, no file written"
 
 
 def test_a_failed_compile_still_writes_the_runtime_its_folder_needs(
@@ -167,6 +175,30 @@ def test_a_runtime_another_module_imports_is_kept(project: Path, capsys: pytest.
     (project / "flows" / "diamond.py").unlink()
     assert flowc(capsys, "compile", "flows/two.flow").code == 0
     assert not (project / "flows" / RUNTIME).exists()
+
+
+def test_a_module_whose_source_fails_keeps_its_runtime(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert flowc(capsys, "compile", "--runtime", "shared", "flows").code == 0
+    write(project / "flows" / "two.flow", "flow broken(")
+    # Inline now, but two.py, left as it was, still imports the runtime.
+    assert flowc(capsys, "compile", "flows").code == 1
+    assert (project / "flows" / RUNTIME).is_file()
+    assert "from _flowc_runtime import" in (project / "flows" / "two.py").read_text(encoding="utf-8")
+
+
+def test_a_runtime_only_orphans_import_is_orphaned_with_them(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert flowc(capsys, "compile", "--runtime", "shared", "flows/more").code == 0
+    (project / "flows" / "more" / "two.flow").unlink()
+    check = flowc(capsys, "compile", "--check", "--runtime", "shared", "flows/more")
+    assert check.code == 1
+    assert "flows/more/two.py: error: generated from" in check.err
+    assert "flows/more/_flowc_runtime.py: error: the shared runtime of a folder" in check.err
+    fix = "fix with: rm flows/more/two.py && flowc compile flows/more --runtime shared"
+    assert fix in check.err
+    (project / "flows" / "more" / "two.py").unlink()
+    assert flowc(capsys, "compile", "--runtime", "shared", "flows/more").code == 0
+    assert not (project / "flows" / "more" / RUNTIME).exists()
+    assert flowc(capsys, "compile", "--check", "--runtime", "shared", "flows/more").code == 0
 
 
 def test_a_runtime_file_flowc_did_not_write_is_left_alone(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

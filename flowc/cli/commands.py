@@ -20,8 +20,10 @@ from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError, printable
 from ..lsp import DEBOUNCE_MS
 from ..project import Project
-from . import batch, files, graph
+from . import batch, files, graph, tracebacks
+from . import inputs as inputs_module
 from . import run as runner
+from . import watch as watcher
 from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
@@ -42,7 +44,7 @@ exit status:
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
   (up to the folder holding .git): sources, output, runtime, output-format, color,
-  exclude, import-roots.
+  exclude, import-roots, pythonpath.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -117,7 +119,10 @@ def dispatch(args: argparse.Namespace) -> int:
     except InputError as error:
         if args.debug and error.__cause__ is not None:
             traceback.print_exception(error.__cause__)
-        reporter.error("\n".join(printable(line) for line in str(error).split("\n")))
+        reporter.error(
+            "\n".join(printable(line) for line in str(error).split("\n")),
+            None if error.help is None else printable(error.help),
+        )
         return 1
     finally:
         reporter.finish()
@@ -130,11 +135,9 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
-        if args.runtime == "shared":
-            raise UsageError(
-                "`--runtime shared` writes `_flowc_runtime.py` beside the modules: it works on files, not on stdin (`-`)"
-            )
         return compile_stdin(args, context)
+    if args.watch:
+        return watch_command(args, context)
     found = plan(args, context, use_output=True)
     mode = batch.Mode(
         check=args.check,
@@ -142,15 +145,41 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         diff_color=use_color(context.color_choice, context.stdout),
         fix_command=fix_command(args),
         force=args.force,
-        shared=(args.runtime or context.config.runtime or "inline") == "shared",
+        shared=shared_runtime(args, context),
+        fix_files=found.named,
     )
     return batch.compile_all(found, context.reporter, mode)
 
 
+def shared_runtime(args: argparse.Namespace, context: Context) -> bool:
+    """Whether the modules import one shared runtime file (`--runtime shared`)."""
+    return bool((args.runtime or context.config.runtime or "inline") == "shared")
+
+
+def watch_command(args: argparse.Namespace, context: Context) -> int:
+    """`compile --watch`: compile now, then again after each change to a `.flow` file."""
+    if args.check or args.diff or "-" in args.paths:
+        raise UsageError("`--watch` writes the modules; it cannot be combined with `--check`, `--diff` or `-`")
+    if context.reporter.machine:
+        raise UsageError(
+            f"`--watch` prints diagnostics as they come; `--output-format {context.reporter.format}` prints one "
+            "document at the end",
+            help="use `--output-format full`, `concise` or `github`",
+        )
+    named = [context.cwd / p for p in args.paths] or [context.config.root / s for s in context.config.sources]
+    if not named or not all(path.exists() for path in named):
+        plan(args, context, use_output=True)  # the usage error, at once: no PATH, or one that does not exist
+    mode = batch.Mode(fix_command=fix_command(args), force=args.force, shared=shared_runtime(args, context))
+    return watcher.watch(
+        watcher.folders_for(named), lambda: plan(args, context, use_output=True), context.reporter, mode
+    )
+
+
 def compile_stdin(args: argparse.Namespace, context: Context) -> int:
     display = args.stdin_filename or "<stdin>"
+    shared = (args.runtime or context.config.runtime or "inline") == "shared"
     try:
-        module = batch.compile_bytes(read_stdin(args.paths), display, project(context, context.cwd))
+        module = batch.compile_bytes(read_stdin(args.paths), display, project(context, context.cwd), shared)
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
@@ -198,11 +227,20 @@ def plan(args: argparse.Namespace, context: Context, *, use_output: bool) -> bat
         written = str(args.output or config.output)
         raise UsageError(f"the output folder `{printable(written)}` is a file", help="name a folder for `-o`")
     roots = [config.root / source for source in config.sources]
+    home = config.root if config.path is not None else None
     found = batch.plan(
-        paths, base=base, out_dir=out_dir, exclude=files.Excluder(config.root, config.exclude), roots=roots
+        paths,
+        base=base,
+        out_dir=out_dir,
+        exclude=files.Excluder(config.root, config.exclude),
+        roots=roots,
+        home=home,
+        force_exclude=args.force_exclude,
     )
     for folder in found.empty:
         context.reporter.info(f"flowc: warning: no .flow files in `{printable(folder)}`")
+    for raw, why in found.skipped:
+        context.reporter.detail(f"skipped {printable(raw)}: {why}")
     found.project = project(context, found.base)
     return found
 
@@ -271,16 +309,38 @@ def run_command(args: argparse.Namespace, context: Context) -> int:
     except CompileError as error:
         context.reporter.compile_error(error)
         return 1
-    folder = (context.cwd / args.file).parent
-    with runner.import_path([context.cwd, folder]), runner.loaded(code, Path(args.file).stem, f"<{display}>") as loaded:
+    file = context.cwd / args.file
+    roots = runner.import_roots(file, context.cwd, context.config)
+    generated = tracebacks.Generated.of(f"<generated from {display}>", display, source.text, code)
+    with runner.import_path(roots):
         try:
-            result = runner.run(loaded, flow.name, inputs)
-        except InputError as error:
-            raise InputError(f"flow `{flow.name}` raised {error}") from error.__cause__
+            with runner.loaded(code, file.stem, generated.filename) as loaded:
+                function = getattr(loaded, flow.name)
+                result = runner.run(function, inputs_module.build_inputs(function, inputs))
+        except runner.Raised as raised:
+            if raised.importing:
+                failure = runner.import_failure(raised.error, roots, context.cwd)
+                raise explained(args, generated, raised.error, str(failure), failure.help) from None
+            message = f"flow `{flow.name}` raised {raised}"
+            raise explained(args, generated, raised.error, message) from None
     text = runner.as_json(result)
     context.stdout.write(text + "\n")
     context.stdout.flush()
     return 0
+
+
+def explained(
+    args: argparse.Namespace,
+    generated: tracebacks.Generated,
+    error: BaseException,
+    message: str,
+    help: str | None = None,
+) -> InputError:
+    """The error `run` ends with; with `--debug`, the traceback is printed first, its
+    frames in the generated module named with their `.flow` lines."""
+    if args.debug:
+        sys.stderr.write(tracebacks.format_exception(error, generated))
+    return InputError(message, help=help)
 
 
 def lsp_command(args: argparse.Namespace, context: Context) -> int:
@@ -355,6 +415,9 @@ def parser() -> argparse.ArgumentParser:
         help="inline: each module holds the helpers it uses; shared: the modules of a folder import them"
         " from one _flowc_runtime.py written beside them (default: inline)",
     )
+    compile_.add_argument(
+        "--watch", action="store_true", help="compile, then compile again whenever a .flow file changes (Ctrl-C stops)"
+    )
 
     check = command("check", "validate .flow files and write nothing", check_command)
     paths_argument(check)
@@ -388,3 +451,8 @@ def paths_argument(sub: argparse.ArgumentParser) -> None:
         help=".flow files or folders (searched recursively); `-` reads stdin (default: `sources` from [tool.flowc])",
     )
     sub.add_argument("--stdin-filename", metavar="NAME", help="the name of the file read from stdin, for messages")
+    sub.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply `exclude` of [tool.flowc] to files named as PATHs too (as pre-commit's hooks do)",
+    )

@@ -37,6 +37,8 @@ class Config:
     color: str | None = None
     exclude: tuple[str, ...] = ()
     import_roots: tuple[str, ...] = ()
+    pythonpath: tuple[str, ...] = ()
+    """Folders `flowc run` imports a flow's steps from, before the ones it finds itself."""
 
     def roots(self) -> list[Path]:
         """Where `from a.b import f` looks for `a/b.flow`: `import-roots`; by default the
@@ -79,6 +81,7 @@ KEYS: dict[str, Callable[[str, object], object]] = {
     "color": choice(COLORS),
     "exclude": string_list,
     "import-roots": string_list,
+    "pythonpath": string_list,
 }
 
 

@@ -20,3 +20,7 @@ class UsageError(Exception):
 class InputError(Exception):
     """A problem with the user's input outside a `.flow` file's text (a flow that raised
     when run, a step module that fails to import): the command line exits with status 1."""
+
+    def __init__(self, message: str, *, help: str | None = None) -> None:
+        super().__init__(message)
+        self.help = help

@@ -163,7 +163,9 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
                 modules.append((runtime, runtime_text()))
         for target in targets:
             try:
-                modules.append((target, compile_target(target, target.source.read_bytes(), shared, imports)))
+                # Modules go into the wheel's packages: the runtime is imported relatively.
+                text = compile_target(target, target.source.read_bytes(), shared, imports, package=True)
+                modules.append((target, text))
             except CompileError as error:
                 errors.append(error.render())
             except OSError as error:

@@ -58,15 +58,19 @@ class Reporter:
         self.verbosity = verbosity
         self.collected: list[Diagnostic | Problem] = []
         self.errors = 0
+        self._reported: set[tuple[str, int, int, str, str]] = set()
 
     @property
     def machine(self) -> bool:
         return self.format in ("json", "sarif")
 
     def compile_error(self, error: CompileError) -> None:
-        """Every diagnostic a failed compile carries."""
+        """Every diagnostic a failed compile carries, each once per run: a file that several
+        compiled files import brings its errors into each of their compiles."""
         for diagnostic in error.diagnostics:
-            self.diagnostic(diagnostic, error.source_of(diagnostic))
+            if diagnostic.sort_key not in self._reported:
+                self._reported.add(diagnostic.sort_key)
+                self.diagnostic(diagnostic, error.source_of(diagnostic))
 
     def diagnostic(self, diagnostic: Diagnostic, source: Source | None) -> None:
         self.errors += 1

@@ -10,16 +10,19 @@ import enum
 import json
 import linecache
 import math
+import os
 import re
 import sys
 import traceback
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..semantics import ir
+from . import files
+from .config import Config
 from .errors import InputError, UsageError
 
 
@@ -95,6 +98,58 @@ def shorten(text: str, limit: int = 60) -> str:
     return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
+def import_roots(file: Path, cwd: Path, config: Config) -> list[Path]:
+    """The folders a flow's imports are looked for in, first to last: `pythonpath` and
+    `import-roots` of `[tool.flowc]` (a `.flow` file another imports is compiled to a module
+    under its import root); the folder above the outermost package holding the file (folders
+    with an `__init__.py`); the project's `src/` and the project's folder (the configuration
+    file's, else the nearest holding a `pyproject.toml`); the working folder; the file's own
+    folder."""
+    roots = [config.root / folder for folder in (*config.pythonpath, *config.import_roots)]
+    package = file.parent
+    while (package / "__init__.py").is_file():
+        package = package.parent
+    if package != file.parent:
+        roots.append(package)
+    project = config.root if config.path is not None else project_folder(file.parent)
+    if project is not None:
+        roots += [p for p in (project / "src", project) if p.is_dir()]
+    roots += [cwd, file.parent]
+    return list(dict.fromkeys(Path(os.path.normpath(r)) for r in roots))
+
+
+def project_folder(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding a `pyproject.toml`, searching no higher
+    than the folder that holds `.git`."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def import_failure(error: BaseException, roots: Sequence[Path], cwd: Path) -> InputError:
+    """A generated module that failed to import: for a module not found, which folders were
+    searched and how to add one."""
+    message = f"importing the compiled module failed: {last_line(error)}"
+    if not isinstance(error, ModuleNotFoundError) or not error.name:
+        return InputError(message)
+    top = error.name.partition(".")[0]
+    searched = ", ".join(f"`{files.display(r, cwd)}`" for r in roots)
+    here = [r for r in roots if (r / top).is_dir() or (r / f"{top}.py").is_file()]
+    if here and top != error.name:
+        help = f"`{top}` is in `{files.display(here[0], cwd)}`, but has no module `{error.name}`"
+    elif here:
+        help = f"`{top}` was found in `{files.display(here[0], cwd)}`; is a module it imports missing?"
+    else:
+        help = (
+            f"if `{top}` is part of the project, add the folder that holds it to `pythonpath` in "
+            f"[tool.flowc]; if it is a package, install it into the environment flowc runs in"
+        )
+    return InputError(f"{message}\nsearched: {searched}, then the installed packages", help=help)
+
+
 @contextmanager
 def import_path(folders: Sequence[Path]) -> Iterator[None]:
     """`folders` at the front of `sys.path` for a while, so the flow's step modules import."""
@@ -109,7 +164,8 @@ def import_path(folders: Sequence[Path]) -> Iterator[None]:
 @contextmanager
 def loaded(code: str, name: str, filename: str) -> Iterator[types.ModuleType]:
     """The generated module, imported from its text under the name `name` for a while
-    (named tuples and dataclasses look their module up in `sys.modules`)."""
+    (named tuples and dataclasses look their module up in `sys.modules`). What its import
+    raises becomes `Raised`."""
     module = types.ModuleType(module_name(name))
     module.__file__ = filename
     name = module.__name__
@@ -120,7 +176,7 @@ def loaded(code: str, name: str, filename: str) -> Iterator[types.ModuleType]:
         try:
             exec(compile(code, filename, "exec"), module.__dict__)
         except (Exception, SystemExit, asyncio.CancelledError) as error:
-            raise InputError(f"importing the compiled module failed: {last_line(error)}") from error
+            raise Raised(error, importing=True) from error
         yield module
     finally:
         if previous is None:
@@ -137,14 +193,23 @@ def module_name(stem: str) -> str:
     return f"_flowc_run_{stem}"
 
 
-def run(module: types.ModuleType, flow: str, inputs: dict[str, Any]) -> Any:
-    """Run one flow to its end; its exceptions become an `InputError` with the traceback's
-    last line and notes. So do `SystemExit` and `CancelledError` raised by a step: they end
-    the flow, not flowc (Ctrl-C still interrupts)."""
+class Raised(Exception):
+    """The user's code raised `error`: the generated module's import, or the flow's run."""
+
+    def __init__(self, error: BaseException, *, importing: bool) -> None:
+        super().__init__(last_line(error))
+        self.error = error
+        self.importing = importing
+
+
+def run(flow: Callable[..., Any], inputs: dict[str, Any]) -> Any:
+    """Run one flow to its end in a fresh event loop; what it raises becomes `Raised`,
+    `SystemExit` and `CancelledError` raised by a step included: they end the flow, not
+    flowc (Ctrl-C still interrupts)."""
     try:
-        return asyncio.run(getattr(module, flow)(**inputs))
+        return asyncio.run(flow(**inputs))
     except (Exception, SystemExit, asyncio.CancelledError) as error:
-        raise InputError(last_line(error)) from error
+        raise Raised(error, importing=False) from error
 
 
 def as_json(value: Any) -> str:

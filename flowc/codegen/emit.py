@@ -11,6 +11,7 @@ import collections
 import dataclasses
 import functools
 import re
+from collections.abc import Callable
 
 import jinja2
 
@@ -436,6 +437,15 @@ def result_class(flow: ir.Flow, result: ir.NamedOutputs) -> list[str]:
     return lines + [f"    {o.name}: {o.type}" for o in result.outputs]
 
 
+def import_sections(lines: list[str], first_party: Callable[[str], bool] | None) -> list[list[str]]:
+    """The file's own non-stdlib imports as isort's sections: third-party, then first-party
+    (all in one when it is not known which modules are the project's)."""
+    if first_party is None:
+        return [merge_imports(set(lines))]
+    own = {line for line in lines if first_party(line.split()[1].split(".")[0])}
+    return [merge_imports(set(lines) - own), merge_imports(own)]
+
+
 def reads_result_classes(module: ir.Module) -> bool:
     """Whether a result class's field names a result class (its own, or one defined after
     it): the module then postpones its annotations, or importing it would fail."""
@@ -462,10 +472,12 @@ def emit(
     source_sha256: str,
     command: str | None = None,
     runtime_module: str | None = None,
+    first_party: Callable[[str], bool] | None = None,
 ) -> str:
     """The generated module's text, before formatting. With `runtime_module` (`_flowc_runtime`,
     or `._flowc_runtime` in a package) the module imports its helpers from the shared runtime
-    file instead of copying them."""
+    file instead of copying them. `first_party` says which top-level modules are the
+    project's own: their imports come in a block after the others, as isort puts them."""
     planned: ModulePlan = plan(module, shared=runtime_module is not None)
     # An imported pool is the object its own module declares, under the name imported.
     pool_names = planned.pools | {i.alias: i.alias for i in module.flow_imports if i.kind == "pool"}
@@ -499,7 +511,7 @@ def emit(
         if not runtime_module.startswith("."):
             # isort's order: an absolute import is one of the file's other imports; a
             # relative one comes in a block of its own, after them.
-            user_imports, runtime_imports = merge_imports({*user_imports, *runtime_imports}), []
+            user_imports, runtime_imports = [*user_imports, *runtime_imports], []
     return (
         environment()
         .get_template("module.py.j2")
@@ -509,7 +521,7 @@ def emit(
             command=command,
             sha256=source_sha256,
             stdlib_imports=planned.stdlib_imports,
-            user_imports=user_imports,
+            user_imports=import_sections(user_imports, first_party),
             runtime_imports=runtime_imports,
             runtime_check=runtime_check,
             # The runtime's sections are black-formatted in `runtime.py` already (a test

@@ -280,20 +280,48 @@ def pools_used(module: ir.Module) -> dict[str, frozenset[str]]:
     return {name: frozenset(p for f in reachable([name], calls) for p in direct.get(f, set())) for name in direct}
 
 
-def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> None:
-    """A node holding pool P must not call a sub-flow that needs P, nor one that needs a pool
-    Q while some node holding Q calls a sub-flow that needs P (holders waiting in a cycle).
-    Pools are told apart by identity (`path:name`), so a pool imported from another file is
-    the pool that file's flows take; a sub-flow imported from another file is followed too."""
+def pool_waits(module: ir.Module) -> dict[str, frozenset[tuple[str, str]]]:
+    """For each flow, every (pool held, pool then waited for) its runs may create: a node
+    that holds P while calling a flow that needs Q; through its sub-flows and the flows it
+    imports too, so that a file that runs two imported flows sees both halves of a cycle."""
+    used = callee_pools(module)
+    imported = {item.alias: item.waits for item in module.flow_imports if item.kind == "flow"}
+    direct: dict[str, set[tuple[str, str]]] = {}
+    for flow in module.flows:
+        pairs: set[tuple[str, str]] = set()
+        for node in flow.nodes:
+            pool, target = node.policy.pool, node.callee.flow
+            if pool and target:
+                pairs |= {(module.pool_id(pool), needed) for needed in used.get(target, frozenset())}
+        for _, alias in flow_calls(flow, imported=True):
+            pairs.update(imported.get(alias, ()))
+        direct[flow.name] = pairs
+    calls = {f.name: sorted({callee for _, callee in flow_calls(f)}) for f in module.flows}
+    return {name: frozenset(p for f in reachable([name], calls) for p in direct.get(f, set())) for name in direct}
+
+
+def callee_pools(module: ir.Module) -> dict[str, frozenset[str]]:
+    """The pools each flow a node may call needs: this file's flows and imported ones."""
     used = pools_used(module)
     for item in module.flow_imports:
         if item.kind == "flow":
             used[item.alias] = frozenset(item.pool_ids)
+    return used
+
+
+def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tuple[str, str], Span]) -> None:
+    """A node holding pool P must not call a sub-flow that needs P, nor one that needs a pool
+    Q while some node holding Q calls a sub-flow that needs P (holders waiting in a cycle).
+    Pools are told apart by identity (`path:name`), so a pool imported from another file is
+    the pool that file's flows take; the holds of imported flows count too, so that a cycle
+    split across files is found by the file that runs its parts."""
+    used = callee_pools(module)
     shown = {module.pool_id(p.name): p.name for p in module.pools}
     shown |= {i.pool_ids[0]: i.alias for i in module.flow_imports if i.kind == "pool"}
 
     def name(pool: str) -> str:
-        return shown.get(pool, pool)
+        """A pool as this file names it, else by its own name (its identity is `path:name`)."""
+        return shown.get(pool, pool.rpartition(":")[2])
 
     holds: list[tuple[ir.Flow, ir.Node, str, str]] = []  # (flow, node, pool held, sub-flow)
     for flow in module.flows:
@@ -312,6 +340,13 @@ def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tup
     waits: dict[str, list[str]] = {}  # pool held -> pools then waited for
     for _, _, held, target in holds:
         waits.setdefault(held, []).extend(sorted(used.get(target, frozenset())))
+    imported = {item.alias: item for item in module.flow_imports if item.kind == "flow"}
+    calling = [
+        (f, n, imported[alias]) for f in module.flows for n, alias in flow_calls(f, imported=True) if alias in imported
+    ]
+    for _, _, item in calling:
+        for held, needed in sorted(item.waits):
+            waits.setdefault(held, []).append(needed)
     for flow, node, held, target in holds:
         for needed in sorted(used.get(target, frozenset())):
             cycle = pool_cycle(needed, held, waits)
@@ -324,6 +359,20 @@ def check_pool_deadlock(module: ir.Module, errors: Collector, spans: Mapping[tup
                 f"({' -> '.join(name(p) for p in [held, *cycle])}): this can deadlock",
                 spans[(flow.name, node.name)],
                 help=f"drop `pool {name(held)}` from `{node.name}`, or keep the sub-flows it calls out of pool `{name(needed)}`",
+            )
+            break
+    for flow, node_name, item in calling:
+        for held, needed in sorted(item.waits):
+            cycle = pool_cycle(needed, held, waits)
+            if cycle is None:
+                continue
+            errors.error(
+                codes.POOL_DEADLOCK,
+                f"node `{node_name}` runs flow `{item.alias}` ({item.path}), whose runs hold pool `{name(held)}` while "
+                f"they need `{name(needed)}`, and holders of `{name(needed)}` wait for `{name(held)}` in turn "
+                f"({' -> '.join(name(p) for p in [held, *cycle])}): this can deadlock",
+                spans[(flow.name, node_name)],
+                help=f"keep one of the flows that take these pools from holding `{name(held)}` or `{name(needed)}` while calling the other",
             )
             break
 

@@ -16,7 +16,7 @@ from ..diagnostics import Collector, CompileError, did_you_mean
 from ..source import Span
 from ..syntax import tree as s
 from . import ir
-from .graph_rules import pools_used
+from .graph_rules import pool_waits, pools_used
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,6 +30,9 @@ class Loaded:
     """The file's own errors (or its imports'), reported against it."""
     cycle: tuple[str, ...] = ()
     """When importing it would close a cycle: each import on the cycle, `file:line:col`."""
+    unknown: tuple[str, ...] | None = None
+    """When no file has the name although its folder is one of `.flow` files (`path` is the
+    folder then): the modules that folder does hold, for a "did you mean"."""
 
 
 Loader = Callable[[str, Span], "Loaded | None"]
@@ -41,6 +44,16 @@ def resolve_import(item: s.Import, loaded: Loaded, errors: Collector) -> ir.Flow
     """What `from MODULE import NAME` takes from a `.flow` file: one of its flows or pools (or
     one it imports in turn); None when that cannot be (the error is reported)."""
     module = ".".join(item.module)
+    if loaded.unknown is not None:
+        head = module.rpartition(".")[0]
+        there = [f"{head}.{name}" for name in loaded.unknown]
+        errors.error(
+            codes.UNKNOWN_MODULE,
+            f"no module `{module}`: {loaded.path} has no {item.module[-1]}.flow or {item.module[-1]}.py",
+            item.span,
+            help=did_you_mean(module, there) or f"the modules there: {', '.join(f'`{m}`' for m in there)}",
+        )
+        return None
     if loaded.cycle:
         errors.error(
             codes.IMPORT_CYCLE,
@@ -90,6 +103,7 @@ def resolve_import(item: s.Import, loaded: Loaded, errors: Collector) -> ir.Flow
             flow=flow,
             pool_ids=tuple(sorted(pools_used(target)[item.name])) if flow else (target.pool_id(item.name),),
             span=item.span,
+            waits=tuple(sorted(pool_waits(target)[item.name])) if flow else (),
         )
     again = next((i for i in target.flow_imports if i.alias == item.name), None)
     if again is not None:

@@ -295,3 +295,5 @@ class FlowImport:
     flow: Flow | None
     pool_ids: tuple[str, ...]
     span: Span
+    waits: tuple[tuple[str, str], ...] = ()
+    """For a flow: each (pool held, pool then needed) its runs may create, by identity."""

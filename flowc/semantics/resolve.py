@@ -278,6 +278,15 @@ class FlowResolver:
     def exception_name(self, name: s.TypeName) -> str:
         text = ".".join(name.parts)
         head = name.parts[0]
+        if head in self.scope.flow_imports:
+            item = self.scope.flow_imports[head]
+            self.errors.error(
+                codes.UNDEFINED_EXCEPTION,
+                f"`{text}` is the {item.kind} `{item.name}` of {item.path}, not an exception class",
+                name.span,
+                help="name exception classes, such as `ValueError` or `TimeoutError`",
+            )
+            return text
         if not self.scope.python_names(name.parts, name.span) or head in self.scope.imports:
             return text
         if len(name.parts) == 1 and head in BUILTIN_EXCEPTIONS:

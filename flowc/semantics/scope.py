@@ -78,6 +78,10 @@ class ModuleScope:
 
     def declare(self, name: str, span: Span, seen: dict[str, Span], kind: str, help: str | None = None) -> None:
         reason = reserved_reason(name)
+        if reason is None and kind != "pool" and name in self.generated.keywords:
+            # Every flow function takes it as a parameter, which would hide the import or
+            # flow of that name in the flow's body.
+            reason = f"`{name}` is a keyword argument every generated flow takes"
         if reason:
             self.errors.error(
                 codes.RESERVED_NAME, f"{reason} and cannot name {article(kind)}", span, help=help or rename_help(name)
@@ -193,6 +197,15 @@ class ModuleScope:
 
     def type_name(self, parts: tuple[str, ...], span: Span) -> None:
         if not self.python_names(parts, span):
+            return
+        item = self.flow_imports.get(parts[0])
+        if item is not None:
+            self.errors.error(
+                codes.UNDEFINED_TYPE,
+                f"`{'.'.join(parts)}` is the {item.kind} `{item.name}` of {item.path}, not a type",
+                span,
+                help="a type is a class: a builtin, or one imported from Python",
+            )
             return
         if parts[0] in self.imports or (len(parts) == 1 and parts[0] in BUILTIN_TYPES):
             return

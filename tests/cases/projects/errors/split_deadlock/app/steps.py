@@ -1,0 +1,2 @@
+def s(x: int = 0) -> int:
+    return x

@@ -1,0 +1,6 @@
+def get(url: str) -> str:
+    return url
+
+
+def add(a: int, b: int) -> int:
+    return a + b
