@@ -383,3 +383,18 @@ async def test_a_flow_imported_from_another_flow_file(client: LanguageClient, pr
     assert list((await open_document(client, path, IMPORTER)).diagnostics) == []
     shared = roots / "lib" / "shared.flow"
     assert await definition_of(client, path, IMPORTER, "twice(x") == [(shared.as_uri(), 2)]
+
+
+@pytest.mark.asyncio
+async def test_python_steps_are_found_where_flowc_run_imports_them(client: LanguageClient, project: Path) -> None:
+    """A step module in a `pythonpath` folder of `[tool.flowc]`: go to definition reaches it."""
+    (project / "pyproject.toml").write_text('[tool.flowc]\npythonpath = ["lib"]\n', encoding="utf-8")
+    (project / "lib").mkdir()
+    (project / "lib" / "extra.py").write_text("async def triple(x: int) -> int:\n    return 3 * x\n", "utf-8")
+    text = FLOW.replace(
+        "from steps import double, add, Flaky", "from steps import double, add, Flaky\nfrom extra import triple"
+    )
+    text = text.replace("node c = add(a=a, b=b)", "node c = triple(x=b)")
+    path = project / "main.flow"
+    assert list((await open_document(client, path, text)).diagnostics) == []
+    assert await definition_of(client, path, text, "triple(x=b)") == [((project / "lib" / "extra.py").as_uri(), 0)]

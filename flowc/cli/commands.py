@@ -344,19 +344,20 @@ def explained(
 
 
 def lsp_command(args: argparse.Namespace, context: Context) -> int:
-    from ..lsp.server import serve  # pygls is loaded only for the language server
+    from ..lsp.server import Setup, serve  # pygls is loaded only for the language server
 
     if args.debounce < 0:
         raise UsageError(f"`--debounce` is a number of milliseconds, 0 or more, not {args.debounce:g}")
 
-    def configured(folder: Path) -> tuple[list[Path], Path] | None:
-        """The import roots of the configuration for `.flow` files in `folder`, as `flowc
-        check` run there finds it (`--config` and `--isolated` apply to every folder)."""
+    def configured(path: Path) -> Setup:
+        """The configuration of a `.flow` file, as `flowc check` and `flowc run` started in its
+        folder find it (`--config` and `--isolated` apply to every file)."""
         try:
-            config = context.config if args.config or args.isolated else discover(folder, None, False)
-        except UsageError:
-            return None  # an invalid table: `flowc check` reports it; the editor gets the defaults
-        return (config.roots(), config.root) if config.path is not None else None
+            config = context.config if args.config or args.isolated else discover(path.parent, None, False)
+        except UsageError:  # an invalid table: `flowc check` reports it; the editor gets the defaults
+            config = Config(root=path.parent)
+        roots = config.roots() if config.path is not None else None
+        return Setup(roots=roots, base=config.root, python=runner.import_roots(path, context.cwd, config))
 
     return serve(debounce=args.debounce / 1000, configured=configured)
 

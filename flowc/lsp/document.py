@@ -23,6 +23,8 @@ class Imports:
 
     roots: tuple[Path, ...]
     base: Path
+    python: tuple[Path, ...] = ()
+    """Where its Python imports are looked for first (as `flowc run` imports them)."""
 
     def project(self) -> Project:
         """A fresh project: imported files are read again, as they are on disk now."""

@@ -50,11 +50,14 @@ class PythonSources:
         self._trees: dict[Path, tuple[float, ast.Module | None]] = {}
 
     @staticmethod
-    def for_file(path: Path | None, folders: Iterable[Path], flow_roots: Sequence[Path] = ()) -> PythonSources:
-        """The roots for a `.flow` file: its folder, the import roots of `.flow` files, each
-        workspace folder and its `src/`, then `sys.path`."""
+    def for_file(
+        path: Path | None, folders: Iterable[Path], flow_roots: Sequence[Path] = (), python: Sequence[Path] = ()
+    ) -> PythonSources:
+        """The roots for a `.flow` file: its folder, where `flowc run` imports from
+        (`python`), the import roots of `.flow` files, each workspace folder and its `src/`,
+        then `sys.path`."""
         roots: list[Path] = [path.parent] if path is not None else []
-        roots += flow_roots
+        roots += [*python, *flow_roots]
         for folder in folders:
             roots += [folder, folder / "src"]
         roots += [Path(entry) for entry in sys.path if entry and os.path.isdir(entry)]

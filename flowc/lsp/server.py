@@ -17,6 +17,7 @@ import logging
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -32,9 +33,19 @@ from .pysource import PythonSources
 
 DEBOUNCE = DEBOUNCE_MS / 1000
 
-Configured = Callable[[Path], "tuple[list[Path], Path] | None"]
-"""The import roots and base folder of the `[tool.flowc]` configuration that applies to a
-folder's `.flow` files, or None when there is none (the command line finds it)."""
+
+class Setup(NamedTuple):
+    """What the configuration says about one `.flow` file (the command line finds it)."""
+
+    roots: list[Path] | None
+    """The import roots of `.flow` files of its `[tool.flowc]`; None without one."""
+    base: Path
+    """The folder paths are shown relative to."""
+    python: list[Path]
+    """Where its Python imports are found, as `flowc run` finds them."""
+
+
+Configured = Callable[[Path], Setup]
 
 
 class FlowServer(LanguageServer):
@@ -46,7 +57,7 @@ class FlowServer(LanguageServer):
         self.configured = configured
         self.documents: dict[str, Document] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self.sources: dict[tuple[Path | None, tuple[Path, ...], tuple[Path, ...]], PythonSources] = {}
+        self.sources: dict[tuple[Path | None, tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]], PythonSources] = {}
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:
@@ -73,10 +84,11 @@ class FlowServer(LanguageServer):
         """Where the Python source of the document's imports is looked for (one lookup, with
         its cache of parsed files, per folder of `.flow` files and set of workspace folders)."""
         folders = tuple(Path(path) for folder in self.folders() if (path := to_fs_path(folder)) is not None)
-        roots = document.imports.roots if document.imports is not None else ()
-        key = (document.path.parent if document.path is not None else None, folders, roots)
+        imports = document.imports
+        roots, python = (imports.roots, imports.python) if imports is not None else ((), ())
+        key = (document.path.parent if document.path is not None else None, folders, roots, python)
         if key not in self.sources:
-            self.sources[key] = PythonSources.for_file(document.path, folders, roots)
+            self.sources[key] = PythonSources.for_file(document.path, folders, roots, python)
         return self.sources[key]
 
     def folders(self) -> list[str]:
@@ -93,13 +105,13 @@ class FlowServer(LanguageServer):
         folder), as `flowc check` run there takes them."""
         if path is None:
             return None
-        found = self.configured(path.parent) if self.configured is not None else None
-        if found is not None:
-            roots, base = found
-            return Imports(tuple(roots), base)
+        setup = self.configured(path) if self.configured is not None else None
+        python = tuple(setup.python) if setup is not None else ()
+        if setup is not None and setup.roots is not None:
+            return Imports(tuple(setup.roots), setup.base, python)
         folders = [Path(p) for uri in self.folders() if (p := to_fs_path(uri)) is not None]
         folder = next((f for f in folders if path.is_relative_to(f)), path.parent)
-        return Imports((folder,), folder)
+        return Imports((folder,), folder, python)
 
     def open(self, item: types.TextDocumentItem) -> Document:
         found = to_fs_path(item.uri)
