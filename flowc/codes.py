@@ -21,6 +21,12 @@ class ErrorCode:
     whole_file: bool = False
     """A problem the command line finds with a whole file (stale, missing, unreadable), not
     an error at a position inside one; no `.flow` text produces it."""
+    warning: bool = False
+    """A warning: the file compiles, but something in it is likely a mistake; it fails a
+    command only under `--warnings-as-errors`."""
+    type_checker: bool = False
+    """An error the type checker finds in the generated module (`--types`), reported at
+    the `.flow` span it concerns."""
 
     def __str__(self) -> str:
         return self.code
@@ -42,9 +48,11 @@ REGISTRY: Final[dict[str, ErrorCode]] = {}
 """Every code by its name, in the order they are declared."""
 
 
-def _register(code: str, description: str, *, whole_file: bool = False) -> ErrorCode:
+def _register(
+    code: str, description: str, *, whole_file: bool = False, warning: bool = False, type_checker: bool = False
+) -> ErrorCode:
     assert code not in REGISTRY, f"error code {code!r} declared twice"
-    REGISTRY[code] = ErrorCode(code, description, whole_file)
+    REGISTRY[code] = ErrorCode(code, description, whole_file, warning, type_checker)
     return REGISTRY[code]
 
 
@@ -110,6 +118,27 @@ POOL_DEADLOCK: Final = _register(
     "a node holding pool P while calling a sub-flow that needs P, or pools held and waited for in a cycle",
 )
 RETURN_MISMATCH: Final = _register("return-mismatch", "a `return` that does not match the flow's declared result")
+
+# Errors the type checker finds (`--types`), reported at the `.flow` span they concern.
+TYPE: Final = _register(
+    "type",
+    "a value handed to a step, condition, fallback or `return` of a type it does not accept",
+    type_checker=True,
+)
+AWAITABLE_CALLEE: Final = _register(
+    "awaitable-callee",
+    "a `sync` or `thread` node whose callee returns an awaitable (an `async def`)",
+    type_checker=True,
+)
+
+# Warnings: the file compiles, but this is likely a mistake.
+UNUSED_IMPORT: Final = _register("unused-import", "an imported name that nothing in the file uses", warning=True)
+UNUSED_NODE: Final = _register(
+    "unused-node", "a node whose value nothing reads, in a flow that returns a value", warning=True
+)
+CONSTANT_CONDITION: Final = _register(
+    "constant-condition", "a `when` condition that is always true or always false", warning=True
+)
 
 # Problems the command line finds with whole files rather than inside them.
 STALE_OUTPUT: Final = _register(

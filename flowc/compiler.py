@@ -81,7 +81,16 @@ def display_path(filename: str) -> str:
     return path
 
 
-def compile_timed(
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """A compiled file: its IR (with its warnings), the generated module, seconds per phase."""
+
+    module: ir.Module
+    code: str
+    times: dict[str, float]
+
+
+def build(
     text: str,
     filename: str = "<string>",
     output_folder: str | None = None,
@@ -90,15 +99,15 @@ def compile_timed(
     *,
     header: str | None = None,
     first_party: Callable[[str], bool] | None = None,
-) -> tuple[str, dict[str, float]]:
-    """The generated module for `.flow` text, and seconds spent per phase. `output_folder`
-    (relative, as given to `flowc compile -o`) goes into the header's `regenerate:` command
-    when the module is not written beside its source. With `runtime_module` (`_flowc_runtime`,
-    or `._flowc_runtime` for a module in a package) the module imports its helpers from the
-    shared runtime file (`runtime_text()`) instead of copying them. `loader` finds the `.flow`
-    files it imports. `header` is the source path the module names in its header, when it is
-    not `filename`, the path in messages. `first_party` tells the project's own top-level
-    modules from others, for the imports' sections."""
+) -> Built:
+    """Compile `.flow` text; raises `CompileError`. `output_folder` (relative, as given to
+    `flowc compile -o`) goes into the header's `regenerate:` command when the module is not
+    written beside its source. With `runtime_module` (`_flowc_runtime`, or
+    `._flowc_runtime` for a module in a package) the module imports its helpers from the
+    shared runtime file (`runtime_text()`) instead of copying them. `loader` finds the
+    `.flow` files it imports. `header` is the source path the module names in its header,
+    when it is not `filename`, the path in messages. `first_party` tells the project's own
+    top-level modules from others, for the imports' sections."""
     times: dict[str, float] = {}
     start = time.perf_counter()
     source = Source(filename, text)
@@ -117,7 +126,22 @@ def compile_timed(
     start = time.perf_counter()
     formatted = format_module(raw, BLACK_MODE)
     times["black"] = time.perf_counter() - start
-    return formatted, times
+    return Built(module=module, code=formatted, times=times)
+
+
+def compile_timed(
+    text: str,
+    filename: str = "<string>",
+    output_folder: str | None = None,
+    runtime_module: str | None = None,
+    loader: Loader | None = None,
+    *,
+    header: str | None = None,
+    first_party: Callable[[str], bool] | None = None,
+) -> tuple[str, dict[str, float]]:
+    """The generated module for `.flow` text, and seconds spent per phase (see `build`)."""
+    built = build(text, filename, output_folder, runtime_module, loader, header=header, first_party=first_party)
+    return built.code, built.times
 
 
 def compile_text(text: str, filename: str = "<string>", runtime_module: str | None = None) -> str:

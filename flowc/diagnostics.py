@@ -22,6 +22,8 @@ class Diagnostic:
     span: Span
     help: str | None = None
     notes: tuple[str, ...] = ()
+    severity: str = "error"
+    """`error`, or `warning`: the file compiles, but this is likely a mistake."""
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -32,12 +34,14 @@ class Diagnostic:
 
     def concise(self) -> str:
         """One line: `path:line:col: error: message [code]`."""
-        return f"{self.location()}: error: {self.message} [{self.code}]"
+        return f"{self.location()}: {self.severity}: {self.message} [{self.code}]"
 
     def render(self, source: Source | None, color: bool = False) -> str:
         """The full form: the concise line, the source line with a caret, then help and notes."""
         bold, red, blue, reset = ("\x1b[1m", "\x1b[31m", "\x1b[34m", "\x1b[0m") if color else ("",) * 4
-        lines = [f"{bold}{self.location()}: {red}error:{reset}{bold} {self.message} [{self.code}]{reset}"]
+        if color and self.severity == "warning":
+            red = "\x1b[33m"
+        lines = [f"{bold}{self.location()}: {red}{self.severity}:{reset}{bold} {self.message} [{self.code}]{reset}"]
         if source is not None and source.has_line(self.span.line):
             text, caret = underline(source.line_text(self.span.line), self.span)
             gutter = str(self.span.line)
@@ -56,18 +60,48 @@ class Diagnostic:
 TAB_STOP = 4
 """Where a tab in a quoted source line advances to: the next multiple of this column."""
 
+MAX_SHOWN = 120
+"""The most terminal cells of a source line a diagnostic quotes: a longer line is cut to a
+window around what the caret points at, `…` marking each cut."""
+BEFORE = 40
+"""Cells kept before the caret when the start of a long line is cut."""
+
 
 def underline(raw: str, span: Span) -> tuple[str, str]:
     """A source line as shown on a terminal, and the caret line under `span` in it: tabs
     expanded, control characters replaced (see `printable`), a wide (East Asian) character
-    two cells, a combining mark none, so that the caret stands under what it points at."""
+    two cells, a combining mark none, so that the caret stands under what it points at. A
+    line of more than `MAX_SHOWN` cells is cut around the caret."""
     shown, starts = layout(raw)
     start = span.column - 1
     stop = span.end_column - 1 if span.end_line == span.line else len(raw)
     stop = max(start + 1, min(stop, len(raw)))
     first = starts[min(start, len(raw))] + max(0, start - len(raw))
     cells = max(1, starts[min(stop, len(raw))] - first)
-    return shown, " " * first + "^" + "~" * (cells - 1)
+    if starts[-1] <= MAX_SHOWN:
+        return shown, " " * first + "^" + "~" * (cells - 1)
+    return cut(raw, starts, first, cells)
+
+
+def cut(raw: str, starts: list[int], first: int, cells: int) -> tuple[str, str]:
+    """A long line's window of `MAX_SHOWN` cells around the caret at cell `first`."""
+    # The line's start is kept while the caret is well inside the first window.
+    low = 0 if first <= MAX_SHOWN - BEFORE else max(0, min(first - BEFORE, starts[-1] - MAX_SHOWN))
+    high = low + MAX_SHOWN
+    chars = [i for i in range(len(raw)) if starts[i] >= low and starts[i + 1] <= high]
+    text = "".join(piece(raw, starts, i) for i in chars)
+    prefix = "…" if low > 0 else ""
+    suffix = "…" if chars and chars[-1] < len(raw) - 1 else ""
+    offset = starts[chars[0]] if chars else low
+    caret_at = len(prefix) + max(0, first - offset)
+    width = max(1, min(cells, high - max(first, offset)))
+    return prefix + text + suffix, " " * caret_at + "^" + "~" * (width - 1)
+
+
+def piece(raw: str, starts: list[int], index: int) -> str:
+    """One character of a line as `layout` shows it (a tab as the spaces it spans)."""
+    char = raw[index]
+    return " " * (starts[index + 1] - starts[index]) if char == "\t" else printable(char)
 
 
 def layout(raw: str) -> tuple[str, list[int]]:
@@ -126,6 +160,7 @@ class Collector:
     def __init__(self, source: Source) -> None:
         self.source = source
         self._seen: dict[tuple[str, int, int, str, str], Diagnostic] = {}
+        self.warnings: list[Diagnostic] = []
         self._others: dict[str, Source] = {}
 
     def extend(self, error: CompileError) -> None:
@@ -144,6 +179,13 @@ class Collector:
         )
         self._seen.setdefault(diagnostic.sort_key, diagnostic)
 
+    def warning(self, code: ErrorCode, message: str, span: Span, *, help: str | None = None) -> None:
+        """A warning: kept apart from the errors, it never stops a compile."""
+        assert code.warning, f"{code} is not a warning"
+        self.warnings.append(
+            Diagnostic(code=code.code, message=message, path=self.source.path, span=span, help=help, severity="warning")
+        )
+
     def __bool__(self) -> bool:
         return bool(self._seen)
 
@@ -156,10 +198,10 @@ class Collector:
             raise CompileError(self.diagnostics, self.source, tuple(self._others.values()))
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+def did_you_mean(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     """A `help:` text suggesting the closest candidate names, if any is close."""
     names = sorted(set(candidates))
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=cutoff)
     if not close:
         return None
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"

@@ -808,6 +808,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _after(
     tasks: tuple[_Awaitable[object], ...], make: _Callable[[], _Awaitable[_T]]
 ) -> _T:
@@ -992,14 +1010,17 @@ async def api_aggregation(
                     _api_aggregation__quorum,
                     _PLAIN,
                     lambda: _ready(
-                        count_available(
-                            responses=[
-                                weather_api,
-                                news_api_task.result(),
-                                stocks_api_task.result(),
-                                traffic_api_task.result(),
-                            ],
-                            required=required,
+                        _plain(
+                            _api_aggregation__quorum,
+                            count_available(
+                                responses=[
+                                    weather_api,
+                                    news_api_task.result(),
+                                    stocks_api_task.result(),
+                                    traffic_api_task.result(),
+                                ],
+                                required=required,
+                            ),
                         )
                     ),
                 ),
@@ -1012,15 +1033,18 @@ async def api_aggregation(
         traffic_api = await traffic_api_task
         # api_aggregation.flow:21
         at = _api_aggregation__data_merger
-        data_merger = (
-            merge_data
-            if observer is None
-            else _watch_sync(run, _api_aggregation__data_merger, merge_data)
-        )(
-            weather_data=weather_api,
-            news_data=news_api,
-            stocks_data=stocks_api,
-            traffic_data=traffic_api,
+        data_merger = _plain(
+            _api_aggregation__data_merger,
+            (
+                merge_data
+                if observer is None
+                else _watch_sync(run, _api_aggregation__data_merger, merge_data)
+            )(
+                weather_data=weather_api,
+                news_data=news_api,
+                stocks_data=stocks_api,
+                traffic_data=traffic_api,
+            ),
         )
         at = None
         quorum = await quorum_task

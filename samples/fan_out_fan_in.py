@@ -502,6 +502,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 _fan_out_fan_in__source = NodeInfo("fan_out_fan_in", "source", "fan_out_fan_in.flow:5")
 _fan_out_fan_in__process_1 = NodeInfo(
     "fan_out_fan_in", "process_1", "fan_out_fan_in.flow:7"
@@ -555,11 +573,14 @@ async def fan_out_fan_in(
         )
         # fan_out_fan_in.flow:7
         at = _fan_out_fan_in__process_1
-        process_1 = (
-            total
-            if observer is None
-            else _watch_sync(run, _fan_out_fan_in__process_1, total)
-        )(items=source.items)
+        process_1 = _plain(
+            _fan_out_fan_in__process_1,
+            (
+                total
+                if observer is None
+                else _watch_sync(run, _fan_out_fan_in__process_1, total)
+            )(items=source.items),
+        )
         at = None
         process_2 = await process_2_task
         process_3 = await process_3_task

@@ -501,6 +501,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 _map_reduce__input_splitter = NodeInfo(
     "map_reduce", "input_splitter", "map_reduce.flow:6"
 )
@@ -529,11 +547,14 @@ async def map_reduce(
     try:
         # map_reduce.flow:6
         at = _map_reduce__input_splitter
-        input_splitter = (
-            split_input
-            if observer is None
-            else _watch_sync(run, _map_reduce__input_splitter, split_input)
-        )(records=records, partitions=4)
+        input_splitter = _plain(
+            _map_reduce__input_splitter,
+            (
+                split_input
+                if observer is None
+                else _watch_sync(run, _map_reduce__input_splitter, split_input)
+            )(records=records, partitions=4),
+        )
         # map_reduce.flow:9
         mapper_1_task = run.spawn(
             lambda: (
@@ -597,11 +618,14 @@ async def map_reduce(
         reducer_1 = await reducer_1_task
         # map_reduce.flow:18
         at = _map_reduce__output_combiner
-        output_combiner = (
-            combine_output
-            if observer is None
-            else _watch_sync(run, _map_reduce__output_combiner, combine_output)
-        )(reducer_results=[reducer_0, reducer_1])
+        output_combiner = _plain(
+            _map_reduce__output_combiner,
+            (
+                combine_output
+                if observer is None
+                else _watch_sync(run, _map_reduce__output_combiner, combine_output)
+            )(reducer_results=[reducer_0, reducer_1]),
+        )
         result: dict[str, int] = output_combiner
         if observer is not None:
             run.finished()

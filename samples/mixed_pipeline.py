@@ -509,6 +509,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -640,11 +658,14 @@ async def mixed_pipeline(
     try:
         # mixed_pipeline.flow:6
         at = _mixed_pipeline__req
-        req = (
-            parse_orders
-            if observer is None
-            else _watch_sync(run, _mixed_pipeline__req, parse_orders)
-        )(orders=orders)
+        req = _plain(
+            _mixed_pipeline__req,
+            (
+                parse_orders
+                if observer is None
+                else _watch_sync(run, _mixed_pipeline__req, parse_orders)
+            )(orders=orders),
+        )
         # mixed_pipeline.flow:9
         at = _mixed_pipeline__validated
         validated = await _map_collect(
@@ -660,11 +681,14 @@ async def mixed_pipeline(
         )
         # mixed_pipeline.flow:10
         at = _mixed_pipeline__valid
-        valid = (
-            keep_valid
-            if observer is None
-            else _watch_sync(run, _mixed_pipeline__valid, keep_valid)
-        )(orders=req.items, results=validated)
+        valid = _plain(
+            _mixed_pipeline__valid,
+            (
+                keep_valid
+                if observer is None
+                else _watch_sync(run, _mixed_pipeline__valid, keep_valid)
+            )(orders=req.items, results=validated),
+        )
         # mixed_pipeline.flow:13
         at = _mixed_pipeline__receipts
         receipts = await _map(
@@ -693,11 +717,14 @@ async def mixed_pipeline(
         )
         # mixed_pipeline.flow:18
         at = _mixed_pipeline__summary
-        summary = (
-            summarize
-            if observer is None
-            else _watch_sync(run, _mixed_pipeline__summary, summarize)
-        )(receipts=receipts, notifications=notified, rejected=valid.rejected)
+        summary = _plain(
+            _mixed_pipeline__summary,
+            (
+                summarize
+                if observer is None
+                else _watch_sync(run, _mixed_pipeline__summary, summarize)
+            )(receipts=receipts, notifications=notified, rejected=valid.rejected),
+        )
         result = MixedPipelineResult(
             processed=summary.processed,
             failed_validation=summary.failed_validation,

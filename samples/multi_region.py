@@ -509,6 +509,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -634,11 +652,14 @@ async def multi_region(
             )
             # multi_region.flow:11
             at = _multi_region__combined
-            combined = (
-                combine_regions
-                if observer is None
-                else _watch_sync(run, _multi_region__combined, combine_regions)
-            )(regions=regions, results=results)
+            combined = _plain(
+                _multi_region__combined,
+                (
+                    combine_regions
+                    if observer is None
+                    else _watch_sync(run, _multi_region__combined, combine_regions)
+                )(regions=regions, results=results),
+            )
             result: MultiRegionReport = combined
             if observer is not None:
                 run.finished()

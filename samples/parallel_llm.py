@@ -641,6 +641,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _after(
     tasks: tuple[_Awaitable[object], ...], make: _Callable[[], _Awaitable[_T]]
 ) -> _T:
@@ -686,9 +704,12 @@ async def parallel_llm(
                 _parallel_llm__prompt_keywords,
                 _PLAIN,
                 lambda: _ready(
-                    llm.prompt(
-                        prompt={"system": "Liệt kê keywords.", "user": "{text}"},
-                        text=text,
+                    _plain(
+                        _parallel_llm__prompt_keywords,
+                        llm.prompt(
+                            prompt={"system": "Liệt kê keywords.", "user": "{text}"},
+                            text=text,
+                        ),
                     )
                 ),
             ),
@@ -713,11 +734,14 @@ async def parallel_llm(
         )
         # parallel_llm.flow:5
         at = _parallel_llm__prompt_summary
-        prompt_summary = (
-            llm.prompt
-            if observer is None
-            else _watch_sync(run, _parallel_llm__prompt_summary, llm.prompt)
-        )(prompt={"system": "Tóm tắt văn bản sau.", "user": "{text}"}, text=text)
+        prompt_summary = _plain(
+            _parallel_llm__prompt_summary,
+            (
+                llm.prompt
+                if observer is None
+                else _watch_sync(run, _parallel_llm__prompt_summary, llm.prompt)
+            )(prompt={"system": "Tóm tắt văn bản sau.", "user": "{text}"}, text=text),
+        )
         # parallel_llm.flow:9
         at = _parallel_llm__llm_summary
         llm_summary = await _call(

@@ -502,6 +502,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -637,11 +655,14 @@ async def partial_failures(
         )
         # partial_failures.flow:8
         at = _partial_failures__filter_results
-        filter_results = (
-            split_results
-            if observer is None
-            else _watch_sync(run, _partial_failures__filter_results, split_results)
-        )(items=items, results=parallel_process)
+        filter_results = _plain(
+            _partial_failures__filter_results,
+            (
+                split_results
+                if observer is None
+                else _watch_sync(run, _partial_failures__filter_results, split_results)
+            )(items=items, results=parallel_process),
+        )
         result = PartialFailuresResult(
             successful=filter_results.successful, failed=filter_results.failed
         )

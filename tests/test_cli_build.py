@@ -52,7 +52,7 @@ def hook_command(entry: str, filenames: list[str]) -> list[str]:
 
 def test_pre_commit_hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     entries = hook_entries()
-    assert set(entries) == {"flowc", "flowc-check"}
+    assert set(entries) == {"flowc", "flowc-check", "flowc-types"}
     root = isolate(monkeypatch, tmp_path)
     write(root / "flows" / "diamond.flow", DIAMOND)
     write(root / "flows" / "two.flow", TWO)
@@ -72,6 +72,13 @@ def test_pre_commit_hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     stale = run("flowc-check")
     assert stale.returncode == 1
     assert "flows/two.py: error: out of date" in stale.stderr
+    write(root / "steps.py", STEPS)
+    typed = run("flowc-types")
+    assert typed.returncode == 0, typed.stderr
+    write(root / "flows" / "two.flow", TWO.replace("double(x=prepare)", 'double(x="prepare")'))
+    mistyped = run("flowc-types")
+    assert mistyped.returncode == 1
+    assert "flows/two.flow:5:29: error: node `doubled`: argument `x` of `double` expects `int`" in mistyped.stderr
 
 
 @pytest.fixture

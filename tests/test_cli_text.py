@@ -55,7 +55,7 @@ def test_the_nesting_limit_is_the_same_for_every_bracket(
     type_, value = NESTED[shape](within + 1)
     result = flowc(capsys, "compile", "-", stdin=FLOW.format(type=type_, value=value).encode())
     assert result.code == 1
-    assert "error: this is nested too deeply for flowc [too-deep]" in result.err
+    assert "error: brackets and `not` nested 101 deep here; flowc accepts at most 100 [too-deep]" in result.err
 
 
 def test_a_chain_of_not_counts_toward_the_limit(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,3 +87,22 @@ def test_a_wide_character_is_underlined_across_both_cells(project: Path, capsys:
     result = flowc(capsys, "check", "name.flow")
     assert result.code == 1
     assert "3 |     node 名 = f(v=x)\n  |          ^~\n" in result.err
+
+
+def test_a_long_line_is_cut_around_the_caret(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A line of more than 120 cells is quoted as a window of 120 around the caret, `…`
+    where it is cut; wide characters count two cells, and the caret stays under its name."""
+    items = ", ".join(f'"名{i}"' for i in range(60))
+    write(project / "long.flow", BODY.format(line=f"    node a = f(s=[{items}], v=zz, w=1)"))
+    result = flowc(capsys, "check", "long.flow")
+    quoted, caret = result.err.split("\n")[2:4]
+    shown = quoted.removeprefix("3 | ")
+    assert shown.startswith("…") and shown.endswith("v=zz, w=1)"), quoted
+    cells = sum(2 if "\u4e00" <= c <= "\u9fff" else 1 for c in shown)
+    assert cells <= 121, cells
+    under = caret.removeprefix("  | ")
+    column = under.index("^")
+    assert sum(2 if "\u4e00" <= c <= "\u9fff" else 1 for c in shown[: shown.index("zz")]) == column
+    assert under[column:] == "^~"
+    short = flowc(capsys, "check", "-", stdin=BODY.format(line="    node a = f(v=zz)").encode())
+    assert "3 |     node a = f(v=zz)\n" in short.err, "a short line is quoted whole"

@@ -32,7 +32,7 @@ from flowc.cli import files
 from flowc.cli.batch import Counts, check_bytes
 from flowc.cli.report import Reporter
 from flowc.compiler import analyze, decode
-from flowc.diagnostics import CompileError, Diagnostic, printable
+from flowc.diagnostics import MAX_SHOWN, CompileError, Diagnostic, printable
 from flowc.source import Source
 
 CASES = Path(__file__).parent / "cases" / "errors"
@@ -40,8 +40,11 @@ BYTES = CASES / "bytes"
 INLINE = re.compile(r"#\s*E(?::(\d+))?:\s*([a-z][a-z-]*)")
 AT_EOF = re.compile(r"#\s*E@EOF:\s*([a-z][a-z-]*)")
 LARK_INTERNALS = ("__ANON", "RPAR", "LPAR", "LSQB", "RSQB", "LBRACE", "RBRACE", "$END", "Token(", "INDEX_OPEN", "COMMA")
-ALL_CODES = {code.code for code in codes.REGISTRY.values() if not code.whole_file}
-"""The codes of errors inside a `.flow` file; those of whole files come from the command line."""
+ALL_CODES = {
+    code.code for code in codes.REGISTRY.values() if not (code.whole_file or code.warning or code.type_checker)
+}
+"""The codes of errors inside a `.flow` file; those of whole files come from the command line,
+warnings have their cases in `test_warning_cases.py`, the type checker's in `test_types.py`."""
 
 
 @dataclass(frozen=True, order=True)
@@ -64,6 +67,15 @@ def expectations(text: str) -> list[Expected]:
         line, column = end_of_code(lines)
         found.append(Expected(line, column, match.group(1)))
     return sorted(found, key=lambda e: (e.line, e.column or 0, e.code))
+
+
+def marked(text: str, pattern: re.Pattern[str]) -> list[Expected]:
+    """Expectations written on the lines they concern, each a (column, code) match of
+    `pattern` (`# W:10: unused-node` for warnings, `# T:31: type` for type errors)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        found += [Expected(number, int(column), code) for column, code in pattern.findall(line)]
+    return sorted(found)
 
 
 def end_of_code(lines: list[str]) -> tuple[int, int]:
@@ -152,9 +164,13 @@ def check_rendering(diagnostic: Diagnostic, source: Source | None) -> None:
     assert source is not None
     gutter = f"{span.line} | "
     assert lines[2].startswith(gutter), text
-    assert lines[2][len(gutter) :] == printable(source.line_text(span.line)), text
+    shown, full = lines[2][len(gutter) :], printable(source.line_text(span.line))
     caret = lines[3]
-    assert caret.index("^") == len(gutter) + span.column - 1, text
+    if len(full) <= MAX_SHOWN:
+        assert shown == full, text
+        assert caret.index("^") == len(gutter) + span.column - 1, text
+    else:  # a window of the line around the caret
+        assert shown.strip("…") in full and len(shown) <= MAX_SHOWN + 2, text
     words = " ".join([diagnostic.message, diagnostic.help or "", *diagnostic.notes])
     for internal in LARK_INTERNALS:
         assert internal not in words, f"lark internals in: {words}"

@@ -359,4 +359,7 @@ def test_a_misspelt_clause_with_its_argument_is_named(written: str, meant: str) 
         check_source(text, "c.flow")
     [diagnostic] = caught.value.diagnostics
     assert diagnostic.code == "syntax"
-    assert diagnostic.help == f"did you mean `{meant}` instead of `{written.split()[0]}`?"
+    word = written.split()[0]
+    assert diagnostic.message == f"`{word}` is not a clause of the flow language"
+    assert (diagnostic.span.line, diagnostic.span.column) == (3, 26), "at the misspelt word, not what follows"
+    assert diagnostic.help == f"did you mean `{meant}`?"

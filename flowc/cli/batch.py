@@ -22,7 +22,7 @@ from ..codes import (
     ORPHANED_OUTPUT,
     STALE_OUTPUT,
 )
-from ..compiler import analyze, compile_timed, decode, runtime_text
+from ..compiler import Built, analyze, build, compile_timed, decode, runtime_text
 from ..diagnostics import CompileError, printable
 from ..project import Project
 from ..semantics.imports import Loader
@@ -30,6 +30,7 @@ from ..source import Source
 from . import files
 from .errors import UsageError
 from .report import Problem, Reporter
+from .typecheck import Unit, check_types
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,21 @@ class Counts:
     `compile` removes."""
     outdated: list[Path] = field(default_factory=list)
     """The sources of the stale and missing outputs (a shared runtime: its own path)."""
+    warned: int = 0
+    """Files with warnings."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vetting:
+    """What more than the compile a file must pass: a type checker (`--types`), no warnings."""
+
+    types: str | None = None
+    """`mypy` or `pyright`: type-check the generated modules with it; None: do not."""
+    warnings_as_errors: bool = False
+    cwd: Path = field(default_factory=Path.cwd)
+
+    def failed(self, counts: Counts) -> bool:
+        return self.warnings_as_errors and counts.warned > 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -218,6 +234,7 @@ class Mode:
     shared: bool = False
     """`--runtime shared`: modules import their helpers from one `_flowc_runtime.py` per
     output folder, which is written, checked and diffed with them."""
+    vetting: Vetting = field(default_factory=Vetting)
     fix_files: dict[str, Path] = field(default_factory=dict)
     """The items of `fix_command` that name one file → the source each stands for: the fix
     names only those whose outputs are out of date."""
@@ -237,8 +254,18 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
             runtime = runtime_target(folder, found.base)
             write_output(runtime, runtime_text(), reporter, mode, counts, "the modules compiled beside it import it")
     shared_modules: set[Path] = set()
-    for target in found.targets:
-        compile_one(target, reporter, mode, counts, shared_modules, found.project)
+    built = [(t, compile_file(t, reporter, counts, mode.shared, found.project)) for t in found.targets]
+    if mode.shared and mode.vetting.types is not None:
+        # The checker reads each module with its helpers inline: no runtime file to find.
+        checked = [
+            (t, None if b is None else compile_target(t, b.module.text.encode(), False, found.project))
+            for t, b in built
+        ]
+    else:
+        checked = built
+    typed = vet_types([(t.source.parent, b) for t, b in checked], reporter, mode.vetting, counts)
+    for (target, result), ok in zip(built, typed, strict=True):
+        compile_one(target, result.code if result is not None and ok else None, reporter, mode, counts, shared_modules)
     found_orphans: list[Orphan] = []
     if mode.check:
         try:
@@ -284,13 +311,46 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
     reporter.info(summary(counts, mode, time.perf_counter() - start))
     if counts.io_errors:
         return 2
-    return 1 if counts.failed or counts.foreign or counts.stale or counts.missing or counts.orphaned else 0
+    failed = counts.failed or counts.foreign or counts.stale or counts.missing or counts.orphaned
+    return 1 if failed or mode.vetting.failed(counts) else 0
+
+
+def vet_types(
+    built: list[tuple[Path, Built | None]], reporter: Reporter, vetting: Vetting, counts: Counts
+) -> list[bool]:
+    """Type-check the modules that compiled (with `--types`); report each file's type errors
+    in `.flow` terms, and say which files have none."""
+    ok = [True] * len(built)
+    if vetting.types is None:
+        return ok
+    compiled = [(i, folder, b) for i, (folder, b) in enumerate(built) if b is not None]
+    units = [
+        Unit(source=Source(b.module.path, b.module.text), module=b.module, code=b.code, folder=folder)
+        for _, folder, b in compiled
+    ]
+    for (index, _, _), unit, errors in zip(
+        compiled, units, check_types(units, vetting.types, vetting.cwd), strict=True
+    ):
+        for error in errors:
+            reporter.diagnostic(error, unit.source)
+        if errors:
+            counts.failed += 1
+            ok[index] = False
+    return ok
+
+
+def report_warnings(result: Built, reporter: Reporter, counts: Counts) -> None:
+    if result.module.warnings:
+        counts.warned += 1
+        source = Source(result.module.path, result.module.text)
+        for warning in result.module.warnings:
+            reporter.diagnostic(warning, source)
 
 
 def compile_one(
-    target: Target, reporter: Reporter, mode: Mode, counts: Counts, shared: set[Path], project: Project | None
+    target: Target, text: str | None, reporter: Reporter, mode: Mode, counts: Counts, shared: set[Path]
 ) -> None:
-    text = compile_file(target, reporter, counts, mode.shared, project)
+    """Write, compare or diff one compiled module (None: it failed, or has type errors)."""
     if text is None:
         # Nothing is written: the module on disk, if it imports the runtime, still does.
         if mode.shared or imports_runtime_file(target.output):
@@ -403,24 +463,26 @@ def remove_runtime(runtime: Target, reporter: Reporter, counts: Counts) -> None:
 
 def compile_file(
     target: Target, reporter: Reporter, counts: Counts, shared: bool, project: Project | None
-) -> str | None:
-    """The generated module for one target, or None (the failure is reported)."""
+) -> Built | None:
+    """One target compiled, or None (the failure is reported); its warnings are reported."""
     try:
         data = target.source.read_bytes()
     except OSError as error:
         io_problem(reporter, counts, target.display, "cannot read", error)
         return None
     try:
-        return compile_target(target, data, shared, project)
+        result = compile_target(target, data, shared, project)
     except CompileError as error:
         counts.failed += 1
         reporter.compile_error(error)
         return None
+    report_warnings(result, reporter, counts)
+    return result
 
 
 def compile_target(
     target: Target, data: bytes, shared: bool = False, project: Project | None = None, package: bool | None = None
-) -> str:
+) -> Built:
     """The module a target's source bytes compile to, its header naming where it is written
     when that is not beside the source; raises `CompileError`. A `shared` module imports the
     runtime file beside it: relatively in a package, by its plain name in a folder of
@@ -439,9 +501,9 @@ def compile_target(
         # The runtime beside a module is the project's own when that folder is a root.
         first_party = lambda top: project.is_first_party(top) or (top == RUNTIME_MODULE and out in roots)  # noqa: E731
     with imports(project, target.source, target.display) as loader:
-        return compile_timed(
+        return build(
             source.text, target.display, folder, runtime, loader, header=target.header or None, first_party=first_party
-        )[0]
+        )
 
 
 def in_package(folder: Path) -> bool:
@@ -606,31 +668,38 @@ def paint_diff(line: str, color: bool) -> str:
     return f"\x1b[{code}m{line.rstrip(chr(10))}\x1b[0m\n"
 
 
-def check_all(found: Plan, reporter: Reporter) -> int:
+def check_all(found: Plan, reporter: Reporter, vetting: Vetting | None = None) -> int:
     """`flowc check`: validate every planned file, write nothing; the exit status."""
+    vetting = vetting or Vetting()
     start = time.perf_counter()
     counts = Counts()
-    for target in found.targets:
-        if check_file(target.source, target.display, reporter, counts, found.project):
+    types = vetting.types is not None
+    built = [(t, check_file(t.source, t.display, reporter, counts, found.project, types)) for t in found.targets]
+    typed = vet_types([(t.source.parent, b) for t, b in built], reporter, vetting, counts)
+    for (target, result), ok in zip(built, typed, strict=True):
+        if result is not None and ok:
             reporter.detail(f"ok {target.display}")
     total = len(found.targets)
     reporter.info(
         f"flowc: {total} {'file' if total == 1 else 'files'} checked, {counts.failed} with errors"
+        + (f", {counts.warned} with warnings" if counts.warned else "")
         + (f", {counts.io_errors} unreadable" if counts.io_errors else "")
         + f" in {time.perf_counter() - start:.2f}s"
     )
     if counts.io_errors:
         return 2
-    return 1 if counts.failed else 0
+    return 1 if counts.failed or vetting.failed(counts) else 0
 
 
-def check_file(path: Path, display: str, reporter: Reporter, counts: Counts, project: Project | None) -> bool:
+def check_file(
+    path: Path, display: str, reporter: Reporter, counts: Counts, project: Project | None, types: bool = False
+) -> Built | None:
     try:
         data = path.read_bytes()
     except OSError as error:
         io_problem(reporter, counts, display, "cannot read", error)
-        return False
-    return check_bytes(data, display, reporter, counts, project, path)
+        return None
+    return check_bytes(data, display, reporter, counts, project, path, types)
 
 
 def check_bytes(
@@ -640,16 +709,23 @@ def check_bytes(
     counts: Counts,
     project: Project | None = None,
     path: Path | None = None,
-) -> bool:
+    types: bool = False,
+) -> Built | None:
+    """A file checked: compiled in memory when its module is to be type-checked, else only
+    analysed (the module's code is then empty); None if it has errors (they are reported)."""
     try:
         source = decode(data, display)
         with imports(project, path or Path(display), display) as loader:
-            analyze(source, loader)
-        return True
+            if types:
+                result = build(source.text, display, loader=loader)
+            else:
+                result = Built(module=analyze(source, loader), code="", times={})
     except CompileError as error:
         counts.failed += 1
         reporter.compile_error(error)
-        return False
+        return None
+    report_warnings(result, reporter, counts)
+    return result
 
 
 def compile_bytes(data: bytes, display: str, project: Project | None = None, shared: bool = False) -> str:

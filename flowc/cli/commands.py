@@ -23,10 +23,10 @@ from ..project import Project
 from . import batch, files, graph, tracebacks
 from . import inputs as inputs_module
 from . import run as runner
-from . import watch as watcher
 from .config import COLORS, OUTPUT_FORMATS, RUNTIMES, Config, discover
 from .errors import InputError, UsageError
 from .report import Reporter, use_color
+from .typecheck import CHECKERS
 
 CRASH_VARIABLE = "FLOWC_TEST_CRASH"
 """A testing aid: when set (non-empty), every command raises an unexpected exception, so
@@ -35,8 +35,9 @@ that tests can see how flowc reports an internal error."""
 EPILOG = """\
 exit status:
   0  success
-  1  errors in the input: a .flow file that does not compile, a flow that raised under
-     `run`, or outputs that are missing, stale or orphaned under `compile --check`
+  1  errors in the input: a .flow file that does not compile (or has type errors under
+     `--types`, or warnings under `--warnings-as-errors`), a flow that raised under `run`,
+     or outputs that are missing, stale or orphaned under `compile --check`
   2  bad usage, configuration or I/O: an unknown flag, a missing path, an unreadable or
      unwritable file, an invalid [tool.flowc] table
   3  an internal error, a bug in flowc: rerun with --debug for the traceback
@@ -44,7 +45,7 @@ exit status:
 configuration:
   [tool.flowc] in pyproject.toml, found by searching upward from the working folder
   (up to the folder holding .git): sources, output, runtime, output-format, color,
-  exclude, import-roots, pythonpath.
+  exclude, import-roots, pythonpath, types, type-checker, warnings-as-errors.
   Flags override it; --isolated ignores it; --config FILE names the file to use.
 """
 
@@ -135,6 +136,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
     if "-" in args.paths:
         if args.check or args.diff or args.output:
             raise UsageError("`--check`, `--diff` and `-o` work on files, not on stdin (`-`)")
+        no_types_on_stdin(args)
         return compile_stdin(args, context)
     if args.watch:
         return watch_command(args, context)
@@ -147,6 +149,7 @@ def compile_command(args: argparse.Namespace, context: Context) -> int:
         force=args.force,
         shared=shared_runtime(args, context),
         fix_files=found.named,
+        vetting=vetting(args, context),
     )
     return batch.compile_all(found, context.reporter, mode)
 
@@ -170,6 +173,8 @@ def watch_command(args: argparse.Namespace, context: Context) -> int:
     if not named or not all(path.exists() for path in named):
         plan(args, context, use_output=True)  # the usage error, at once: no PATH, or one that does not exist
     mode = batch.Mode(fix_command=fix_command(args), force=args.force, shared=shared_runtime(args, context))
+    from . import watch as watcher  # watchfiles takes some 75 ms to import: only for --watch
+
     return watcher.watch(
         watcher.folders_for(named), lambda: plan(args, context, use_output=True), context.reporter, mode
     )
@@ -189,15 +194,38 @@ def compile_stdin(args: argparse.Namespace, context: Context) -> int:
 
 
 def check_command(args: argparse.Namespace, context: Context) -> int:
+    vetted = vetting(args, context)
     if "-" in args.paths:
+        no_types_on_stdin(args)
         counts = batch.Counts()
         display = args.stdin_filename or "<stdin>"
         data = read_stdin(args.paths)
         ok = batch.check_bytes(
             data, display, context.reporter, counts, project(context, context.cwd), context.cwd / display
         )
-        return 0 if ok else 1
-    return batch.check_all(plan(args, context, use_output=False), context.reporter)
+        return 0 if ok and not vetted.failed(counts) else 1
+    return batch.check_all(plan(args, context, use_output=False), context.reporter, vetted)
+
+
+def no_types_on_stdin(args: argparse.Namespace) -> None:
+    """`--types` asked for on the command line cannot check stdin (`types = true` in the
+    configuration is not applied to it: an editor pipes a buffer in a typed project)."""
+    if args.types or args.type_checker:
+        raise UsageError(
+            "`--types` works on files, not on stdin (`-`)", help="save the file and name it: `flowc check --types FILE`"
+        )
+
+
+def vetting(args: argparse.Namespace, context: Context) -> batch.Vetting:
+    """`--types`, `--type-checker` and `--warnings-as-errors`, over `[tool.flowc]`."""
+    config = context.config
+    checker = args.type_checker or config.type_checker or "mypy"
+    wanted = args.types or (config.types and not args.no_types) or args.type_checker is not None
+    return batch.Vetting(
+        types=checker if wanted else None,
+        warnings_as_errors=args.warnings_as_errors or bool(config.warnings_as_errors),
+        cwd=context.cwd,
+    )
 
 
 def read_stdin(paths: Sequence[str]) -> bytes:
@@ -404,6 +432,7 @@ def parser() -> argparse.ArgumentParser:
 
     compile_ = command("compile", "compile .flow files into NAME.py modules", compile_command)
     paths_argument(compile_)
+    vetting_arguments(compile_)
     compile_.add_argument("-o", "--output", metavar="DIR", help="write outputs under DIR, mirroring the sources")
     compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if an output is out of date")
     compile_.add_argument("--diff", action="store_true", help="print what would change as a unified diff; no writes")
@@ -422,6 +451,7 @@ def parser() -> argparse.ArgumentParser:
 
     check = command("check", "validate .flow files and write nothing", check_command)
     paths_argument(check)
+    vetting_arguments(check)
 
     graph = command("graph", "print a flow as a Mermaid or Graphviz diagram", graph_command)
     graph.add_argument("file", metavar="FILE", help="a .flow file")
@@ -442,6 +472,20 @@ def parser() -> argparse.ArgumentParser:
         help=f"check a document this long after the last change (default: {DEBOUNCE_MS})",
     )
     return top
+
+
+def vetting_arguments(sub: argparse.ArgumentParser) -> None:
+    types = sub.add_mutually_exclusive_group()
+    types.add_argument(
+        "--types",
+        action="store_true",
+        help="type-check the generated modules with your code; report errors at the .flow lines (exit 1)",
+    )
+    types.add_argument("--no-types", action="store_true", help="do not type-check, whatever [tool.flowc] says")
+    sub.add_argument(
+        "--type-checker", choices=CHECKERS, help="the type checker of --types (default: mypy); implies --types"
+    )
+    sub.add_argument("--warnings-as-errors", action="store_true", help="exit 1 when a file has warnings")
 
 
 def paths_argument(sub: argparse.ArgumentParser) -> None:

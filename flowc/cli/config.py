@@ -36,6 +36,9 @@ class Config:
     output_format: str | None = None
     color: str | None = None
     exclude: tuple[str, ...] = ()
+    types: bool | None = None
+    type_checker: str | None = None
+    warnings_as_errors: bool | None = None
     import_roots: tuple[str, ...] = ()
     pythonpath: tuple[str, ...] = ()
     """Folders `flowc run` imports a flow's steps from, before the ones it finds itself."""
@@ -63,6 +66,12 @@ def string(key: str, value: object) -> str:
     return value
 
 
+def boolean(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{key}` must be true or false, like `{key} = true`")
+    return value
+
+
 def choice(options: tuple[str, ...]) -> Callable[[str, object], str]:
     def check(key: str, value: object) -> str:
         if value not in options:
@@ -80,6 +89,9 @@ KEYS: dict[str, Callable[[str, object], object]] = {
     "output-format": choice(OUTPUT_FORMATS),
     "color": choice(COLORS),
     "exclude": string_list,
+    "types": boolean,
+    "type-checker": choice(("mypy", "pyright")),
+    "warnings-as-errors": boolean,
     "import-roots": string_list,
     "pythonpath": string_list,
 }

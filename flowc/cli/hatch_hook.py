@@ -164,7 +164,7 @@ class FlowcBuildHook(BuildHookInterface[BuilderConfig]):
         for target in targets:
             try:
                 # Modules go into the wheel's packages: the runtime is imported relatively.
-                text = compile_target(target, target.source.read_bytes(), shared, imports, package=True)
+                text = compile_target(target, target.source.read_bytes(), shared, imports, package=True).code
                 modules.append((target, text))
             except CompileError as error:
                 errors.append(error.render())

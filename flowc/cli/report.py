@@ -58,6 +58,7 @@ class Reporter:
         self.verbosity = verbosity
         self.collected: list[Diagnostic | Problem] = []
         self.errors = 0
+        self.warnings = 0
         self._reported: set[tuple[str, int, int, str, str]] = set()
 
     @property
@@ -73,7 +74,12 @@ class Reporter:
                 self.diagnostic(diagnostic, error.source_of(diagnostic))
 
     def diagnostic(self, diagnostic: Diagnostic, source: Source | None) -> None:
-        self.errors += 1
+        if diagnostic.severity == "warning":
+            self.warnings += 1
+            if self.verbosity < 0:
+                return  # `-q` prints errors only
+        else:
+            self.errors += 1
         if self.machine:
             self.collected.append(diagnostic)
         elif self.format == "github":
@@ -132,7 +138,8 @@ class Reporter:
         return f"\x1b[{code}m" if self.color else ""
 
     def paint(self, line: str) -> str:
-        """Colour the word `error:` of a one-line message."""
+        """Colour the word `error:` (or `warning:`) of a one-line message."""
+        line = line.replace(" warning: ", f" {self.style('1;33')}warning:{self.style('0')} ", 1)
         return line.replace(" error: ", f" {self.style('1;31')}error:{self.style('0')} ", 1)
 
 
@@ -144,7 +151,7 @@ def as_json(item: Diagnostic | Problem) -> dict[str, Any]:
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,
         "end_column": span.end_column if span else None,
-        "severity": "error",
+        "severity": severity(item),
         "code": item.code,
         "message": item.message,
         "help": item.help,
@@ -192,7 +199,7 @@ def sarif_result(item: Diagnostic | Problem, rule_index: int) -> dict[str, Any]:
     return {
         "ruleId": item.code,
         "ruleIndex": rule_index,
-        "level": "error",
+        "level": severity(item),
         "message": {"text": text},
         "locations": [{"physicalLocation": location}],
     }
@@ -211,7 +218,12 @@ def github(item: Diagnostic | Problem) -> str:
     if isinstance(item, Diagnostic):
         text += "".join(f"\nnote: {note}" for note in item.notes)
     properties = ",".join(f"{key}={escape_property(value)}" for key, value in fields.items())
-    return f"::error {properties}::{escape_data(text)}"
+    return f"::{severity(item)} {properties}::{escape_data(text)}"
+
+
+def severity(item: Diagnostic | Problem) -> str:
+    """`error` or `warning`, the word JSON, SARIF and GitHub use alike."""
+    return item.severity if isinstance(item, Diagnostic) else "error"
 
 
 def escape_data(text: str) -> str:

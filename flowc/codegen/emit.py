@@ -205,8 +205,13 @@ class FlowEmitter:
                 runner = "_thread"
             else:
                 runner = "asyncio.to_thread"
-            return f"{self.watched(node, runner, watch)}({callee}{', ' if arguments else ''}{arguments})", True
-        return f"{self.watched(node, callee, watch)}({arguments})", node.mode == "await"
+            # The callee is checked in its thread: an `async def` one fails the node (`_plain`).
+            checked = f"_in_thread({self.info[node.name]}, {callee})"
+            return f"{self.watched(node, runner, watch)}({checked}{', ' if arguments else ''}{arguments})", True
+        text = f"{self.watched(node, callee, watch)}({arguments})"
+        if node.mode == "sync":
+            return f"_plain({self.info[node.name]}, {text})", False
+        return text, True
 
     def watched(self, node: ir.Node, function: str, watch: str | None) -> str:
         """The function a plain node calls: itself, or observed (`_watch`) when there is an observer."""

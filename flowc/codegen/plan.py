@@ -216,6 +216,8 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
         "when": any(n.when is not None for n in nodes),
         "after": any(spawn.waits for flow in flows for spawn in spawns(flow.schedule)),
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
+        "plain": any(n.mode == "sync" for n in nodes),
+        "in_thread": any(n.mode == "thread" for n in nodes),
         "settings": any(flow.settings or flow.map_limits or flow.policies for flow in flows),
         "policies": any(flow.policies for flow in flows),
     }

@@ -922,9 +922,48 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
 
 # flowc:end watch_sync
 
-# flowc:begin thread
-
+# flowc:begin P
 _P = _ParamSpec("_P")
+# flowc:end P
+
+# flowc:begin plain
+
+
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
+# flowc:end plain
+
+# flowc:begin in_thread
+
+
+def _in_thread(node: NodeInfo, func: _Callable[_P, _T]) -> _Callable[_P, _T]:
+    """A `thread` node's callee, checked in its thread as `_plain` checks a `sync` one."""
+
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return _plain(node, func(*args, **kwargs), "thread")
+
+    return call
+
+
+# flowc:end in_thread
+
+# flowc:begin thread
 
 
 class _Thread(_Outlived, _Generic[_T]):

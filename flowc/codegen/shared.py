@@ -52,6 +52,8 @@ ENTRY_POINTS = (
     "_call",
     "_watch",
     "_watch_sync",
+    "_plain",
+    "_in_thread",
     "_thread",
     "_when",
     "_after",

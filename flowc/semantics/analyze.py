@@ -7,6 +7,7 @@ flows). Every stage reports into one collector; `CompileError` carries all of it
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import Iterator
 
@@ -25,6 +26,7 @@ from .graph_rules import (
     check_unbound,
 )
 from .imports import Loader
+from .lints import lint
 from .names import GeneratedNames
 from .resolve import FlowResolver
 from .results import flow_result, flow_returns
@@ -45,7 +47,7 @@ def analyze(source: Source, generated: GeneratedNames, loader: Loader | None = N
         module = None
     errors.raise_if_any()
     assert module is not None
-    return module
+    return dataclasses.replace(module, warnings=tuple(errors.warnings))
 
 
 @contextlib.contextmanager
@@ -103,6 +105,8 @@ def analyze_into(
     check_recursion(result, errors, node_spans)
     if check_subflow_depth(result, errors, node_spans):  # else the deadlock check would take depth x flows
         check_pool_deadlock(result, errors, node_spans)
+    if not errors:
+        lint(module, result, errors)
     return result
 
 

@@ -189,7 +189,7 @@ def check_unbound(
                     codes.UNBOUND_INPUT,
                     f"node `{node.name}` reads `{name}`, which runs after it",
                     span,
-                    help=f"the edges make `{name}` wait for `{node.name}`; reorder them so that `{name} >> {node.name}`",
+                    help=downstream_help(flow, node, name),
                 )
             else:
                 errors.error(
@@ -206,6 +206,30 @@ def check_unbound(
                 span,
                 help=f"add the edge `{name} >> END`",
             )
+
+
+def downstream_help(flow: ir.Flow, node: ir.Node, name: str) -> str:
+    """What fixes a read of a node that runs after the reader: reordering the edges, unless
+    the node read needs the reader's value itself, when `name >> node` would be a cycle."""
+    reads = {n.name: n.reads for n in flow.nodes}
+    needed, stack = set(), [name]
+    while stack:
+        for read in reads.get(stack.pop(), ()):
+            if read not in needed:
+                needed.add(read)
+                stack.append(read)
+    if node.name not in needed:
+        return f"the edges make `{name}` wait for `{node.name}`; reorder them so that `{name} >> {node.name}`"
+    in_condition = node.when is not None and any(ref.name == name for ref in walk_refs(node.when))
+    if in_condition:
+        return (
+            f"`{name}` needs the value of `{node.name}`, so `{node.name}` cannot wait for it (a cycle): "
+            f"put the `when` on a node after `{name}`, or compare a node that runs before `{node.name}`"
+        )
+    return (
+        f"`{name}` needs the value of `{node.name}`, so `{node.name}` cannot wait for it (a cycle): "
+        f"read a node that runs before `{node.name}`"
+    )
 
 
 def flow_calls(flow: ir.Flow, *, imported: bool = False) -> list[tuple[str, str]]:

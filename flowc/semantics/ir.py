@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal as TypingLiteral
 from typing import TypeAlias
 
+from ..diagnostics import Diagnostic
 from ..source import Span
 from ..syntax.tree import Arg, Call, Cond, Expr
 
@@ -155,6 +156,7 @@ class Node:
     line: int
     span: Span
     callee: Callee
+    callee_span: Span
     args: tuple[Arg, ...]
     mode: CallMode
     is_map: bool
@@ -269,6 +271,8 @@ class Module:
     imports: tuple[Import, ...]
     pools: tuple[Pool, ...]
     flows: tuple[Flow, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+    """What compiles but is likely a mistake (`lints.py`): an unused import, an unread node."""
     flow_imports: tuple[FlowImport, ...] = ()
     """The flows and pools this file imports from other `.flow` files."""
 

@@ -149,7 +149,9 @@ class FlowResolver:
             help=help,
         )
 
-    def callee(self, call: s.Call) -> ir.Callee | None:
+    def callee(self, call: s.Call, fallback_of: s.Call | None = None) -> ir.Callee | None:
+        """What `call` calls (None if nothing: reported); `fallback_of`, the node's own call
+        when `call` is its fallback's."""
         head = call.callee[0]
         if not self.scope.python_names(call.callee, call.callee_span):
             return None
@@ -171,17 +173,42 @@ class FlowResolver:
             return None
         if head in self.scope.imports:
             return ir.Callee(parts=call.callee)
+        notes: tuple[str, ...] = ()
         if head in self.locals:
             help = f"`{head}` is a {'node' if head in self.node_names else 'parameter'}; only imported names and flows can be called"
+        elif fallback_of is not None:
+            # A fallback is most often another function named like the node's own
+            # (`fetch` → `fetch_backup`): "did you mean `fetch`" would mislead.
+            help = f"import it: `{self.import_line(head, fallback_of)}`"
+            close = did_you_mean(head, set(self.scope.callables) - {fallback_of.callee[0]})
+            notes = (f"or, if it is a misspelling: {close}",) if close else ()
         else:
-            help = did_you_mean(head, self.scope.callables) or f"import it: `from MODULE import {head}`"
+            help = self.close_callee(call.callee) or f"import it: `{self.import_line(head, None)}`"
         self.errors.error(
             codes.UNDEFINED_CALLEE,
             f"`{'.'.join(call.callee)}` is neither imported nor a flow of this file",
             call.callee_span,
             help=help,
+            notes=notes,
         )
         return None
+
+    def close_callee(self, parts: tuple[str, ...]) -> str | None:
+        """ "Did you mean" a callable, or for `lm.summarize` an attribute of a module imported
+        under a close name (`llm.summarize`)."""
+        if len(parts) == 1:
+            return did_you_mean(parts[0], self.scope.callables)
+        rest = ".".join(parts[1:])
+        modules = [alias for alias, item in self.scope.imports.items() if item.name is None]
+        return did_you_mean(".".join(parts), [f"{alias}.{rest}" for alias in modules])
+
+    def import_line(self, name: str, beside: s.Call | None) -> str:
+        """How to import `name`: from the module the node's own callee comes from, if known."""
+        if beside is not None and len(beside.callee) == 1:
+            item = self.scope.imports.get(beside.callee[0])
+            if item is not None and item.name is not None:
+                return f"from {'.'.join(item.module)} import {name}"
+        return f"from MODULE import {name}"
 
     # ---------------------------------------------------------------- clauses
 
@@ -297,7 +324,9 @@ class FlowResolver:
         else:
             message = f"exception class `{text}` is neither a builtin exception nor imported"
             candidates = list(self.scope.imports) + sorted(BUILTIN_EXCEPTIONS)
-            help = did_you_mean(head, candidates) or f"import it: `from MODULE import {head}`"
+            # Only a near miss: every builtin ends in `Error`, so `HTTPError` is "close" to
+            # `TabError`; an exception not imported is the likelier mistake.
+            help = did_you_mean(head, candidates, cutoff=0.8) or f"import it: `from MODULE import {head}`"
         self.errors.error(codes.UNDEFINED_EXCEPTION, message, name.span, help=help)
         return text
 
@@ -333,6 +362,7 @@ class FlowResolver:
             line=node.span.line,
             span=node.name_span,
             callee=callee,
+            callee_span=call.callee_span,
             args=call.args,
             mode=mode,
             is_map=node.is_map,
@@ -428,7 +458,7 @@ class FlowResolver:
             self.exprs.value(value)
             reads.update(self.reads(value, node.name))
             return ir.FallbackValue(value=value, span=value.span)
-        callee = self.callee(value)
+        callee = self.callee(value, fallback_of=node.call if isinstance(node.call, s.Call) else None)
         self.exprs.args(value.args, is_map=False)
         if callee is not None and callee.flow:
             self.subflow_args(value, self.target(callee))

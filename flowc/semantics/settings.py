@@ -140,7 +140,11 @@ def check_positive(errors: Collector, number: s.Number | s.Duration | None, what
             codes.TOO_LARGE,
             f"{what} must be at most {MAX_COUNT:_}, not {value}",
             number.span,
-            help="no limit is that large",
+            help=(
+                "remove the `limit`: one this large would never hold anything back"
+                if what in ("a flow limit", "a map limit")
+                else f"write a number up to {MAX_COUNT:_}"
+            ),
         )
         return
     if value > 0 and (not integer or isinstance(value, int)):

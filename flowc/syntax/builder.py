@@ -146,10 +146,21 @@ class Builder(Transformer[Token, Any]):
         first = calls[0]
         callee = (str(name), *(step.name for step in steps[:first] if isinstance(step, s.Attr)))
         if not all(isinstance(step, s.Attr) for step in steps[:first]) or first != len(steps) - 1:
+            # `f(x).attr`, `f(x)[0]`: a read of the call's result, which a node makes.
+            read_after = (
+                len(calls) == 1
+                and all(isinstance(step, s.Attr) for step in steps[:first])
+                and all(isinstance(step, (s.Attr, s.Index)) for step in steps[first + 1 :])
+            )
             self.errors.error(
                 codes.INVALID_CALL,
                 "only a name or a dotted name can be called, and a call cannot be indexed or called again",
                 whole(children),
+                help=(
+                    "make the call a node of its own, then read from the node: `node r = CALLEE(ARGS)`, then `r.attr`"
+                    if read_after
+                    else None
+                ),
             )
         return s.Call(
             callee=callee,

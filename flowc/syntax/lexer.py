@@ -32,9 +32,11 @@ MAX_STACK = 500
 class NestingTooDeep(Exception):
     """Input nested more deeply than flowc accepts, at the token where the limit was hit."""
 
-    def __init__(self, token: Token) -> None:
+    def __init__(self, token: Token, depth: int) -> None:
         super().__init__(f"nesting too deep at line {token.line}")
         self.token = token
+        self.depth = depth
+        """Brackets and `not`s open at the token (0 when the parser's stack overflowed)."""
 
 
 class Scanner:
@@ -110,7 +112,7 @@ class Scanner:
                     depth = max(0, depth - 1) if kind in self.closing else depth
                     negations = 0
                 if depth + negations > MAX_DEPTH or len(stack) > MAX_STACK:
-                    raise NestingTooDeep(token)
+                    raise NestingTooDeep(token, depth + negations)
                 previous, last = last, token
                 feed(token)
             return interactive.feed_eof(last)

@@ -6,6 +6,7 @@ message: every terminal is described by `describe_terminal`."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,32 @@ CHARACTER_HELP = {
     "@": "flow has no decorators; clauses follow the call, as in `node a = f(x) retry 3`",
     "\\": "a line cannot be continued with `\\`; whitespace and newlines only separate tokens",
     "`": "names are written without quotes",
+    "+": "a flow does not compute: pass the values to a step that does",
+    "*": "a flow does not compute: pass the values to a step that does",
+    "/": "a flow does not compute: pass the values to a step that does",
+    "%": "a flow does not compute: pass the values to a step that does",
 }
+PYTHON_WORDS = {
+    "await": "flowc awaits each node's call itself: drop `await`",
+    "async": "a flow is declared `flow NAME(x: int) -> int { … }`; its steps are imported functions",
+    "def": "a flow is declared `flow NAME(x: int) -> int { … }`; its steps are imported functions",
+    "class": "types are imported from Python modules: `from MODULE import Doc`",
+    "if": "a node runs only when a condition holds with `when`: `node a = f(x=x) when x > 1`",
+    "elif": "a node runs only when a condition holds with `when`; `first(a, b)` joins the branches",
+    "else": "a node runs only when a condition holds with `when`; `first(a, b)` joins the branches",
+    "for": "a `map` node calls its callee once for each element: `node a = map f(x=each xs)`",
+    "while": "a `map` node calls its callee once for each element: `node a = map f(x=each xs)`",
+    "lambda": "a step is an imported function or a flow of this file: write the lambda as a function",
+    "try": "a node's failures are handled by its clauses: `retry 3`, `timeout 1s`, `fallback VALUE`",
+    "except": "a node's failures are handled by its clauses: `retry 3`, `timeout 1s`, `fallback VALUE`",
+    "with": "a pool is declared `pool api limit 4` and held with the clause `pool api`",
+}
+"""Python keywords a flow cannot contain, each with what the flow language has instead."""
+PYTHON_WORD = re.compile(
+    r"\b(" + "|".join(PYTHON_WORDS) + r"|yield|raise|pass|del|global|nonlocal|assert|finally|continue|break)\b"
+)
+CODE = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'|#.*")
+"""Strings and comments, which may hold any word."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +83,25 @@ def report_syntax_error(error: UnexpectedInput, errors: Collector) -> Span:
         found = explain_character(error, errors.source.text)
     else:  # pragma: no cover - the LALR parser raises only the kinds above
         found = Explanation("syntax error", Span.point(1, 1))
+    line = error.token.line if isinstance(error, UnexpectedToken) else error.line
+    found = python_word(errors.source.line_text(line or 1), line or 1) or found
     errors.error(codes.SYNTAX, found.message, found.span, help=found.help, notes=found.notes)
     return found.span
+
+
+def python_word(text: str, line: int) -> Explanation | None:
+    """A Python keyword on the line of a syntax error (outside strings and comments): the
+    error is the Python, whatever the parser expected after it."""
+    code = CODE.sub(lambda match: " " * len(match[0]), text)
+    match = PYTHON_WORD.search(code)
+    if match is None:
+        return None
+    word = match[1]
+    return Explanation(
+        f"`{word}` is Python, not part of the flow language",
+        Span.point(line, match.start(1) + 1, len(word)),
+        help=PYTHON_WORDS.get(word, f"remove `{word}`: a flow is nodes, clauses and edges"),
+    )
 
 
 def previous_token(error: UnexpectedInput) -> Token | None:
@@ -134,6 +177,12 @@ def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation
     if opened is not None:
         return opened
     hints = (
+        annotated_node,
+        body_after_colon,
+        untyped_parameter,
+        tuple_return,
+        string_prefix,
+        exception_list,
         misplaced_word,
         reserved_word,
         equals_in_condition,
@@ -145,12 +194,94 @@ def explain_token(error: UnexpectedToken, previous: Token | None) -> Explanation
         call_in_type,
         literal_as_type,
         misspelt_keyword,
+        duration_value,
+        missing_comma,
     )
     for hint in hints:
         found = hint(token, expected, previous, base)
         if found is not None:
             return with_unclosed(found, token, expected, stack)
     return with_unclosed(base, token, expected, stack)
+
+
+def annotated_node(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`node a: int = f(x)`."""
+    if token.type != "COLON" or expected != {"EQUAL"} or previous is None:
+        return None
+    return Explanation(
+        "a node has no type annotation: its type is its callee's result",
+        base.span,
+        help=f"write `node {shown(str(previous))} = CALLEE(ARGS)`",
+    )
+
+
+def body_after_colon(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`flow f(x: int) -> int:` as Python would have it."""
+    if token.type != "COLON" or "LBRACE" not in expected:
+        return None
+    return Explanation(
+        "a flow's body is written in braces, not after `:`", base.span, help="write `-> int { … }` around the body"
+    )
+
+
+def untyped_parameter(
+    token: Token, expected: set[str], previous: Token | None, base: Explanation
+) -> Explanation | None:
+    """`flow f(x)`: a parameter without its type."""
+    if expected != {"COLON"} or previous is None or previous.type != "NAME":
+        return None
+    name = shown(str(previous))
+    return Explanation(f"parameter `{name}` needs a type", base.span, help=f"write `{name}: TYPE`, as in `{name}: int`")
+
+
+def tuple_return(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`return a, b`: a flow returns one value or named outputs."""
+    if token.type != "COMMA" or "RETURN" not in expected or "EQUAL" not in expected:
+        return None
+    return Explanation(
+        "a flow returns one value, or named outputs",
+        base.span,
+        help="declare `-> (a: A, b: B)` and write `return a=NODE, b=NODE`",
+    )
+
+
+def string_prefix(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`f"{x}"`, `r"…"`: a Python string prefix, read as a name before a string."""
+    if (
+        token.type != "STRING"
+        or previous is None
+        or str(previous).lower() not in ("f", "r", "b", "u", "rb", "br", "fr", "rf")
+    ):
+        return None
+    if previous.end_pos != token.start_pos:
+        return None
+    return Explanation(
+        f'`{previous}"…"` strings are Python, not part of the flow language',
+        Span.point(previous.line or 1, previous.column or 1, len(previous) + len(token)),
+        help="write a plain string; a step can format it",
+    )
+
+
+def exception_list(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`retry 3 on ValueError TimeoutError`: the second class read as an edge statement."""
+    if previous is None or previous.type != "NAME" or not str(previous).endswith(("Error", "Exception", "Warning")):
+        return None
+    if "`>>`" not in {describe_terminal(n) for n in expected}:
+        return None
+    return Explanation(
+        base.message, base.span, help="exception classes in `on` are separated by commas: `on ValueError, KeyError`"
+    )
+
+
+def missing_comma(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`f(x=x y=x)`, `[1 2]`: a value where a `,` or a closing bracket belongs."""
+    if "COMMA" not in expected or token.type not in ("NAME", "NUMBER", "STRING", "DURATION"):
+        return None
+    if previous is None or previous.line != token.line:
+        return None
+    return Explanation(
+        base.message, base.span, help=f"separate the items with `,`: add one before {describe_token(token)}"
+    )
 
 
 RETRY_PARTS = ("backoff", "max", "jitter", "on")
@@ -177,10 +308,29 @@ def misplaced_word(token: Token, expected: set[str], previous: Token | None, bas
     return None
 
 
+CLAUSE_EXAMPLES = {
+    "timeout": "timeout 1s",
+    "retry": "retry 3",
+    "fallback": "fallback None",
+    "when": "when x > 0",
+    "limit": "limit 4",
+    "pool": "pool api",
+}
+"""Clauses whose keyword a user may write Python-style, `timeout=1s`: how each is written."""
+
+
 def reserved_word(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
-    """`f(first=1)`: the keyword was read as a keyword, and the `=` after it is unexpected."""
+    """`f(first=1)`: the keyword was read as a keyword, and the `=` after it is unexpected;
+    `f(x) timeout=1s`: a clause written as a Python keyword argument."""
     if token.type != "EQUAL" or previous is None or previous.type == "NAME" or str(previous) not in reserved():
         return None
+    if str(previous) in CLAUSE_EXAMPLES:
+        # In an argument list a clause's word is a name (`f(limit=5)`): here it starts a clause.
+        return Explanation(
+            f"`{previous}` starts a clause, which is written without `=`",
+            Span.point(token.line or 1, token.column or 1),
+            help=f"write `{CLAUSE_EXAMPLES[str(previous)]}` after the call, with a space, not `=`",
+        )
     return Explanation(
         f"`{previous}` is a reserved word and cannot name an argument",
         Span.point(previous.line or 1, previous.column or 1, len(previous)),
@@ -194,6 +344,20 @@ def equals_in_condition(
     if token.type != "EQUAL" or "COMPARE" not in expected:
         return None
     return Explanation("`=` cannot compare; a condition compares with `==`", base.span, help="write `==`")
+
+
+def duration_value(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
+    """`f(x=x, timeout=1s)`: a duration where a value belongs."""
+    if token.type != "DURATION" or "DURATION" in expected:
+        return None
+    return Explanation(
+        f"`{shown(str(token))}` is a duration, which only the clauses `timeout`, `backoff` and `max` take",
+        base.span,
+        help=(
+            "a node's timeout is a clause after its call: `node a = f(x=x) timeout 1s`; "
+            "to pass seconds to a step, write a number: `1.0`"
+        ),
+    )
 
 
 def duration_unit(token: Token, expected: set[str], previous: Token | None, base: Explanation) -> Explanation | None:
@@ -276,10 +440,17 @@ def misspelt_keyword(token: Token, expected: set[str], previous: Token | None, b
         # The name before was misspelt only if it was read as the start of an edge statement;
         # elsewhere (`x: int ->`) it is a name where a name belongs.
         if close and (close[0] in words or (candidate is previous and ">>" in words)):
+            # Reported at the misspelt word, which was read as a name: not at what follows it.
+            kind = "a clause" if close[0] in CLAUSE_WORDS else "a keyword"
             return Explanation(
-                base.message, base.span, help=f"did you mean `{close[0]}` instead of `{shown(str(candidate))}`?"
+                f"`{shown(str(candidate))}` is not {kind} of the flow language",
+                Span.point(candidate.line or 1, candidate.column or 1, len(candidate)),
+                help=f"did you mean `{close[0]}`?",
             )
     return None
+
+
+CLAUSE_WORDS = ("timeout", "retry", "fallback", "when", "limit", "pool", "collect", "sync", "thread")
 
 
 def with_unclosed(found: Explanation, token: Token, expected: set[str], stack: Sequence[Any]) -> Explanation:
@@ -342,6 +513,8 @@ def flow_name(stack: Sequence[Any]) -> str | None:
 
 # ---------------------------------------------------------------- unexpected characters
 
+EXPONENT_DURATION = re.compile(r"[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]+(ms|s|m|h)(?![A-Za-z0-9_])")
+
 
 def explain_character(error: UnexpectedCharacters, text: str) -> Explanation:
     pos = error.pos_in_stream or 0
@@ -357,6 +530,13 @@ def explain_character(error: UnexpectedCharacters, text: str) -> Explanation:
         )
     if char.isdigit():
         word = text[pos:].split(None, 1)[0][:30]
+        exponent = EXPONENT_DURATION.match(word)
+        if exponent is not None:
+            return Explanation(
+                f"`{shown(exponent[0])}` is not a duration: a duration has no exponent",
+                Span.point(error.line, error.column, len(exponent[0])),
+                help="write the number in full, in the unit that suits it: `250ms`, `1.5s`, `2m`, `1h`",
+            )
         return Explanation(
             f"`{shown(word)}` is neither a number nor a duration",
             span,

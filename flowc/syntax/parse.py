@@ -14,7 +14,7 @@ from ..diagnostics import Collector
 from ..source import Span
 from . import tree as s
 from .builder import current_errors
-from .lexer import NestingTooDeep, scanner
+from .lexer import MAX_DEPTH, NestingTooDeep, scanner
 from .messages import report_syntax_error
 
 # Where parsing may resume after an error: a statement or declaration at the start of a line.
@@ -51,7 +51,11 @@ def report_too_deep(error: NestingTooDeep, errors: Collector) -> None:
     token = error.token
     errors.error(
         codes.TOO_DEEP,
-        "this is nested too deeply for flowc",
+        (
+            f"brackets and `not` nested {error.depth} deep here; flowc accepts at most {MAX_DEPTH}"
+            if error.depth > MAX_DEPTH
+            else "this is nested too deeply for flowc"
+        ),
         Span.point(token.line or 1, token.column or 1, max(1, len(token))),
         help="flatten the expression: split it over several nodes or parameters",
     )

@@ -650,6 +650,24 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     return _cast(_C, call)
 
 
+def _plain(node: NodeInfo, value: _T, mode: str = "sync") -> _T:
+    """The value of a `sync` (or `thread`) node's callee, which must be a plain function:
+    an `async def` callee's coroutine is not handed on, never awaited, as the node's value.
+    """
+    # What `collections.abc.Awaitable` checks, a method `__await__` of its class: looked up
+    # on the value first, a sixth of the time of the ABC's `isinstance` on a plain value.
+    if hasattr(value, "__await__") and hasattr(type(value), "__await__"):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # a coroutine: no "never awaited" warning on top of the error
+        raise TypeError(
+            f"flowc: in flow `{node.flow}`, node `{node.node}` ({node.location}) is "
+            f"`{mode}`, but its callee returned {type(value).__name__} object, an "
+            f"awaitable: the callee is `async def`; drop `{mode}` so that flowc awaits it"
+        )
+    return value
+
+
 async def _map(
     run: _Run,
     node: NodeInfo,
@@ -759,11 +777,14 @@ async def checkout(
         )
         # checkout.flow:9
         at = _checkout__kept
-        kept = (
-            available
-            if observer is None
-            else _watch_sync(run, _checkout__kept, available)
-        )(lines=lines, stocked=stocked)
+        kept = _plain(
+            _checkout__kept,
+            (
+                available
+                if observer is None
+                else _watch_sync(run, _checkout__kept, available)
+            )(lines=lines, stocked=stocked),
+        )
         # checkout.flow:11
         goods_task = run.spawn(
             lambda: (
@@ -785,19 +806,27 @@ async def checkout(
         )
         # checkout.flow:10
         at = _checkout__missing
-        missing = (
-            count_missing
-            if observer is None
-            else _watch_sync(run, _checkout__missing, count_missing)
-        )(lines=lines, kept=kept)
+        missing = _plain(
+            _checkout__missing,
+            (
+                count_missing
+                if observer is None
+                else _watch_sync(run, _checkout__missing, count_missing)
+            )(lines=lines, kept=kept),
+        )
         at = None
         goods = await goods_task
         delivery = await delivery_task
         # checkout.flow:13
         at = _checkout__bill
-        bill = (
-            receipt if observer is None else _watch_sync(run, _checkout__bill, receipt)
-        )(goods=goods, delivery=delivery, missing=missing)
+        bill = _plain(
+            _checkout__bill,
+            (
+                receipt
+                if observer is None
+                else _watch_sync(run, _checkout__bill, receipt)
+            )(goods=goods, delivery=delivery, missing=missing),
+        )
         result: dict[str, float] = bill
         if observer is not None:
             run.finished()
