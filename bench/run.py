@@ -1515,6 +1515,14 @@ def readme_extras(report: Report) -> list[str]:
     return lines
 
 
+def kept_section(previous: str) -> str:
+    """The section `bench/lsp.py` writes into the same file, carried over a rewrite."""
+    begin, end = "<!-- lsp:begin -->", "<!-- lsp:end -->"
+    if begin not in previous or end not in previous:
+        return ""
+    return "\n" + begin + previous.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+
+
 def update_readme(report: Report, out: Path) -> None:
     begin, end = "<!-- results:begin -->", "<!-- results:end -->"
     if not README.exists():
@@ -1646,7 +1654,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is not None:
         out = args.out.resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(report.markdown(), encoding="utf-8")
+        kept = kept_section(out.read_text(encoding="utf-8")) if out.exists() else ""
+        out.write_text(report.markdown() + kept, encoding="utf-8")
         print(f"[bench] wrote {out}", file=sys.stderr)
         if out == DEFAULT_OUT:
             update_readme(report, out)

@@ -23,11 +23,12 @@ LAYERS = {
     "flowc.codegen": 4,
     "flowc.compiler": 5,
     "flowc.project": 6,
-    "flowc.cli": 7,
-    "flowc": 8,  # the public API and `__main__`
+    "flowc.lsp": 7,
+    "flowc.cli": 8,
+    "flowc": 9,  # the public API and `__main__`
 }
 """A module may import from its own layer's package and from lower layers, never higher:
-`cli → project → compiler → {codegen → semantics → syntax}`, all over the shared leaves."""
+`cli → lsp → project → compiler → {codegen → semantics → syntax}`, all over the shared leaves."""
 
 
 def module_name(path: Path) -> str:
@@ -130,6 +131,17 @@ def test_only_syntax_imports_lark_and_only_its_public_api() -> None:
                 target != "lark" and target.split(".")[1][:1] in "_abcdefghijklmnopqrstuvwxyz"
             ):
                 wrong.append(f"{path.relative_to(ROOT)}:{line}: {target} is not lark's public API")
+    assert wrong == []
+
+
+def test_only_lsp_imports_pygls() -> None:
+    """The language server's dependencies stay in `flowc.lsp`: the compiler never needs them."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}: {target}"
+        for name, path in modules().items()
+        for target, line in imports(name, path)
+        if target.split(".")[0] in ("pygls", "lsprotocol") and not name.startswith("flowc.lsp")
+    ]
     assert wrong == []
 
 

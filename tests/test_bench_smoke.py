@@ -147,3 +147,19 @@ def test_generated_bench_flows_are_fresh() -> None:
     """`bench/flows/fanout.flow` and `chain.flow` are what `python bench/flowgen.py` writes."""
     assert (BENCH / "flows" / "fanout.flow").read_text(encoding="utf-8") == flowgen.fanout_flow()
     assert (BENCH / "flows" / "chain.flow").read_text(encoding="utf-8") == flowgen.chain_flow()
+
+
+def test_the_language_server_bench_writes_its_section(tmp_path: Path) -> None:
+    """`bench/lsp.py` types into `flowc lsp` and writes its table into a results file,
+    replacing its own section on a second run and keeping what else the file holds."""
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# results\n\nthe harness's tables\n", encoding="utf-8")
+    command = [sys.executable, str(BENCH / "lsp.py"), "--nodes", "30", "--rounds", "2", "--out", str(out)]
+    for _ in range(2):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# results\n\nthe harness's tables\n")
+    assert text.count("<!-- lsp:begin -->") == 1 and text.count("<!-- lsp:end -->") == 1
+    rows = [line for line in text.splitlines() if line.startswith("| keystroke → diagnostics")]
+    assert len(rows) == 2 and all(line.count(" ms |") == 4 for line in rows)

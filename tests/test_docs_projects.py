@@ -62,6 +62,9 @@ def run(command: str, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "PYTHONPATH")}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env["NO_COLOR"] = "1"
+    # The reader's project has plain pytest: the plugins of flowc's own dev environment
+    # (pytest-asyncio, which pytest-lsp brings, warns about its settings) stay out of it.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     result = subprocess.run(
         ["bash", "-c", command + " 2>&1"], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
     )

@@ -327,3 +327,35 @@ def test_the_vscode_manifest_points_at_the_grammar() -> None:
     assert (EDITORS / entry["path"]).resolve() == GRAMMAR_PATH
     configuration = json.loads((EDITORS / language["configuration"]).read_text(encoding="utf-8"))
     assert configuration["comments"]["lineComment"] == "#"
+
+
+# ---------------------------------------------------------------- the language server's setup
+
+EDITOR_DOC = (ROOT / "docs" / "editors.md").read_text(encoding="utf-8")
+
+
+def test_the_editor_setup_page_uses_the_grammars_language() -> None:
+    """The language id, scope and file type the language server is attached to in
+    docs/editors.md are those this folder declares."""
+    manifest = json.loads((EDITORS / "package.json").read_text(encoding="utf-8"))
+    (language,) = manifest["contributes"]["languages"]
+    vscode = json.loads(EDITOR_DOC.split("```json\n", 1)[1].split("```", 1)[0])
+    assert vscode["glspc.server.languageId"] == [language["id"]]
+    assert vscode["glspc.server.commandArguments"] == ["lsp"]
+    helix = EDITOR_DOC.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert f'scope = "{grammar()["scopeName"]}"' in helix
+    assert f"file-types = {json.dumps(grammar()['fileTypes'])}" in helix
+    assert f'name = "{language["id"]}"' in helix
+    assert 'args = ["lsp"]' in helix
+    neovim = EDITOR_DOC.split("```lua\n", 1)[1].split("```", 1)[0]
+    assert f'extension = {{ flow = "{language["id"]}" }}' in neovim
+    assert f'filetypes = {{ "{language["id"]}" }}' in neovim
+
+
+def test_every_keyword_the_language_server_completes_is_highlighted() -> None:
+    from flowc.lsp import completion
+
+    offered = {*completion.CLAUSES, *completion.RETRY_WORDS, *completion.TOP_LEVEL, *completion.BODY}
+    assert offered - set(reserved()) == set()
+    for word in offered:
+        assert has_scope(scopes_of(f"{word} ", word), FAMILY[word]), word

@@ -1,4 +1,4 @@
-"""The `flowc` command line: `compile`, `check`, `graph` and `run`.
+"""The `flowc` command line: `compile`, `check`, `graph`, `run` and `lsp`.
 
 Every command reports through one `Reporter` (stderr) and returns an exit status; `main`
 turns anything unexpected into status 3 and a one-line message that asks for a bug report.
@@ -18,6 +18,7 @@ from typing import TextIO
 from .. import __version__
 from ..compiler import analyze, compile_timed, decode
 from ..diagnostics import CompileError, printable
+from ..lsp import DEBOUNCE_MS
 from ..project import Project
 from . import batch, files, graph, tracebacks
 from . import inputs as inputs_module
@@ -370,6 +371,25 @@ def explained(
     return InputError(message, help=help)
 
 
+def lsp_command(args: argparse.Namespace, context: Context) -> int:
+    from ..lsp.server import Setup, serve  # pygls is loaded only for the language server
+
+    if args.debounce < 0:
+        raise UsageError(f"`--debounce` is a number of milliseconds, 0 or more, not {args.debounce:g}")
+
+    def configured(path: Path) -> Setup:
+        """The configuration of a `.flow` file, as `flowc check` and `flowc run` started in its
+        folder find it (`--config` and `--isolated` apply to every file)."""
+        try:
+            config = context.config if args.config or args.isolated else discover(path.parent, None, False)
+        except UsageError:  # an invalid table: `flowc check` reports it; the editor gets the defaults
+            config = Config(root=path.parent)
+        roots = config.roots() if config.path is not None else None
+        return Setup(roots=roots, base=config.root, python=runner.import_roots(path, context.cwd, config))
+
+    return serve(debounce=args.debounce / 1000, configured=configured)
+
+
 # ---------------------------------------------------------------- arguments
 
 
@@ -442,6 +462,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("file", metavar="FILE", help="a .flow file")
     run.add_argument("--flow", metavar="NAME", help="the flow to run (default: the only one, or the file's name)")
     run.add_argument("inputs", nargs="*", metavar="NAME=JSON", help="the flow's arguments, as JSON values")
+
+    lsp = command("lsp", "run the language server for editors, over stdin and stdout", lsp_command)
+    lsp.add_argument(
+        "--debounce",
+        type=float,
+        default=DEBOUNCE_MS,
+        metavar="MS",
+        help=f"check a document this long after the last change (default: {DEBOUNCE_MS})",
+    )
     return top
 
 
