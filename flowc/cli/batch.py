@@ -299,7 +299,9 @@ def compile_all(found: Plan, reporter: Reporter, mode: Mode) -> int:
                     if orphan.display
                     else "the shared runtime of a folder in which no module imports it",
                     path=orphan.output_display,
-                    help=f"delete it: `rm {shlex.quote(orphan.output_display)}`",
+                    help=f"delete it: `rm {shlex.quote(orphan.output_display)}`"
+                    if orphan.display
+                    else "`flowc compile` removes it once no module imports it",
                 )
             )
         outdated = counts.stale + counts.missing + len(counts.orphaned)
