@@ -28,12 +28,12 @@ def compile_source(
     With `runtime="shared"` the module imports its helpers from `_flowc_runtime.py` (the text
     of `runtime_source()`), which belongs beside it: by a relative import when `package` (the
     folder has an `__init__.py`), else by its plain name."""
-    from .codegen.shared import RUNTIME_MODULE
+    from .codegen.shared import runtime_import
     from .compiler import compile_text
 
     if runtime not in ("inline", "shared"):
         raise ValueError(f'runtime must be "inline" or "shared", not {runtime!r}')
-    module = None if runtime == "inline" else f".{RUNTIME_MODULE}" if package else RUNTIME_MODULE
+    module = None if runtime == "inline" else runtime_import(package)
     return compile_text(text, filename, module)
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import codes
+from .codegen.shared import RUNTIME_MODULE
 from .compiler import analyze, decode
 from .diagnostics import CompileError, Diagnostic
 from .semantics.imports import Loaded, Loader
@@ -81,6 +82,16 @@ class Project:
             if (root / top).is_dir() or (root / f"{top}.py").is_file() or (root / f"{top}.flow").is_file():
                 return True
         return False
+
+    def first_party(self, folder: Path) -> Callable[[str], bool]:
+        """`is_first_party` for a module written into `folder`, whose shared runtime file
+        beside it is the project's own too when that folder is an import root."""
+        at_root = Path(os.path.abspath(folder)) in self.roots
+
+        def own(top: str) -> bool:
+            return self.is_first_party(top) or (at_root and top == RUNTIME_MODULE)
+
+        return own
 
     def display(self, path: Path) -> str:
         """A path as messages show it: relative to the base folder (`../lib/a.flow` for a root

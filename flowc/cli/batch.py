@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from ..codegen.shared import RUNTIME_FILE, RUNTIME_MODULE
+from ..codegen.shared import RUNTIME_FILE, RUNTIME_MODULE, runtime_import
 from ..codes import (
     FOREIGN_OUTPUT,
     IO_ERROR,
@@ -494,14 +494,8 @@ def compile_target(
     folder = None if beside else target.header_folder or posixpath.dirname(target.output_display) or "."
     runtime = None
     if shared:
-        inside = in_package(target.output.parent) if package is None else package
-        runtime = f".{RUNTIME_MODULE}" if inside else RUNTIME_MODULE
-    first_party = None
-    if project is not None:
-        roots = set(project.roots)
-        out = Path(os.path.abspath(target.output.parent))
-        # The runtime beside a module is the project's own when that folder is a root.
-        first_party = lambda top: project.is_first_party(top) or (top == RUNTIME_MODULE and out in roots)  # noqa: E731
+        runtime = runtime_import(in_package(target.output.parent) if package is None else package)
+    first_party = project.first_party(target.output.parent) if project is not None else None
     with imports(project, target.source, target.display) as loader:
         return build(
             source.text, target.display, folder, runtime, loader, header=target.header or None, first_party=first_party
@@ -736,8 +730,6 @@ def compile_bytes(data: bytes, display: str, project: Project | None = None, sha
     runtime file is not written (stdout takes one module)."""
     source: Source = decode(data, display)
     base = project.base if project is not None else Path.cwd()
-    runtime = None
-    if shared:
-        runtime = f".{RUNTIME_MODULE}" if in_package((base / display).parent) else RUNTIME_MODULE
+    runtime = runtime_import(in_package((base / display).parent)) if shared else None
     with imports(project, base / display, display) as loader:
         return compile_timed(source.text, display, runtime_module=runtime, loader=loader)[0]

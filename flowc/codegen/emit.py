@@ -528,6 +528,7 @@ def emit(
             stdlib_imports=planned.stdlib_imports,
             user_imports=import_sections(user_imports, first_party),
             runtime_imports=runtime_imports,
+            version_check=shared.VERSION_CHECK,
             runtime_check=runtime_check,
             # The runtime's sections are black-formatted in `runtime.py` already (a test
             # checks it): black never formats them again.

@@ -8,6 +8,7 @@ so, gives that file's checked IR, its errors, or the cycle of imports it would c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from . import ir
 from .graph_rules import pool_waits, pools_used
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Loaded:
     """A module name that names a `.flow` file: its IR, or why there is none."""
 
@@ -33,6 +34,16 @@ class Loaded:
     unknown: tuple[str, ...] | None = None
     """When no file has the name although its folder is one of `.flow` files (`path` is the
     folder then): the modules that folder does hold, for a "did you mean"."""
+
+    @functools.cached_property
+    def pools(self) -> dict[str, frozenset[str]]:
+        """Each flow's pools (`pools_used`), worked out once however many files import it."""
+        return pools_used(self.module) if self.module is not None else {}
+
+    @functools.cached_property
+    def waits(self) -> dict[str, frozenset[tuple[str, str]]]:
+        """Each flow's held-while-waiting pairs (`pool_waits`), worked out once too."""
+        return pool_waits(self.module) if self.module is not None else {}
 
 
 Loader = Callable[[str, Span], "Loaded | None"]
@@ -101,9 +112,9 @@ def resolve_import(item: s.Import, loaded: Loaded, errors: Collector) -> ir.Flow
             kind="flow" if flow is not None else "pool",
             path=loaded.path,
             flow=flow,
-            pool_ids=tuple(sorted(pools_used(target)[item.name])) if flow else (target.pool_id(item.name),),
+            pool_ids=tuple(sorted(loaded.pools[item.name])) if flow else (target.pool_id(item.name),),
             span=item.span,
-            waits=tuple(sorted(pool_waits(target)[item.name])) if flow else (),
+            waits=tuple(sorted(loaded.waits[item.name])) if flow else (),
         )
     again = next((i for i in target.flow_imports if i.alias == item.name), None)
     if again is not None:
