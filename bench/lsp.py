@@ -207,12 +207,13 @@ def report(nodes: int, rounds: int) -> str:
     return "\n".join(lines)
 
 
-def write(out: Path, section: str) -> None:
-    """Replace the section between the markers in `out`, or add it at the end."""
+def write(out: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the section between the markers in `out`, or add it at the end (also for
+    `bench/executors.py`, with its own markers)."""
     text = out.read_text(encoding="utf-8") if out.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + ("\n\n" if text.strip() else "") + section + "\n"
     out.write_text(text, encoding="utf-8")

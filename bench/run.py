@@ -1516,11 +1516,14 @@ def readme_extras(report: Report) -> list[str]:
 
 
 def kept_section(previous: str) -> str:
-    """The section `bench/lsp.py` writes into the same file, carried over a rewrite."""
-    begin, end = "<!-- lsp:begin -->", "<!-- lsp:end -->"
-    if begin not in previous or end not in previous:
-        return ""
-    return "\n" + begin + previous.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+    """The sections `bench/lsp.py` and `bench/executors.py` write into the same file, carried
+    over a rewrite."""
+    kept = ""
+    for name in ("lsp", "executors"):
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        if begin in previous and end in previous:
+            kept += "\n" + begin + previous.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+    return kept
 
 
 def update_readme(report: Report, out: Path) -> None:

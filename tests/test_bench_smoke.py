@@ -4,6 +4,7 @@ hand-written equivalent returns. No timing is asserted (figures belong in bench/
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -163,3 +164,26 @@ def test_the_language_server_bench_writes_its_section(tmp_path: Path) -> None:
     assert text.count("<!-- lsp:begin -->") == 1 and text.count("<!-- lsp:end -->") == 1
     rows = [line for line in text.splitlines() if line.startswith("| keystroke → diagnostics")]
     assert len(rows) == 2 and all(line.count(" ms |") == 4 for line in rows)
+
+
+def test_the_executor_bench_measures_every_executor_and_writes_its_section(tmp_path: Path) -> None:
+    """`bench/executors.py` at a tiny size: each variant timed (the script checks every
+    result against the plain loop's), its section written in place of an older one, the rest
+    of the results file kept."""
+    out = tmp_path / "RESULTS.md"
+    old = "<!-- executors:begin -->\nan older run\n<!-- executors:end -->"
+    out.write_text(f"# results\n\nthe harness's tables\n\n{old}\n\nafter\n", encoding="utf-8")
+    command = [sys.executable, str(BENCH / "executors.py"), "--items", "24", "--work", "200", "--rounds", "1"]
+    done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# results\n\nthe harness's tables\n") and text.endswith("\n\nafter\n")
+    assert text.count("<!-- executors:begin -->") == 1 and "an older run" not in text
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "×" in line]
+    expected = ["one process (a loop)", "the flow, unbound (default thread pool)", "the flow, process pool"]
+    if importlib.util.find_spec("distributed") is not None:
+        expected.append("the flow, Dask cluster")
+    else:
+        assert "Dask `distributed` is not installed" in text
+    assert [row[0].removeprefix("| ") for row in rows] == expected
+    assert all(row[2].endswith("×") and row[3].endswith(("ns |", "µs |")) for row in rows), rows
