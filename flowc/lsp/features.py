@@ -378,6 +378,11 @@ def flow_span(path: Path, name: str) -> Span | None:
 # ---------------------------------------------------------------- document symbols
 
 
+def declarations(module: s.Module) -> list[s.Pool | s.Executor]:
+    """The module's pools and executors, in that order."""
+    return [*module.pools, *module.executors]
+
+
 def symbols(document: Document) -> list[types.DocumentSymbol]:
     outline = document.outline
     if outline is None:
@@ -390,7 +395,7 @@ def symbols(document: Document) -> list[types.DocumentSymbol]:
             range=document.positions.range(declared.span),
             selection_range=document.positions.range(declared.name_span),
         )
-        for declared in (*outline.module.pools, *outline.module.executors)
+        for declared in declarations(outline.module)
     ]
     for flow in outline.module.flows:
         nodes = [
