@@ -80,6 +80,7 @@ UNDEFINED_NODE: Final = _register("undefined-node", "an edge naming a node that 
 UNDEFINED_CALLEE: Final = _register("undefined-callee", "a callee that is neither imported nor a flow of the file")
 UNDEFINED_TYPE: Final = _register("undefined-type", "a name in a type that is neither a builtin nor imported")
 UNDEFINED_POOL: Final = _register("undefined-pool", "a `pool` clause naming no declared pool")
+UNDEFINED_EXECUTOR: Final = _register("undefined-executor", "an `executor` clause naming no declared executor")
 UNDEFINED_EXCEPTION: Final = _register(
     "undefined-exception", "an exception class in `on` that is neither builtin nor imported"
 )
@@ -103,6 +104,10 @@ MAP_EACH: Final = _register("map-each", "a `map` without exactly one `each` argu
 MAP_ONLY_CLAUSE: Final = _register("map-only-clause", "`limit` or `collect` on a node that is not a `map`")
 FALLBACK_COLLECT: Final = _register("fallback-collect", "`fallback` and `collect` on the same map")
 CLAUSE_CONFLICT: Final = _register("clause-conflict", "clauses that contradict each other or their callee")
+EXECUTOR_MODE: Final = _register("executor-mode", "`executor` together with `sync` or `thread` on one node")
+EXECUTOR_SUBFLOW: Final = _register(
+    "executor-subflow", "`executor` on a node that calls a flow (its callee or its fallback call)"
+)
 RECURSION: Final = _register("recursion", "a flow that calls itself, directly or through other flows")
 SUBFLOW_ARGUMENTS: Final = _register("subflow-arguments", "a sub-flow call with unknown, missing or surplus arguments")
 UNDEFINED_IMPORT: Final = _register(
@@ -127,7 +132,7 @@ TYPE: Final = _register(
 )
 AWAITABLE_CALLEE: Final = _register(
     "awaitable-callee",
-    "a `sync` or `thread` node whose callee returns an awaitable (an `async def`)",
+    "a `sync`, `thread` or `executor` node whose callee returns an awaitable (an `async def`)",
     type_checker=True,
 )
 

@@ -281,14 +281,42 @@ def test_symbols_are_pools_and_flows_with_their_nodes() -> None:
     ]
 
 
+EXECUTORS = FLOW.replace(
+    "pool api limit 4 rate 10 per 1s\n", "pool api limit 4 rate 10 per 1s\nexecutor cpu\n"
+).replace("    node c = merge(a=a, b=b)", "    node c = merge(a=a, b=b) executor cpu")
+
+
+def test_executors_have_hover_definition_symbols_and_completion(project: Path) -> None:
+    doc = document(EXECUTORS, project)
+    line, column = cursor(EXECUTORS, "cpu\n    START", 1)
+    found = features.hover(doc, line, column, python(project))
+    assert found is not None and isinstance(found.contents, types.MarkupContent)
+    assert "executor cpu" in found.contents.value and "used by `c`" in found.contents.value
+    assert "bind_executor('cpu', executor)" in found.contents.value
+    target = features.definition(doc, line, column, python(project))
+    declared = cursor(EXECUTORS, "executor cpu\n", 9)
+    assert [(t.range.start.line + 1, t.range.start.character + 1) for t in target] == [declared]
+    assert ("cpu", types.SymbolKind.Object) in [(s.name, s.kind) for s in features.symbols(doc)]
+    text = EXECUTORS.replace("    START >> a", "    node e = fetch(x=x) executor |\n    START >> a")
+    labels = {
+        c.label
+        for c in completing.completion(document(text.replace("|", ""), project), *cursor(text, "|"), python(project))
+    }
+    assert labels == {"cpu"}
+
+
 COMPLETIONS = {
-    "top level": ("\n|", {"flow", "from", "import", "pool"}, {"node"}),
+    "top level": ("\n|", {"flow", "from", "import", "pool", "executor"}, {"node"}),
     "start of a body line": ("    node c = merge(a=a, b=b)\n    |", {"node", "return", "START", "a", "b"}, {"x"}),
     "an edge": ("    START >> |", {"a", "b", "c", "END"}, {"x", "fetch"}),
     "a return": ("    return |", {"a", "x", "label"}, {"fetch"}),
     "a module's names": ("    node e = tools.|", {"shout", "LIMIT"}, {"_hidden"}),
     "exception classes": ("    node e = fetch(x=x) retry 2 on |", {"Flaky", "ValueError"}, {"a"}),
-    "after retry": ("    node e = fetch(x=x) retry 2 |", {"backoff", "jitter", "on", "timeout"}, {"max", "retry"}),
+    "after retry": (
+        "    node e = fetch(x=x) retry 2 |",
+        {"backoff", "jitter", "on", "timeout", "executor"},
+        {"max", "retry"},
+    ),
     "after backoff": ("    node e = fetch(x=x) retry 2 backoff 1s |", {"max", "jitter"}, {"backoff"}),
     "a condition": ("    node e = fetch(x=x) when |", {"a", "x", "not"}, {"retry"}),
     "a fallback": ("    node e = fetch(x=x) fallback |", {"a", "x", "fetch"}, {"not"}),

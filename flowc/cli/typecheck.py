@@ -34,7 +34,7 @@ CHECKERS = ("mypy", "pyright")
 
 PROBE_HEAD = """
 
-# flowc --types: the callees of `sync` and `thread` nodes must not return awaitables.
+# flowc --types: the callees of `sync`, `thread` and `executor` nodes must not return awaitables.
 from collections.abc import Awaitable as _FlowcAwaitable
 from collections.abc import Callable as _FlowcCallable
 from typing import Any as _FlowcAny
@@ -77,7 +77,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Probe:
-    """An appended line asking whether a `sync` or `thread` node's callee is `async`."""
+    """An appended line asking whether a `sync`, `thread` or `executor` node's callee is `async`."""
 
     flow: ir.Flow
     node: ir.Node
@@ -150,7 +150,7 @@ def unique(paths: list[Path]) -> list[Path]:
 
 
 def with_probes(unit: Unit) -> tuple[str, dict[int, Probe]]:
-    """The module with a probe line per `sync` or `thread` callee appended, and each
+    """The module with a probe line per `sync`, `thread` or `executor` callee appended, and each
     probe's line."""
     lines = unit.code.rstrip("\n").split("\n") + PROBE_HEAD.split("\n")
     probes: dict[int, Probe] = {}
@@ -295,7 +295,8 @@ def diagnostics(unit: Unit, findings: list[Finding], probes: dict[int, Probe], c
 
 
 def awaitable(unit: Unit, probe: Probe) -> Diagnostic:
-    mode = probe.node.mode
+    node = probe.node
+    mode = f"executor {node.executor}" if node.executor else node.mode
     return Diagnostic(
         code=codes.AWAITABLE_CALLEE.code,
         message=(

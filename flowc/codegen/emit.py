@@ -23,6 +23,7 @@ from . import pytext as x
 from . import shared
 from .layout import END_REGION, END_VERBATIM, REGION, VERBATIM
 from .plan import (
+    BIND_EXECUTOR,
     CONFIGURE_POOL,
     FlowPlan,
     ModulePlan,
@@ -45,11 +46,12 @@ def titled(name: str) -> str:
 class FlowEmitter:
     """Writes the body of one flow's `async def`."""
 
-    def __init__(self, module: ir.Module, planned: FlowPlan, pools: dict[str, str]) -> None:
+    def __init__(self, module: ir.Module, planned: FlowPlan, pools: dict[str, str], executors: dict[str, str]) -> None:
         self.module = module
         self.flow = planned.flow
         self.plan = planned.schedule
         self.pools = pools
+        self.executors = executors
         self.info = planned.info
         self.policy = planned.policy
         self.settings = planned.settings
@@ -180,11 +182,17 @@ class FlowEmitter:
     # ---------------------------------------------------------------- calls
 
     def call(
-        self, node: ir.Node, lookup: x.Lookup, each: str | None = None, watch: str | None = None
+        self,
+        node: ir.Node,
+        lookup: x.Lookup,
+        each: str | None = None,
+        watch: str | None = None,
+        fallback: bool = False,
     ) -> tuple[str, bool]:
         """The node's call as text, and whether it is awaitable. With `watch` (the element's
         index, or "" outside a map), the function called is the node's own when the run has
-        no observer and `_watch` of it when it has one: the call itself is written once."""
+        no observer and `_watch` of it when it has one: the call itself is written once.
+        `fallback`: the call is a node's fallback call."""
         arguments = x.args(node.args, lookup, each, self.fresh)
         callee = node.callee.text
         if node.callee.flow is not None:
@@ -199,6 +207,12 @@ class FlowEmitter:
                 observer = f"_cast(_Any, {observer})"
             passed = f"observer={observer}, parent_run_id={self.v['run']}.id"
             return f"{self.watched(node, callee, watch)}({arguments}{sep}{passed})", True
+        if node.mode == "executor":
+            assert node.executor is not None
+            # A fallback call runs in a local worker thread: the executor never holds it.
+            runner = f"{self.executors[node.executor]}.{'local' if fallback else 'submit'}"
+            sep = ", " if arguments else ""
+            return f"{self.watched(node, runner, watch)}({self.info[node.name]}, {callee}{sep}{arguments})", True
         if node.mode == "thread":
             if uses_thread_helper(node, self.flow):
                 # A slot is held until the thread ends, even when a timeout abandons it.
@@ -222,9 +236,9 @@ class FlowEmitter:
         observed = f"{helper}({self.v['run']}, {self.info[node.name]}, {function}{index})"
         return f"({function} if observer is None else {observed})"
 
-    def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> str:
-        """An awaitable for one attempt of the node's call."""
-        text, awaitable = self.call(node, lookup, each)
+    def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None, fallback: bool = False) -> str:
+        """An awaitable for one attempt of the node's call (or of its fallback call)."""
+        text, awaitable = self.call(node, lookup, each, fallback=fallback)
         if not awaitable:
             return f"_ready({text})"
         return text
@@ -238,10 +252,12 @@ class FlowEmitter:
             return text
         where = f"{self.v['run']}, {self.info[node.name]}"
         if isinstance(fallback, ir.FallbackCall):
-            # The fallback call is made the way the node's own callee is (await, sync, thread).
+            # The fallback call is made the way the node's own callee is (await, sync, thread;
+            # an executor node's in a local thread).
             alt = dataclasses.replace(node, callee=fallback.callee, args=fallback.call.args)
             told = x.string(fallback.callee.text)
-            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {self.attempt(alt, lookup)}{extra})"
+            made = self.attempt(alt, lookup, fallback=True)
+            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {made}{extra})"
         value = x.expr(fallback.value, lookup, fresh=self.fresh)
         return f"_fallback({where}, {x.string(value)}, lambda: {text}, lambda: {value}{extra})"
 
@@ -296,7 +312,7 @@ class FlowEmitter:
                     lines.append(f"{self.groups[spawn.waits]} = {waits}")
                 waits = self.groups[spawn.waits]
             text = f"_after({waits}, lambda: {self.awaitable(node, self.task_value)})"
-        elif self.is_plain(node) and node.mode != "sync":
+        elif self.is_plain(node) and node.mode not in ("sync", "executor"):
             text, _ = self.call(node, self.task_value, watch="")
         else:
             text = self.awaitable(node, self.task_value)
@@ -437,6 +453,24 @@ def configure_pool(module: ir.Module, pools: dict[str, str]) -> list[str]:
     ]
 
 
+def bind_executor(module: ir.Module, executors: dict[str, str]) -> list[str]:
+    """`bind_executor`, in a module that declares executors: binds one at run time."""
+    if not module.executors:
+        return []
+    names = ", ".join(f"`{name}`" for name in module.executors)
+    constants = "".join(f"{executors[name]}, " for name in module.executors)
+    return [
+        f"def {BIND_EXECUTOR}(name: str, executor: _Executor | None) -> None:",
+        f'    """Run the calls of the nodes marked `executor name` ({names}) on `executor`',
+        "    from the next call on: any `concurrent.futures.Executor`, such as a process pool or",
+        "    a Dask client's `get_executor()`. None runs them in the default thread pool, as",
+        "    `thread` does. The executor is sent `functools.partial(f, **kwargs)`: for another",
+        "    process, the function, its arguments and its value must be picklable. An unknown",
+        '    name raises `KeyError`."""',
+        f"    _bind_executor(({constants.rstrip()}), name, executor)",
+    ]
+
+
 def result_class(flow: ir.Flow, result: ir.NamedOutputs) -> list[str]:
     lines = [f"class {result.class_name}(_NamedTuple):", f'    """The named outputs of flow `{flow.name}`."""', ""]
     return lines + [f"    {o.name}: {o.type}" for o in result.outputs]
@@ -486,7 +520,7 @@ def emit(
     planned: ModulePlan = plan(module, shared=runtime_module is not None)
     # An imported pool is the object its own module declares, under the name imported.
     pool_names = planned.pools | {i.alias: i.alias for i in module.flow_imports if i.kind == "pool"}
-    emitters = [FlowEmitter(module, flow, pool_names) for flow in planned.flows]
+    emitters = [FlowEmitter(module, flow, pool_names, planned.executors) for flow in planned.flows]
     functions = [emitter.function() for emitter in emitters]
     constants = [line for emitter in emitters for line in emitter.constants()]
     public = sorted(
@@ -495,6 +529,7 @@ def emit(
         | {p.name for p in module.pools if p.public}
         | {"FlowObserver", "NodeInfo", "RunInfo", "RunObserver"}
         | ({CONFIGURE_POOL} if module.pools else set())
+        | ({BIND_EXECUTOR} if module.executors else set())
     )
     pools = [
         f"{planned.pools[p.name]} = _Pool({x.string(p.name)}, {p.limit!r}"
@@ -503,8 +538,13 @@ def emit(
     ]
     # Each pool under its own name too: other `.flow` files import it by that name.
     pools += [f"{p.name} = {planned.pools[p.name]}" for p in module.pools if p.public]
+    pools += [f"{planned.executors[name]} = _NamedExecutor({x.string(name)})" for name in module.executors]
     classes = [result_class(f, r) for f, r in named_outputs(module)]
     configure = configure_pool(module, planned.pools)
+    if configure and module.executors:
+        configure.append("")
+        configure.append("")
+    configure += bind_executor(module, planned.executors)
     command = command or display_path
     user_imports = list(planned.user_imports)
     runtime_imports: list[str] = []

@@ -35,6 +35,10 @@ AMBIGUOUS = frozenset({"l", "O", "I"})
 CONFIGURE_POOL = "configure_pool"
 """The public function by which a module that declares pools lets them be changed at run time."""
 
+BIND_EXECUTOR = "bind_executor"
+"""The public function by which a module that declares executors binds each to a
+`concurrent.futures.Executor` (or to none: the default thread pool)."""
+
 ALWAYS = frozenset({"run", "observer"})
 """Sections every module copies: the run of a flow and the observer protocol."""
 
@@ -91,6 +95,8 @@ class FlowPlan:
 class ModulePlan:
     pools: dict[str, str]
     """Pool → its module-level `_Pool` constant."""
+    executors: dict[str, str]
+    """Executor → its module-level `_NamedExecutor` constant."""
     flows: tuple[FlowPlan, ...]
     sections: tuple[Section, ...]
     """The runtime sections copied, in the order of `runtime.py`."""
@@ -106,7 +112,7 @@ class ModulePlan:
 @functools.cache
 def generated_names() -> GeneratedNames:
     """The names every generated module binds, for the front end to keep `.flow` names off."""
-    names = {**module_names(), CONFIGURE_POOL: None}
+    names = {**module_names(), CONFIGURE_POOL: None, BIND_EXECUTOR: None}
     return GeneratedNames(names, frozenset(FLOW_BODY_NAMES), frozenset(FLOW_KEYWORDS))
 
 
@@ -119,12 +125,15 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
     taken |= {p.name for f in module.flows for p in f.params if p.name.startswith("_")}
     namer = Namer(taken)
     pools = {p.name: namer(f"_pool_{p.name}") for p in module.pools}
+    executors = {name: namer(f"_executor_{name}") for name in module.executors}
     flows = tuple(plan_flow(flow, namer) for flow in module.flows)
     sections = () if shared else tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
     stdlib.add("import sys")  # the version check at the top
     if named_outputs(module):
         stdlib.add("from typing import NamedTuple as _NamedTuple")
+    if module.executors:
+        stdlib.add("from concurrent.futures import Executor as _Executor")  # `bind_executor`'s
     if uses_asyncio(module):
         stdlib.add("import asyncio")
     if any(call.origin is not None for call in callees(module)):
@@ -133,6 +142,7 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
     stdlib |= {line for line in own if is_stdlib(line)}
     return ModulePlan(
         pools=pools,
+        executors=executors,
         flows=flows,
         sections=sections,
         stdlib_imports=tuple(merge_imports(stdlib)),
@@ -218,6 +228,7 @@ def needed_sections(module: ir.Module, flows: tuple[FlowPlan, ...]) -> set[str]:
         "thread": any(uses_thread_helper(node, flow) for flow in module.flows for node in flow.nodes),
         "plain": any(n.mode == "sync" for n in nodes),
         "in_thread": any(n.mode == "thread" for n in nodes),
+        "executor": bool(module.executors),
         "settings": any(flow.settings or flow.map_limits or flow.policies for flow in flows),
         "policies": any(flow.policies for flow in flows),
     }
@@ -238,14 +249,14 @@ def has_plain_elements(node: ir.Node, flow: ir.Flow) -> bool:
 def call_kind(node: ir.Node, flow: ir.Flow, planned: FlowPlan) -> str:
     """How the generated code calls a node: `plain` (its call, `_watch` of it with an
     observer), `element` (a map's elements, so), or `guarded` (through `_call`). A plain
-    node that runs in a task once others have ended (`_after`), or a `sync` one in a task,
-    is guarded: the task needs an awaitable."""
+    node that runs in a task once others have ended (`_after`), or a `sync` or `executor`
+    one in a task, is guarded: the task needs a coroutine."""
     if has_plain_elements(node, flow):
         return "element"
     if not is_plain(node, flow):
         return "guarded"
     spawn = next((s for s in spawns(planned.schedule) if s.node.name == node.name), None)
-    return "guarded" if spawn is not None and (spawn.waits or node.mode == "sync") else "plain"
+    return "guarded" if spawn is not None and (spawn.waits or node.mode in ("sync", "executor")) else "plain"
 
 
 def spawns(order: Schedule) -> list[Spawn]:

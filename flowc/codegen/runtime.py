@@ -24,7 +24,10 @@ from collections.abc import Coroutine as _Coroutine
 from collections.abc import Generator as _Generator
 from collections.abc import Iterable as _Iterable
 from collections.abc import Sequence as _Sequence
+from concurrent.futures import Executor as _Executor
+from concurrent.futures import Future as _Future
 from dataclasses import dataclass as _dataclass
+from functools import partial as _partial
 from typing import Any as _Any
 from typing import Generic as _Generic
 from typing import NamedTuple as _NamedTuple
@@ -963,7 +966,7 @@ def _in_thread(node: NodeInfo, func: _Callable[_P, _T]) -> _Callable[_P, _T]:
 
 # flowc:end in_thread
 
-# flowc:begin thread
+# flowc:begin worker_thread
 
 
 class _Thread(_Outlived, _Generic[_T]):
@@ -1016,6 +1019,11 @@ class _Thread(_Outlived, _Generic[_T]):
         return self._ended
 
 
+# flowc:end worker_thread
+
+# flowc:begin thread
+
+
 def _thread(
     func: _Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
 ) -> _Thread[_T]:
@@ -1024,6 +1032,112 @@ def _thread(
 
 
 # flowc:end thread
+
+# flowc:begin executor
+
+
+class _Submitted(_Outlived, _Generic[_T]):
+    """A plain function's call submitted to a bound executor. Awaiting it awaits the
+    executor's future (`asyncio.wrap_future`: cancelling the wait cancels the future, which
+    succeeds while the call has not started). A timeout or a cancellation abandons a call
+    that has started: `abandon` says when it has ended, so its slots are held until then.
+    """
+
+    __slots__ = ("_future", "_mode", "_node", "_waited")
+
+    def __init__(self, future: _Future[_T], node: NodeInfo, mode: str) -> None:
+        self._future = future
+        self._node = node
+        self._mode = mode  # `executor NAME`, for the check of the value
+        self._waited = asyncio.wrap_future(future)
+
+    def __await__(self) -> _Generator[_Any, None, _T]:
+        value = yield from self._waited.__await__()
+        return _plain(self._node, value, self._mode)
+
+    def abandon(self) -> asyncio.Future[None] | None:
+        future = self._future
+        if future.cancel() or future.done():
+            return None  # never started, or ended already
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[None] = loop.create_future()
+
+        def end() -> None:
+            if not ended.done():
+                ended.set_result(None)
+
+        def done(_: object) -> None:  # in the executor's thread
+            try:
+                loop.call_soon_threadsafe(end)
+            except RuntimeError:  # the loop is closed: nobody waits for the slots
+                pass
+
+        future.add_done_callback(done)
+        return ended
+
+
+class _NamedExecutor:
+    """A module's `executor NAME`: the `concurrent.futures.Executor` bound to it
+    (`bind_executor`), or None, the default thread pool, where calls run as `thread` runs
+    them."""
+
+    __slots__ = ("executor", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.executor: _Executor | None = None
+
+    def submit(
+        self,
+        node: NodeInfo,
+        func: _Callable[_P, _T],
+        /,
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _Submitted[_T] | _Thread[_T]:
+        """One call of `func`: on the bound executor as `functools.partial(func, *args,
+        **kwargs)`, which is all a process pool or a cluster is sent (so the function, its
+        arguments and its value must be picklable); else in a worker thread."""
+        executor = self.executor
+        if executor is None:
+            return self.local(node, func, *args, **kwargs)
+        future = executor.submit(_partial(func, *args, **kwargs))
+        return _Submitted(future, node, f"executor {self.name}")
+
+    def local(
+        self,
+        node: NodeInfo,
+        func: _Callable[_P, _T],
+        /,
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _Thread[_T]:
+        """One call of `func` in a worker thread of this process (an unbound executor, a
+        fallback call: a busy or distant executor never holds a node's fallback)."""
+        mode = f"executor {self.name}"
+        return _Thread(lambda: _plain(node, func(*args, **kwargs), mode))
+
+
+def _bind_executor(
+    executors: tuple[_NamedExecutor, ...], name: str, executor: _Executor | None
+) -> None:
+    """`bind_executor` of a module whose executors are `executors`."""
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            f"bind_executor: executor {name!r} takes a concurrent.futures.Executor or None, "
+            f"not {type(executor).__name__} (it has no `submit` method)"
+        )
+    for named in executors:
+        if named.name == name:
+            named.executor = executor
+            return
+    names = ", ".join(repr(named.name) for named in executors)
+    raise KeyError(
+        f"no executor named {name!r}; the executors of this module are {names}"
+    )
+
+
+# flowc:end executor
 
 # flowc:begin when
 

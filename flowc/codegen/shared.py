@@ -66,6 +66,8 @@ ENTRY_POINTS = (
     "_plain",
     "_in_thread",
     "_thread",
+    "_NamedExecutor",
+    "_bind_executor",
     "_when",
     "_after",
     "_fallback",

@@ -25,7 +25,7 @@ CLAUSES = tuple(clause.keyword for clause in typing.get_args(s.Clause))
 """The keywords that start a node's clauses, from the syntax tree's clause classes."""
 RETRY_WORDS = ("backoff", "max", "jitter", "on")
 """The words that continue a `retry` clause."""
-TOP_LEVEL = ("flow", "from", "import", "pool")
+TOP_LEVEL = ("flow", "from", "import", "pool", "executor")
 BODY = ("node", "return", "START")
 
 Kind = types.CompletionItemKind
@@ -89,6 +89,8 @@ def in_node(outline: Outline, flow: s.Flow, name: str, rest: str) -> list[types.
     last = words[-1] if words and re.search(r"\w\s+$", rest) else None
     if last == "pool":
         return [item(p, Kind.Struct, text_of_pool(outline, p)) for p in outline.pools]
+    if last == "executor":
+        return [item(e, Kind.Struct, f"executor {e}") for e in outline.executors]
     if RETRY_ON.search(rest):
         return exceptions(outline)
     if last in ("when", "fallback", "not", "and", "or", "in"):

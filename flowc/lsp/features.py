@@ -27,6 +27,7 @@ CLAUSE_MEANINGS = {
     "when": "runs only if the condition holds; otherwise skipped, its value `None`",
     "limit": "at most this many elements of the map in flight",
     "pool": "each attempt holds a slot of the pool",
+    "executor": "a plain function, run on the executor bound to that name (`bind_executor`; unbound: a worker thread)",
     "collect": "the value is a list of each element's result or the exception it ended with",
     "sync": "a plain function, called on the event loop",
     "thread": "a plain function, run with `asyncio.to_thread`",
@@ -98,6 +99,8 @@ def describe(document: Document, outline: Outline, occurrence: Occurrence, pytho
             return describe_callee(document, outline, occurrence.name, python)
         case "pool" | "pool-ref":
             return describe_pool(document, outline, occurrence.name, python)
+        case "executor" | "executor-ref" if occurrence.name in outline.executors:
+            return describe_executor(document, outline, occurrence.name)
     return []
 
 
@@ -252,6 +255,22 @@ def describe_pool(document: Document, outline: Outline, name: str, python: Pytho
     return parts
 
 
+def describe_executor(document: Document, outline: Outline, name: str) -> list[str]:
+    users = [
+        node.name
+        for flow in outline.module.flows
+        for node in flow.nodes
+        if any(isinstance(c, s.ExecutorClause) and c.name == name for c in node.clauses)
+    ]
+    parts = [
+        code("flow", text_of(document, outline.executors[name].span)),
+        f"bound at run time: `bind_executor({name!r}, executor)`; unbound, calls run in worker threads",
+    ]
+    if users:
+        parts.append("used by " + ", ".join(f"`{u}`" for u in users))
+    return parts
+
+
 # ---------------------------------------------------------------- definition
 
 
@@ -321,7 +340,7 @@ def declaration(outline: Outline, occurrence: Occurrence) -> Span | None:
     """The span that declares what `occurrence` names in this file, if it is declared here."""
     flow = occurrence.flow
     match occurrence.kind:
-        case "node" | "param" | "flow" | "pool":
+        case "node" | "param" | "flow" | "pool" | "executor":
             return occurrence.span
         case "ref" | "edge" if flow is not None:
             local = outline.local(flow, occurrence.name)
@@ -333,6 +352,8 @@ def declaration(outline: Outline, occurrence: Occurrence) -> Span | None:
             return outline.flows[occurrence.name].name_span
         case "pool-ref" if occurrence.name in outline.pools:
             return outline.pools[occurrence.name].name_span
+        case "executor-ref" if occurrence.name in outline.executors:
+            return outline.executors[occurrence.name].name_span
     return None
 
 
@@ -357,19 +378,24 @@ def flow_span(path: Path, name: str) -> Span | None:
 # ---------------------------------------------------------------- document symbols
 
 
+def declarations(module: s.Module) -> list[s.Pool | s.Executor]:
+    """The module's pools and executors, in that order."""
+    return [*module.pools, *module.executors]
+
+
 def symbols(document: Document) -> list[types.DocumentSymbol]:
     outline = document.outline
     if outline is None:
         return []
     found = [
         types.DocumentSymbol(
-            name=pool.name,
+            name=declared.name,
             kind=types.SymbolKind.Object,
-            detail=text_of(document, pool.span),
-            range=document.positions.range(pool.span),
-            selection_range=document.positions.range(pool.name_span),
+            detail=text_of(document, declared.span),
+            range=document.positions.range(declared.span),
+            selection_range=document.positions.range(declared.name_span),
         )
-        for pool in outline.module.pools
+        for declared in declarations(outline.module)
     ]
     for flow in outline.module.flows:
         nodes = [

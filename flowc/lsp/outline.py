@@ -24,7 +24,9 @@ from .positions import contains
 MAX_REPAIRS = 12
 """The most lines blanked (or braces closed) before giving up on a tree for the text."""
 
-Kind = Literal["flow", "node", "param", "pool", "import", "ref", "edge", "callee", "pool-ref", "type"]
+Kind = Literal[
+    "flow", "node", "param", "pool", "executor", "import", "ref", "edge", "callee", "pool-ref", "executor-ref", "type"
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +98,7 @@ class Outline:
         self.module = module
         self.imports = {item.alias: item for item in module.imports}
         self.pools = {pool.name: pool for pool in module.pools}
+        self.executors = {executor.name: executor for executor in module.executors}
         self.flows = {flow.name: flow for flow in module.flows}
         self.occurrences = list(occurrences(module))
 
@@ -126,6 +129,8 @@ def occurrences(module: s.Module) -> Iterator[Occurrence]:
         yield Occurrence(kind="import", name=item.alias, span=item.span)
     for pool in module.pools:
         yield Occurrence(kind="pool", name=pool.name, span=pool.name_span)
+    for executor in module.executors:
+        yield Occurrence(kind="executor", name=executor.name, span=executor.name_span)
     for flow in module.flows:
         yield Occurrence(kind="flow", name=flow.name, span=flow.name_span, flow=flow)
         yield from flow_occurrences(flow)
@@ -170,6 +175,8 @@ def clause_names(clause: s.Clause, flow: s.Flow) -> Iterator[Occurrence]:
             yield from condition(cond, flow)
         case s.PoolClause(name=name, name_span=span):
             yield Occurrence(kind="pool-ref", name=name, span=span, flow=flow)
+        case s.ExecutorClause(name=name, name_span=span):
+            yield Occurrence(kind="executor-ref", name=name, span=span, flow=flow)
         case s.Retry(on=on):
             for exception in on:
                 yield Occurrence(kind="type", name=".".join(exception.parts), span=exception.span, flow=flow)

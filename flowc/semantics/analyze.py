@@ -100,6 +100,7 @@ def analyze_into(
         ),
         pools=tuple(ir_pool(p, scope.may_export(p.name)) for p in scope.pools.values()),
         flows=tuple(flows),
+        executors=tuple(scope.executors),
         flow_imports=tuple(scope.flow_imports.values()),
     )
     check_recursion(result, errors, node_spans)

@@ -18,6 +18,8 @@ def dump(module: ir.Module) -> str:
     for pool in module.pools:
         rate = f" rate {pool.rate} per {seconds(pool.per)}" if pool.rate is not None else ""
         lines.append(f"pool {pool.name} limit {pool.limit}{rate}")
+    for name in module.executors:
+        lines.append(f"executor {name}")
     for flow in module.flows:
         lines += dump_flow(flow)
     return "\n".join(lines) + "\n"
@@ -48,7 +50,8 @@ def dump_flow(flow: ir.Flow) -> list[str]:
 def dump_node(node: ir.Node) -> list[str]:
     lines = [f"  node {node.name} (line {node.line}, column {node.span.column})"]
     flow = " (a flow)" if node.callee.flow else ""
-    lines.append(f"    call {'map ' if node.is_map else ''}{node.callee.text}({args(node.args)}) {node.mode}{flow}")
+    mode = f"executor {node.executor}" if node.executor else node.mode
+    lines.append(f"    call {'map ' if node.is_map else ''}{node.callee.text}({args(node.args)}) {mode}{flow}")
     if node.map_limit is not None:
         lines.append(f"    map limit {count(node.map_limit)}")
     if node.collect:

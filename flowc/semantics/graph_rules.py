@@ -152,7 +152,16 @@ def clause_expr(clause: s.Clause) -> s.Expr | s.Cond | None:
             return value
         case s.When(cond=cond):
             return cond
-        case s.Timeout() | s.Retry() | s.Limit() | s.PoolClause() | s.Collect() | s.Sync() | s.Thread():
+        case (
+            s.Timeout()
+            | s.Retry()
+            | s.Limit()
+            | s.PoolClause()
+            | s.ExecutorClause()
+            | s.Collect()
+            | s.Sync()
+            | s.Thread()
+        ):
             return None
         case _:
             assert_never(clause)

@@ -16,7 +16,7 @@ from ..diagnostics import Diagnostic
 from ..source import Span
 from ..syntax.tree import Arg, Call, Cond, Expr
 
-CallMode = TypingLiteral["await", "sync", "thread"]
+CallMode = TypingLiteral["await", "sync", "thread", "executor"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +167,8 @@ class Node:
     when: Cond | None
     preds: tuple[str, ...]
     reads: tuple[str, ...]
+    executor: str | None = None
+    """The module-level executor a node of mode `executor` runs its calls on."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -271,6 +273,8 @@ class Module:
     imports: tuple[Import, ...]
     pools: tuple[Pool, ...]
     flows: tuple[Flow, ...]
+    executors: tuple[str, ...] = ()
+    """The executors the file declares (`executor NAME`), in order."""
     warnings: tuple[Diagnostic, ...] = ()
     """What compiles but is likely a mistake (`lints.py`): an unused import, an unread node."""
     flow_imports: tuple[FlowImport, ...] = ()

@@ -32,6 +32,7 @@ class NodeClauses:
     when: s.When | None = None
     limit: s.Limit | None = None
     pool: s.PoolClause | None = None
+    executor: s.ExecutorClause | None = None
     collect: s.Collect | None = None
     sync: s.Sync | None = None
     thread: s.Thread | None = None
@@ -51,6 +52,8 @@ class NodeClauses:
                 self.limit = clause
             case s.PoolClause():
                 self.pool = clause
+            case s.ExecutorClause():
+                self.executor = clause
             case s.Collect():
                 self.collect = clause
             case s.Sync():
@@ -252,6 +255,24 @@ class FlowResolver:
                 found.thread.span,
                 help="keep one",
             )
+        executor = found.executor
+        if executor is not None and (found.sync or found.thread):
+            other = found.sync or found.thread
+            assert other is not None
+            self.errors.error(
+                codes.EXECUTOR_MODE,
+                f"a node runs on an executor or is `{other.keyword}`, not both",
+                max(executor.span, other.span, key=lambda span: (span.line, span.column)),
+                help=f"keep `executor {executor.name}` to run the call on the executor, or `{other.keyword}` alone",
+            )
+        if executor is not None and executor.name not in self.scope.executors:
+            self.errors.error(
+                codes.UNDEFINED_EXECUTOR,
+                f"no executor named `{executor.name}`",
+                executor.name_span,
+                help=did_you_mean(executor.name, list(self.scope.executors))
+                or f"declare it at module level: `executor {executor.name}`",
+            )
         if found.sync and found.timeout:
             self.errors.error(
                 codes.CLAUSE_CONFLICT,
@@ -365,6 +386,7 @@ class FlowResolver:
             callee_span=call.callee_span,
             args=call.args,
             mode=mode,
+            executor=found.executor.name if mode == "executor" and found.executor else None,
             is_map=node.is_map,
             map_limit=map_limit,
             collect=found.collect is not None,
@@ -467,6 +489,24 @@ class FlowResolver:
 
     def mode(self, found: NodeClauses, *callees: ir.Callee | None) -> ir.CallMode:
         """How the callee (and a fallback call) is called; a flow can only be awaited."""
+        if found.executor is not None and not found.sync and not found.thread:
+            chosen = found.executor
+            callee, *fallback = callees
+            if callee is not None and callee.flow:
+                self.errors.error(
+                    codes.EXECUTOR_SUBFLOW,
+                    f"`executor` does not apply to a flow: `{callee.flow}` runs its own nodes on the event loop",
+                    chosen.span,
+                    help=f"remove `executor {chosen.name}`, and put it on the nodes inside `{callee.flow}` that should run on the executor",
+                )
+            elif fallback and fallback[0] is not None and fallback[0].flow:
+                self.errors.error(
+                    codes.EXECUTOR_SUBFLOW,
+                    f"`executor` does not apply to a flow: the fallback `{fallback[0].flow}` is a flow, awaited on the event loop",
+                    chosen.span,
+                    help=f"remove `executor {chosen.name}`, or fall back to a plain function",
+                )
+            return "executor"
         clause = found.sync or found.thread
         mode: ir.CallMode = "sync" if found.sync else "thread" if found.thread else "await"
         flows = [c.flow for c in callees if c is not None and c.flow]

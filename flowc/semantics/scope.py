@@ -27,6 +27,7 @@ class ModuleScope:
         self.imports: dict[str, s.Import] = {}
         self.all_imports: list[s.Import] = []
         self.pools: dict[str, s.Pool] = {}
+        self.executors: dict[str, s.Executor] = {}
         self.flows: dict[str, s.Flow] = {}
         self.flow_imports: dict[str, ir.FlowImport] = {}
         """Imported names that are flows or pools of other `.flow` files."""
@@ -51,6 +52,10 @@ class ModuleScope:
         for pool in module.pools:
             self.declare(pool.name, pool.name_span, pools_seen, "pool")
             self.pools.setdefault(pool.name, pool)
+        executors_seen: dict[str, Span] = {}
+        for executor in module.executors:
+            self.declare(executor.name, executor.name_span, executors_seen, "executor")
+            self.executors.setdefault(executor.name, executor)
         # A flow with named outputs defines `<Name>Result`, which types may name.
         self.result_classes = {result_class_name(f.name) for f in module.flows if isinstance(f.returns, s.Outputs)}
         self.check_result_classes(module, seen)
@@ -78,7 +83,7 @@ class ModuleScope:
 
     def declare(self, name: str, span: Span, seen: dict[str, Span], kind: str, help: str | None = None) -> None:
         reason = reserved_reason(name)
-        if reason is None and kind != "pool" and name in self.generated.keywords:
+        if reason is None and kind not in ("pool", "executor") and name in self.generated.keywords:
             # Every flow function takes it as a parameter, which would hide the import or
             # flow of that name in the flow's body.
             reason = f"`{name}` is a keyword argument every generated flow takes"
@@ -93,7 +98,7 @@ class ModuleScope:
                 span,
                 help=(
                     "imports and flows share one namespace; rename one of them"
-                    if kind != "pool"
+                    if kind not in ("pool", "executor")
                     else "rename one of them"
                 ),
             )

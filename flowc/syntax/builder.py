@@ -304,6 +304,9 @@ class Builder(Transformer[Token, Any]):
     def pool_clause(self, children: list[Token]) -> s.PoolClause:
         return s.PoolClause(name=str(children[1]), name_span=span_of(children[1]), span=span_of(children[0]))
 
+    def executor_clause(self, children: list[Token]) -> s.ExecutorClause:
+        return s.ExecutorClause(name=str(children[1]), name_span=span_of(children[1]), span=span_of(children[0]))
+
     def collect(self, children: list[Token]) -> s.Collect:
         return s.Collect(span=span_of(children[0]))
 
@@ -417,6 +420,9 @@ class Builder(Transformer[Token, Any]):
             name_span=span_of(children[1]),
         )
 
+    def executor(self, children: list[Token]) -> s.Executor:
+        return s.Executor(name=str(children[1]), span=whole(children), name_span=span_of(children[1]))
+
     def pool_rate(self, children: list[Token]) -> Rate:
         return Rate(count=self.count(children[1]), per=self.duration(children[3]), span=whole(children))
 
@@ -424,6 +430,7 @@ class Builder(Transformer[Token, Any]):
         return s.Module(
             imports=tuple(i for c in children if isinstance(c, Imports) for i in c.items),
             pools=tuple(c for c in children if isinstance(c, s.Pool)),
+            executors=tuple(c for c in children if isinstance(c, s.Executor)),
             flows=tuple(c for c in children if isinstance(c, s.Flow)),
         )
 

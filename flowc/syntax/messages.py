@@ -31,7 +31,7 @@ TERMINAL_WORDS = {
 # Value-like terminals come first in "expected …" lists, the end of the file last.
 FIRST_WORDS = ("NAME", "NUMBER", "STRING", "DURATION", "COMPARE")
 CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "INDEX_OPEN": "RSQB", "LBRACE": "RBRACE"}
-DECLARATIONS = ("FLOW", "FROM", "IMPORT", "POOL")
+DECLARATIONS = ("FLOW", "FROM", "IMPORT", "POOL", "EXECUTOR")
 CHARACTER_HELP = {
     "&": "write `and` to combine conditions",
     "!": "write `not` to negate a condition, or `!=` to compare",
@@ -315,6 +315,7 @@ CLAUSE_EXAMPLES = {
     "when": "when x > 0",
     "limit": "limit 4",
     "pool": "pool api",
+    "executor": "executor cpu",
 }
 """Clauses whose keyword a user may write Python-style, `timeout=1s`: how each is written."""
 
@@ -450,7 +451,7 @@ def misspelt_keyword(token: Token, expected: set[str], previous: Token | None, b
     return None
 
 
-CLAUSE_WORDS = ("timeout", "retry", "fallback", "when", "limit", "pool", "collect", "sync", "thread")
+CLAUSE_WORDS = ("timeout", "retry", "fallback", "when", "limit", "pool", "executor", "collect", "sync", "thread")
 
 
 def with_unclosed(found: Explanation, token: Token, expected: set[str], stack: Sequence[Any]) -> Explanation:
@@ -483,7 +484,11 @@ def with_unclosed(found: Explanation, token: Token, expected: set[str], stack: S
 def declaration_in_body(previous: Token | None, stack: Sequence[Any]) -> Explanation | None:
     """`flow g(...)` inside an unclosed body: there `flow` reads as a name (an edge could
     start with one), so the error comes a token later; report it at `flow`."""
-    if previous is None or previous.type != "NAME" or str(previous) not in ("flow", "from", "import", "pool"):
+    if (
+        previous is None
+        or previous.type != "NAME"
+        or str(previous) not in ("flow", "from", "import", "pool", "executor")
+    ):
         return None
     braces = [i for i, item in enumerate(stack) if isinstance(item, Token) and item.type == "LBRACE"]
     flow = flow_name(stack[: braces[-1]]) if braces else None

@@ -18,7 +18,7 @@ from .lexer import MAX_DEPTH, NestingTooDeep, scanner
 from .messages import report_syntax_error
 
 # Where parsing may resume after an error: a statement or declaration at the start of a line.
-RESUME_POINT = re.compile(r"^[ \t\f\r]*(node|return|START|flow|from|import|pool)\b", re.MULTILINE)
+RESUME_POINT = re.compile(r"^[ \t\f\r]*(node|return|START|flow|from|import|pool|executor)\b", re.MULTILINE)
 BODY_STATEMENT = ("node", "return", "START")
 BRACES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[{}]")
 MAX_SYNTAX_ERRORS = 20

@@ -277,6 +277,16 @@ class PoolClause:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutorClause:
+    """`executor NAME`: the callee is a plain function, called on a module-level executor."""
+
+    keyword: ClassVar[str] = "executor"
+    name: str
+    name_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Collect:
     """`collect`: a map's failed element becomes its exception instead of failing the node."""
 
@@ -300,7 +310,7 @@ class Thread:
     span: Span
 
 
-Clause: TypeAlias = Timeout | Retry | Fallback | When | Limit | PoolClause | Collect | Sync | Thread
+Clause: TypeAlias = Timeout | Retry | Fallback | When | Limit | PoolClause | ExecutorClause | Collect | Sync | Thread
 """One clause as written; `keyword` is the word it starts with."""
 
 
@@ -417,7 +427,17 @@ class Pool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Executor:
+    """`executor NAME`: a named executor, bound at run time (`bind_executor`)."""
+
+    name: str
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Module:
     imports: tuple[Import, ...]
     pools: tuple[Pool, ...]
     flows: tuple[Flow, ...]
+    executors: tuple[Executor, ...] = ()
