@@ -186,4 +186,5 @@ def test_the_executor_bench_measures_every_executor_and_writes_its_section(tmp_p
     else:
         assert "Dask `distributed` is not installed" in text
     assert [row[0].removeprefix("| ") for row in rows] == expected
-    assert all(row[2].endswith("×") and row[3].endswith(("ns |", "µs |")) for row in rows), rows
+    assert all(row[2].endswith("×") and row[3].endswith(("ns", "µs")) for row in rows), rows
+    assert all(row[4].endswith(("µs |", "ms |")) for row in rows[1:]) and rows[0][4] == "– |", rows
