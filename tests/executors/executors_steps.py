@@ -97,3 +97,14 @@ def slow(x: int, seconds: float, state: str) -> int:
 def here(x: int) -> int:
     """The fallback of a call of `slow` for element `x`: the process it runs in."""
     return os.getpid()
+
+
+def flaky(x: int, state: str) -> int:
+    """Fails on its first call for `x` (a `ValueError`), then returns how many calls there
+    have been."""
+    _start(x, state)
+    _end(x, state)
+    calls = read(state)["started"].count(x)
+    if calls == 1:
+        raise ValueError(f"the first call for {x} fails")
+    return calls
