@@ -10,7 +10,7 @@ workers' import path). They never read module state and are deterministic across
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 CORPUS = {
@@ -100,22 +100,21 @@ def extract(document: Document, top: int) -> Extract:
 
 def build_index(extracts: Sequence[Extract | None]) -> Index:
     """The inverted index of every parsed document."""
-    terms: dict[str, list[str]] = {}
-    for found in extracts:
-        if found is not None:
-            for term in found.terms:
-                terms.setdefault(term, []).append(found.name)
-    return Index(terms={term: sorted(names) for term, names in sorted(terms.items())}, complete=True)
+    return _index(extracts, lambda found: found.terms, complete=True)
 
 
 def skim_index(extracts: Sequence[Extract | None]) -> Index:
     """The fallback: an index of the top terms alone, cheap enough to make anywhere."""
+    return _index(extracts, lambda found: found.top_terms, complete=False)
+
+
+def _index(extracts: Sequence[Extract | None], terms_of: Callable[[Extract], list[str]], complete: bool) -> Index:
     terms: dict[str, list[str]] = {}
     for found in extracts:
         if found is not None:
-            for term in found.top_terms:
+            for term in terms_of(found):
                 terms.setdefault(term, []).append(found.name)
-    return Index(terms={term: sorted(names) for term, names in sorted(terms.items())}, complete=False)
+    return Index(terms={term: sorted(names) for term, names in sorted(terms.items())}, complete=complete)
 
 
 def catalog(documents: Sequence[Document], extracts: Sequence[Extract | None], index: Index) -> Catalog:
