@@ -61,6 +61,7 @@ class FlowEmitter:
         self.v = planned.v
         self.task = planned.task
         self.read = planned.read
+        self.digest = planned.digest
         temporary = planned.temporaries
         self.values: dict[str, str] = {}
         self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, temporary("value"))
@@ -192,12 +193,14 @@ class FlowEmitter:
             # The sub-flow's run reports to the same observer, as a run of this one's; a
             # map's element does so only if the observer hears elements (`map_elements`).
             observer = "observer" if each is None else f"{self.v['run']}.element_observer"
+            # With a journal, the sub-flow records its nodes under this node's key.
+            journal = f"{self.v['run']}.sub({self.info[node.name]}{'' if each is None else ', ' + self.v['index']})"
             if node.callee.origin is not None:
                 # A flow of another generated module types its observer with that module's
                 # `FlowObserver`: the same object, but (inline, or in another folder) another
-                # class to mypy.
-                observer = f"_cast(_Any, {observer})"
-            passed = f"observer={observer}, parent_run_id={self.v['run']}.id"
+                # class to mypy. So with its journal.
+                observer, journal = f"_cast(_Any, {observer})", f"_cast(_Any, {journal})"
+            passed = f"observer={observer}, parent_run_id={self.v['run']}.id, journal={journal}"
             return f"{self.watched(node, callee, watch)}({arguments}{sep}{passed})", True
         if node.mode == "thread":
             if uses_thread_helper(node, self.flow):
@@ -220,7 +223,7 @@ class FlowEmitter:
         helper = "_watch_sync" if node.mode == "sync" else "_watch"
         index = f", {watch}" if watch else ""
         observed = f"{helper}({self.v['run']}, {self.info[node.name]}, {function}{index})"
-        return f"({function} if observer is None else {observed})"
+        return f"({function} if observer is None and journal is None else {observed})"
 
     def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> str:
         """An awaitable for one attempt of the node's call."""
@@ -330,21 +333,37 @@ class FlowEmitter:
                 f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs
             )
             result = self.temporary("result")
-            return [f"{result} = {flow.result.class_name}({fields})", *self.finished(), f"return {result}"]
+            return [f"{result} = {flow.result.class_name}({fields})", *self.finished(result), f"return {result}"]
         if isinstance(flow.result, ir.NoResult):
             return [*self.finished(), "return"]
         result = self.temporary("result")
         value = x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)
         # Annotated: the value is typed against the declared result, as `return value` is.
-        return [f"{result}: {flow.result.annotation} = {value}", *self.finished(), f"return {result}"]
+        return [f"{result}: {flow.result.annotation} = {value}", *self.finished(result), f"return {result}"]
 
-    def finished(self) -> list[str]:
-        """The run ends well: its observer hears `flow_finished`."""
+    def finished(self, result: str = "None") -> list[str]:
+        """The run ends well: its journal records `result`, its observer hears `flow_finished`."""
+        run = self.v["run"]
+        return ["if journal is not None:", f"    await {run}.complete({result})", *self.observed()]
+
+    def observed(self) -> list[str]:
         return ["if observer is not None:", f"    {self.v['run']}.finished()"]
+
+    def resume(self) -> list[str]:
+        """With a journal, the run first reads what the run of the same id recorded; a run
+        that finished returns its result at once."""
+        flow = self.flow
+        inputs = "".join(f"{self.local[p.name]}, " for p in flow.params).rstrip(" ")
+        what = f"journal, run_id, {x.string(flow.name)}, {x.string(self.digest)}, ({inputs})"
+        if isinstance(flow.result, ir.NoResult):
+            done = "return"
+        else:
+            done = f"return _cast({x.string(flow.result.annotation)}, {self.v['run']}.replayed())"
+        return [f"if journal is not None and await {self.v['run']}.resume({what}):", f"    {done}"]
 
     def body(self) -> list[str]:
         """The statements inside `try:`."""
-        lines: list[str] = []
+        lines: list[str] = self.resume()
         for spawn in self.plan.first:
             lines += self.spawn(spawn)
         for step in self.plan.steps:
@@ -367,7 +386,7 @@ class FlowEmitter:
                 text += f" = {x.expr(param.default, self.local.__getitem__)}"
             params.append(text)
         params += ["*", "observer: FlowObserver | None = None", "run_id: str | None = None"]
-        params += ["parent_run_id: str | None = None"]
+        params += ["parent_run_id: str | None = None", "journal: FlowJournal | None = None"]
         return f"async def {self.flow.name}({', '.join(params)}) -> {self.flow.result.annotation}:"
 
     def function(self) -> list[str]:
@@ -493,7 +512,7 @@ def emit(
         {f.name for f in module.flows}
         | {r.class_name for _, r in named_outputs(module)}
         | {p.name for p in module.pools if p.public}
-        | {"FlowObserver", "NodeInfo", "RunInfo", "RunObserver"}
+        | set(shared.public_types(bool(module.flows)))
         | ({CONFIGURE_POOL} if module.pools else set())
     )
     pools = [
@@ -511,7 +530,8 @@ def emit(
     runtime_check: list[str] = []
     if runtime_module is not None:
         code = [*pools, *constants, *configure, *(line for lines in [*classes, *functions] for line in lines)]
-        runtime_imports = shared.import_lines(shared.names_read(code), runtime_module)
+        types = shared.public_types(bool(module.flows))
+        runtime_imports = shared.import_lines(shared.names_read(code), runtime_module, types)
         runtime_check = shared.runtime_check(__version__, f"flowc compile {command}")
         if not runtime_module.startswith("."):
             # isort's order: an absolute import is one of the file's other imports; a
