@@ -2,6 +2,8 @@
 `failing`, `flaky` fails its first `flaky_failures` calls."""
 
 import collections
+from collections.abc import Callable
+from dataclasses import dataclass
 
 calls: collections.Counter[str] = collections.Counter()
 failing: set[int] = set()
@@ -45,3 +47,20 @@ async def flaky(x: int) -> int:
         flaky_failures -= 1
         raise TimeoutError(f"flaky {x}")
     return x * 100
+
+
+@dataclass
+class Handle:
+    """A value pickle cannot serialize: it holds a function made at run time."""
+
+    read: Callable[[], int]
+
+
+async def open_handle(x: int) -> Handle:
+    calls["open_handle"] += 1
+    return Handle(read=lambda: x)
+
+
+async def use_handle(handle: Handle) -> int:
+    calls["use_handle"] += 1
+    return handle.read()

@@ -125,3 +125,17 @@ def test_an_observer_hears_the_nodes_that_run(flow_module: ModuleType, steps: Mo
     )
     assert again_heard.flows[-1] == "journaled" and steps.calls["check"] == 1
     assert again.checked == [10, 20] and again.parts == first.parts
+
+
+def test_a_value_the_journal_cannot_record_fails_its_node_named(
+    flow_module: ModuleType, steps: ModuleType, tmp_path: Path
+) -> None:
+    journal = flow_module.SqliteJournal(tmp_path / "journal.db")
+    steps.reset()
+    with pytest.raises(Exception) as caught:
+        asyncio.run(flow_module.opaque(1, run_id="opaque", journal=journal))
+    notes = "\n".join(getattr(caught.value, "__notes__", []))
+    assert "the journal could not record node `handle` of flow `opaque` (journal.flow:" in notes
+    assert "for run `opaque` (key `opaque.handle`)" in notes
+    assert steps.calls == {"open_handle": 1} and set(journal.load("opaque")) == set()
+    assert asyncio.run(flow_module.opaque(1)) == 1  # without a journal, nothing is serialized
