@@ -749,9 +749,20 @@ class _Run:
         journal = self.journal
         if journal is not None and "/" not in journal.path and not journal.tainted[0]:
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(
-                _writer(), journal.journal.record, journal.run_id, journal.path, result
-            )
+            try:
+                await loop.run_in_executor(
+                    _writer(),
+                    journal.journal.record,
+                    journal.run_id,
+                    journal.path,
+                    result,
+                )
+            except Exception as error:
+                error.add_note(
+                    f"flowc: the journal could not record the result of flow "
+                    f"`{journal.path}` for run `{journal.run_id}` (key `{journal.path}`)"
+                )
+                raise
 
     def sub(self, node: NodeInfo, index: int | None = None) -> FlowJournal | None:
         """The journal of the sub-flow that `node` (or its element `index`) calls."""
