@@ -391,9 +391,13 @@ class _Journal:
         key = f"{self.path}.{node.node}"
         return key if index is None else f"{key}[{index}]"
 
-    def within(self, node: NodeInfo, index: int | None) -> "_Journal":
-        """The journal passed to the sub-flow that `node` (or its element) calls."""
-        path = f"{self.key(node, index)}/"
+    def within(
+        self, node: NodeInfo, index: int | None, fallback: bool = False
+    ) -> "_Journal":
+        """The journal passed to the sub-flow that `node` (or its element) calls, or that
+        its fallback calls (`flow.node/fallback/sub.inner`: `fallback` names no flow).
+        """
+        path = f"{self.key(node, index)}/{'fallback/' if fallback else ''}"
         return _Journal(
             self.journal, self.run_id, path, self.records, self.active, self.tainted
         )
@@ -747,9 +751,14 @@ class _Run:
                 )
                 raise
 
-    def sub(self, node: NodeInfo, index: int | None = None) -> FlowJournal | None:
-        """The journal of the sub-flow that `node` (or its element `index`) calls."""
-        return None if self.journal is None else self.journal.within(node, index)
+    def sub(
+        self, node: NodeInfo, index: int | None = None, fallback: bool = False
+    ) -> FlowJournal | None:
+        """The journal of the sub-flow that `node` (or its element `index`) calls, or its
+        fallback call."""
+        if self.journal is None:
+            return None
+        return self.journal.within(node, index, fallback)
 
     def finished(self) -> None:
         """The run returned: tell the observer (called only when there is one)."""

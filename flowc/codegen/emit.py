@@ -181,11 +181,17 @@ class FlowEmitter:
     # ---------------------------------------------------------------- calls
 
     def call(
-        self, node: ir.Node, lookup: x.Lookup, each: str | None = None, watch: str | None = None
+        self,
+        node: ir.Node,
+        lookup: x.Lookup,
+        each: str | None = None,
+        watch: str | None = None,
+        fallback: str | None = None,
     ) -> tuple[str, bool]:
         """The node's call as text, and whether it is awaitable. With `watch` (the element's
         index, or "" outside a map), the function called is the node's own when the run has
-        no observer and `_watch` of it when it has one: the call itself is written once."""
+        no observer and `_watch` of it when it has one: the call itself is written once.
+        With `fallback` (the element's index, or ""), the call is the node's fallback call."""
         arguments = x.args(node.args, lookup, each, self.fresh)
         callee = node.callee.text
         if node.callee.flow is not None:
@@ -193,8 +199,13 @@ class FlowEmitter:
             # The sub-flow's run reports to the same observer, as a run of this one's; a
             # map's element does so only if the observer hears elements (`map_elements`).
             observer = "observer" if each is None else f"{self.v['run']}.element_observer"
-            # With a journal, the sub-flow records its nodes under this node's key.
-            journal = f"{self.v['run']}.sub({self.info[node.name]}{'' if each is None else ', ' + self.v['index']})"
+            # With a journal, the sub-flow records its nodes under this node's key (its
+            # element's, in a map; a fallback call under a key of its own).
+            index = self.v["index"] if each is not None else fallback
+            scope = "".join(
+                [self.info[node.name], f", {index}" if index else "", ", fallback=True" if fallback is not None else ""]
+            )
+            journal = f"{self.v['run']}.sub({scope})"
             if node.callee.origin is not None:
                 # A flow of another generated module types its observer with that module's
                 # `FlowObserver`: the same object, but (inline, or in another folder) another
@@ -225,9 +236,9 @@ class FlowEmitter:
         observed = f"{helper}({self.v['run']}, {self.info[node.name]}, {function}{index})"
         return f"({function} if observer is None and journal is None else {observed})"
 
-    def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None) -> str:
-        """An awaitable for one attempt of the node's call."""
-        text, awaitable = self.call(node, lookup, each)
+    def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None, fallback: str | None = None) -> str:
+        """An awaitable for one attempt of the node's call (its fallback call: `fallback`)."""
+        text, awaitable = self.call(node, lookup, each, fallback=fallback)
         if not awaitable:
             return f"_ready({text})"
         return text
@@ -244,7 +255,8 @@ class FlowEmitter:
             # The fallback call is made the way the node's own callee is (await, sync, thread).
             alt = dataclasses.replace(node, callee=fallback.callee, args=fallback.call.args)
             told = x.string(fallback.callee.text)
-            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {self.attempt(alt, lookup)}{extra})"
+            alt_text = self.attempt(alt, lookup, fallback=index or "")
+            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {alt_text}{extra})"
         value = x.expr(fallback.value, lookup, fresh=self.fresh)
         return f"_fallback({where}, {x.string(value)}, lambda: {text}, lambda: {value}{extra})"
 

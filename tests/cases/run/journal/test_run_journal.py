@@ -139,3 +139,19 @@ def test_a_value_the_journal_cannot_record_fails_its_node_named(
     assert "for run `opaque` (key `opaque.handle`)" in notes
     assert steps.calls == {"open_handle": 1} and set(journal.load("opaque")) == set()
     assert asyncio.run(flow_module.opaque(1)) == 1  # without a journal, nothing is serialized
+
+
+def test_a_fallback_sub_flow_records_under_its_element(
+    flow_module: ModuleType, steps: ModuleType, tmp_path: Path
+) -> None:
+    journal = flow_module.SqliteJournal(tmp_path / "journal.db")
+    steps.reset(fail={2, 3})
+    first = asyncio.run(flow_module.rescue([1, 2, 3], run_id="rescue", journal=journal))
+    assert first == [10, 2, 2] and steps.calls == {"check": 3, "one": 2, "two": 2}
+    keys = set(journal.load("rescue"))
+    # Each element's fallback sub-flow has keys of its own, apart from a sub-flow the node
+    # itself would call.
+    assert {f"rescue.rescued[{i}]/fallback/part.{n}" for i in (1, 2) for n in ("one", "two")} <= keys
+    steps.reset()
+    assert asyncio.run(flow_module.rescue([1, 2, 3], run_id="rescue", journal=journal)) == first
+    assert sum(steps.calls.values()) == 0
