@@ -444,10 +444,12 @@ class Generated:
         return fn, ""
 
 
-HOOK_TEST = re.compile(r"(?<![\w.])observer is None\b")
-"""The flow functions' test for an observer (not the helpers' `run.observer is None`)."""
-HOOK_LISTENS = re.compile(r"(?<![\w.])observer is not None\b")
-"""The flow functions' test before telling the observer the run finished."""
+HOOK_TEST = re.compile(r"(?<![\w.])observer is None(?: and journal is None)?\b")
+"""The flow functions' test for an observer (not the helpers' `run.observer is None`), with
+the journal's beside it: a node calls its step directly when there is neither."""
+HOOK_LISTENS = re.compile(r"(?<![\w.])(?:observer|journal) is not None\b")
+"""The flow functions' tests before telling the observer the run finished, and before
+resuming from or recording into a journal."""
 
 
 # ================================================================ timing machinery
@@ -1000,8 +1002,9 @@ async def observer_cost(generated: Generated, config: Config, report: Report) ->
     rows = []
     notes = [
         "*unused hook*: the generated flow called without an observer, against a copy of the same "
-        "module with the hook compiled away (each `observer is None` test in the flow made the constant "
-        "`True`, each `observer is not None` the constant `False`). Target ≤ 1.05×: within the noise, "
+        "module with the hook compiled away (each `observer is None` test in the flow, with its "
+        "`and journal is None`, made the constant `True`, each `observer is not None` and `journal is not "
+        "None` the constant `False`). Target ≤ 1.05×: within the noise, "
         "i.e. not measurable.",
         "*no-op observer*: the same flow passed an object whose five methods do nothing: what "
         "listening costs (every node then goes through `_call`, which times it and reports it).",

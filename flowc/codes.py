@@ -69,7 +69,8 @@ TOO_DEEP: Final = _register("too-deep", "brackets, `not` or sub-flow calls neste
 TOO_LARGE: Final = _register("too-large", "a file, expression or number larger than flowc accepts")
 INVALID_LITERAL: Final = _register("invalid-literal", "a string escape or number that Python cannot represent")
 RESERVED_NAME: Final = _register(
-    "reserved-name", "a reserved word, Python keyword, `observer`, `run_id` or `parent_run_id` used as a name"
+    "reserved-name",
+    "a reserved word, Python keyword, `observer`, `run_id`, `parent_run_id` or `journal` used as a name",
 )
 PARAMETER_ORDER: Final = _register("parameter-order", "a parameter without a default after one with a default")
 DUPLICATE_NAME: Final = _register("duplicate-name", "two things with the same name in one namespace")

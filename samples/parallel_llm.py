@@ -7,10 +7,13 @@ import asyncio
 import os as _os
 import random as _random
 import sys
+import threading as _threading
 import time as _time
 from collections.abc import Awaitable as _Awaitable
 from collections.abc import Callable as _Callable
 from collections.abc import Coroutine as _Coroutine
+from collections.abc import Iterable as _Iterable
+from concurrent.futures import ThreadPoolExecutor as _ThreadPoolExecutor
 from dataclasses import dataclass as _dataclass
 from typing import Any as _Any
 from typing import NamedTuple as _NamedTuple
@@ -26,10 +29,12 @@ if sys.hexversion < 0x030B0000:  # 3.11: asyncio.timeout, add_note, Task.uncance
     )
 
 __all__ = [
+    "FlowJournal",
     "FlowObserver",
     "NodeInfo",
     "RunInfo",
     "RunObserver",
+    "SqliteJournal",
     "parallel_llm",
 ]
 
@@ -169,6 +174,292 @@ def _notify(
         )
 
 
+class FlowJournal(_Protocol):
+    """Where runs record their finished nodes, so that a run given the same `run_id`
+    resumes instead of starting over: pass one as a flow's `journal=` argument, with a
+    `run_id=`. `SqliteJournal` is the standard one; any object with these three methods
+    will do (a Postgres table, a Redis hash). The runtime calls them from a worker thread,
+    one call at a time per process, so they may block.
+    """
+
+    def open(self, run_id: str, fingerprint: str) -> str:
+        """Begin run `run_id` if it is new, noting `fingerprint` (its flow and inputs);
+        return the fingerprint the run was begun with (`fingerprint` for a new run)."""
+        ...
+
+    def load(self, run_id: str) -> dict[str, object]:
+        """Every value recorded for run `run_id`, by key."""
+        ...
+
+    def record(self, run_id: str, key: str, value: object) -> None:
+        """Record `value` under `key` for run `run_id`, whole or not at all: a crash
+        during the call leaves the key recorded with its value, or not recorded."""
+        ...
+
+
+class SqliteJournal:
+    """A `FlowJournal` in an SQLite file, with the standard library's `sqlite3`: the
+    default journal. Several processes and runs can share one file (write-ahead log, a
+    busy timeout of `timeout` seconds, one transaction per record).
+
+    Values are serialized with `pickle` unless `dumps` and `loads` are given (for
+    instance `json.dumps` and `json.loads`, with `.encode()`). The file is the service's
+    own trusted storage: loading a pickle can run code, so never open a file that others
+    can write.
+    """
+
+    def __init__(
+        self,
+        path: str | _os.PathLike[str],
+        *,
+        dumps: _Callable[[object], bytes] | None = None,
+        loads: _Callable[[bytes], object] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        import pickle
+        import sqlite3
+
+        self.path = _os.fspath(path)
+        self.dumps: _Callable[[object], bytes] = dumps or pickle.dumps
+        self.loads: _Callable[[bytes], object] = loads or pickle.loads
+        self._lock = _threading.Lock()
+        self._db = sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # a commit survives the process
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS flowc_runs (run_id TEXT PRIMARY KEY,"
+            " fingerprint TEXT NOT NULL, started REAL NOT NULL)"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS flowc_records (run_id TEXT NOT NULL,"
+            " key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (run_id, key))"
+        )
+
+    def open(self, run_id: str, fingerprint: str) -> str:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO flowc_runs VALUES (?, ?, ?)",
+                (run_id, fingerprint, _time.time()),
+            )
+            row = self._db.execute(
+                "SELECT fingerprint FROM flowc_runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return str(row[0])
+
+    def load(self, run_id: str) -> dict[str, object]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM flowc_records WHERE run_id = ?", (run_id,)
+            ).fetchall()
+        return {str(key): self.loads(value) for key, value in rows}
+
+    def record(self, run_id: str, key: str, value: object) -> None:
+        data = self.dumps(value)
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO flowc_records VALUES (?, ?, ?)",
+                (run_id, key, data),
+            )
+
+    def delete(self, run_id: str) -> None:
+        """Forget run `run_id`: a run with that id starts over."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM flowc_records WHERE run_id = ?", (run_id,))
+            self._db.execute("DELETE FROM flowc_runs WHERE run_id = ?", (run_id,))
+            self._db.execute("COMMIT")
+
+    def delete_older(self, seconds: float) -> int:
+        """Forget the runs begun more than `seconds` ago; return how many."""
+        cutoff = _time.time() - seconds
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "DELETE FROM flowc_records WHERE run_id IN"
+                " (SELECT run_id FROM flowc_runs WHERE started < ?)",
+                (cutoff,),
+            )
+            count = self._db.execute(
+                "DELETE FROM flowc_runs WHERE started < ?", (cutoff,)
+            ).rowcount
+            self._db.execute("COMMIT")
+        return int(count)
+
+    def close(self) -> None:
+        """Close the file; the journal cannot be used after."""
+        with self._lock:
+            self._db.close()
+
+
+_WRITER: list[_ThreadPoolExecutor] = []
+
+
+def _writer() -> _ThreadPoolExecutor:
+    """The thread journals are called from: a write does not stop the event loop (an
+    SQLite file shared with other processes may make it wait for a lock)."""
+    if not _WRITER:
+        _WRITER.append(_ThreadPoolExecutor(1, thread_name_prefix="flowc-journal"))
+    return _WRITER[0]
+
+
+def _canonical(value: object) -> object:
+    """`value` in a form whose pickle depends on the value alone: dicts and sets in a
+    sorted order, dataclasses as their fields, an object that cannot be pickled as its
+    type's name."""
+    import dataclasses
+    import pickle
+
+    if value is None or isinstance(value, (str, bytes, int, float)):
+        return value
+    kind = type(value).__qualname__
+    if isinstance(value, (list, tuple)):
+        return (kind, [_canonical(item) for item in _cast(_Iterable[object], value)])
+    if isinstance(value, dict):
+        known = _cast(dict[object, object], value)
+        pairs = [(_canonical(k), _canonical(v)) for k, v in known.items()]
+        return (kind, sorted(pairs, key=repr))
+    if isinstance(value, (set, frozenset)):
+        members = _cast(_Iterable[object], value)
+        return (kind, sorted((_canonical(item) for item in members), key=repr))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return (kind, [_canonical(getattr(value, f.name)) for f in fields])
+    try:
+        return pickle.dumps(value)
+    # A client, a lock: counted by its type.
+    except Exception:  # noqa: BLE001
+        return type(value).__qualname__
+
+
+def _fingerprint(digest: str, inputs: tuple[object, ...]) -> str:
+    """A run's fingerprint: its flow's structure (`digest`, made by the compiler) and its
+    inputs."""
+    import hashlib
+    import pickle
+
+    data = pickle.dumps((digest, _canonical(inputs)), protocol=4)
+    return hashlib.sha256(data).hexdigest()
+
+
+class _Journal:
+    """A run's view of the journal: the root run's id, the keys of this run's nodes
+    (`path`: the flow's name, then for a sub-flow each calling node's key before its
+    own), and what the root run and its sub-flows share: the values recorded, the keys
+    being made and whether a `collect` map kept a failure (`tainted`). A sub-flow is
+    passed one (as its `journal=`) by the node that calls it.
+    """
+
+    __slots__ = ("active", "journal", "path", "records", "run_id", "tainted")
+    flowc_scope = True  # what tells a sub-flow's run it is within another
+
+    def __init__(
+        self,
+        journal: FlowJournal,
+        run_id: str,
+        path: str,
+        records: dict[str, object],
+        active: set[str],
+        tainted: list[bool],
+    ) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self.path = path
+        self.records = records
+        self.active = active
+        self.tainted = tainted
+
+    # `FlowJournal`'s methods: what a sub-flow is typed to take.
+    def open(self, run_id: str, fingerprint: str) -> str:
+        return self.journal.open(run_id, fingerprint)
+
+    def load(self, run_id: str) -> dict[str, object]:
+        return self.journal.load(run_id)
+
+    def record(self, run_id: str, key: str, value: object) -> None:
+        self.journal.record(run_id, key, value)
+
+    def key(self, node: NodeInfo, index: int | None) -> str:
+        """`flow.node`, `flow.node[index]` for a map's element; within a sub-flow, after
+        its caller's key and `/`: `flow.items[3]/item.left`."""
+        key = f"{self.path}.{node.node}"
+        return key if index is None else f"{key}[{index}]"
+
+    def within(
+        self, node: NodeInfo, index: int | None, fallback: bool = False
+    ) -> "_Journal":
+        """The journal passed to the sub-flow that `node` (or its element) calls, or that
+        its fallback calls (`flow.node/fallback/sub.inner`: `fallback` names no flow).
+        """
+        path = f"{self.key(node, index)}/{'fallback/' if fallback else ''}"
+        return _Journal(
+            self.journal, self.run_id, path, self.records, self.active, self.tainted
+        )
+
+    def takes(self, node: NodeInfo, index: int | None) -> bool:
+        """Whether the node's helper records it: no outer helper of it does already."""
+        return self.key(node, index) not in self.active
+
+    async def step(
+        self,
+        node: NodeInfo,
+        index: int | None,
+        make: _Callable[[], _Awaitable[_T]],
+        keep: _Callable[[_T], bool] | None = None,
+    ) -> _T:
+        """The node's recorded value; else `await make()`, recorded before it is
+        returned, so before any node reads it. A value `keep` refuses (a `collect` map's,
+        with a failure) is not recorded, nor is any value that ends after it: it may
+        derive from the failure, which a resumed run must retry."""
+        key = self.key(node, index)
+        if key in self.records:
+            return _cast(_T, self.records[key])
+        self.active.add(key)
+        try:
+            value = await make()
+        finally:
+            self.active.discard(key)
+        if keep is not None and not keep(value):
+            self.tainted[0] = True
+        if not self.tainted[0]:
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(
+                    _writer(), self.journal.record, self.run_id, key, value
+                )
+            except Exception as error:
+                self.explain(error, node, index)
+                raise
+        return value
+
+    def step_sync(
+        self, node: NodeInfo, index: int | None, call: _Callable[[], _T]
+    ) -> _T:
+        """`step` for a `sync` node: it runs on the event loop, and is recorded there."""
+        key = self.key(node, index)
+        if key in self.records:
+            return _cast(_T, self.records[key])
+        value = call()
+        if hasattr(value, "__await__") or self.tainted[0]:
+            return value  # an `async def` callee (`_plain` says so), or tainted
+        try:
+            self.journal.record(self.run_id, key, value)
+        except Exception as error:
+            self.explain(error, node, index)
+            raise
+        return value
+
+    def explain(self, error: Exception, node: NodeInfo, index: int | None) -> None:
+        element = "" if index is None else f", element {index},"
+        error.add_note(
+            f"flowc: the journal could not record node `{node.node}`{element} of flow"
+            f" `{node.flow}` ({node.location}) for run `{self.run_id}` (key"
+            f" `{self.key(node, index)}`): a journal records values it can serialize"
+            " (with pickle: not a lock, a connection or a generator)"
+        )
+
+
 class _Events:
     """An observer's methods, looked up once per run (`None` for those it lacks), and the
     run they report on."""
@@ -279,6 +570,7 @@ class _Run:
         "error",
         "events",
         "id",
+        "journal",
         "limit",
         "parent",
         "spawning",
@@ -314,6 +606,7 @@ class _Run:
         self.error: BaseException | None = None  # the task failure that cancelled all
         self.closing = False
         self.spawning = False  # a task is starting eagerly, inside the body's own step
+        self.journal: _Journal | None = None  # set by `resume`
 
     def spawn(
         self, make: _Callable[[], _Coroutine[_Any, _Any, _T]], node: NodeInfo
@@ -371,6 +664,96 @@ class _Run:
                     self.parent.cancel()  # `abort` takes this cancellation back
                     self.cancelled = True
             raise
+
+    async def resume(
+        self,
+        journal: FlowJournal,
+        run_id: str | None,
+        flow: str,
+        digest: str,
+        inputs: tuple[object, ...],
+    ) -> bool:
+        """Record this run in `journal` (a sub-flow: within its caller's run), reading
+        what the run recorded before under the same id; True if it finished then
+        (`replayed` is its result). `digest` is the flow's structure, made by the
+        compiler: with the inputs, the run's fingerprint, which must match the record's.
+        """
+        if getattr(journal, "flowc_scope", False):
+            scope = _cast(_Journal, journal)
+            self.journal = _Journal(
+                scope.journal,
+                scope.run_id,
+                scope.path + flow,
+                scope.records,
+                scope.active,
+                scope.tainted,
+            )
+            return False
+        if run_id is None:
+            raise ValueError(
+                f"flowc: flow `{flow}` was given a journal but no `run_id`: the journal "
+                "records the run under its id, which a later run resumes by; pass `run_id=`"
+            )
+        fingerprint = _fingerprint(digest, inputs)
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.run_in_executor(
+                _writer(), journal.open, run_id, fingerprint
+            )
+            records: dict[str, object] = {}
+            if found == fingerprint:
+                records = await loop.run_in_executor(_writer(), journal.load, run_id)
+        except Exception as error:
+            error.add_note(
+                f"flowc: the journal could not open run `{run_id}` of flow `{flow}`"
+            )
+            raise
+        if found != fingerprint:
+            raise ValueError(
+                f"flowc: run `{run_id}` of flow `{flow}` was recorded with other inputs, "
+                "or by another version of the flow, so it cannot resume: give this run "
+                f"another `run_id=`, or delete the journal's records of run `{run_id}`"
+            )
+        self.journal = _Journal(journal, run_id, flow, dict(records), set(), [False])
+        if flow in records:
+            self.finished()
+            return True
+        return False
+
+    def replayed(self) -> _Any:
+        """The result a finished run recorded."""
+        assert self.journal is not None
+        return self.journal.records[self.journal.path]
+
+    async def complete(self, result: object) -> None:
+        """The run returns `result`: recorded, so that the run resumed returns it at once
+        (a sub-flow's result is its calling node's value, recorded by that node)."""
+        journal = self.journal
+        if journal is not None and "/" not in journal.path and not journal.tainted[0]:
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(
+                    _writer(),
+                    journal.journal.record,
+                    journal.run_id,
+                    journal.path,
+                    result,
+                )
+            except Exception as error:
+                error.add_note(
+                    f"flowc: the journal could not record the result of flow "
+                    f"`{journal.path}` for run `{journal.run_id}` (key `{journal.path}`)"
+                )
+                raise
+
+    def sub(
+        self, node: NodeInfo, index: int | None = None, fallback: bool = False
+    ) -> FlowJournal | None:
+        """The journal of the sub-flow that `node` (or its element `index`) calls, or its
+        fallback call."""
+        if self.journal is None:
+            return None
+        return self.journal.within(node, index, fallback)
 
     def finished(self) -> None:
         """The run returned: tell the observer (called only when there is one)."""
@@ -495,6 +878,11 @@ async def _call(
     """Call a node (or a map element: `index`) with its clauses; `make()` starts one
     attempt. Retries are made after a delay, holding no limit or pool slot. An observer
     that raises changes nothing here (`_notify`)."""
+    journal = run.journal
+    if journal is not None and journal.takes(node, index):
+        return await journal.step(
+            node, index, lambda: _call(run, node, policy, make, index)
+        )
     events = run.events
     if events is None and policy is _PLAIN and run.limit is None:
         return await make()
@@ -597,6 +985,9 @@ def _watch(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -> _C:
     (`(f if observer is None else _watch(run, node, f))(...)`)."""
 
     async def call(*args: _Any, **kwargs: _Any) -> _Any:
+        journal = run.journal
+        if journal is not None and journal.takes(node, index):
+            return await journal.step(node, index, lambda: call(*args, **kwargs))
         events = run.events
         if events is None or (index is not None and not events.elements):
             return await func(*args, **kwargs)
@@ -623,6 +1014,12 @@ def _watch_sync(run: _Run, node: NodeInfo, func: _C, index: int | None = None) -
     """`_watch` for a `sync` node: the plain function's call is the attempt."""
 
     def call(*args: _Any, **kwargs: _Any) -> _Any:
+        journal = run.journal
+        if journal is not None and journal.takes(node, index):
+            return journal.step_sync(node, index, lambda: observed(*args, **kwargs))
+        return observed(*args, **kwargs)
+
+    def observed(*args: _Any, **kwargs: _Any) -> _Any:
         events = run.events
         if events is None:
             return func(*args, **kwargs)
@@ -692,11 +1089,16 @@ async def parallel_llm(
     observer: FlowObserver | None = None,
     run_id: str | None = None,
     parent_run_id: str | None = None,
+    journal: FlowJournal | None = None,
 ) -> llm.Analysis:
     """Run flow `parallel_llm` (parallel_llm.flow:4)."""
     run = _Run(observer, None, "parallel_llm", run_id, parent_run_id)
     at: NodeInfo | None = None
     try:
+        if journal is not None and await run.resume(
+            journal, run_id, "parallel_llm", "bb096f767e70b91f", (text,)
+        ):
+            return _cast("llm.Analysis", run.replayed())
         # parallel_llm.flow:6
         prompt_keywords_task = run.spawn(
             lambda: _call(
@@ -738,7 +1140,7 @@ async def parallel_llm(
             _parallel_llm__prompt_summary,
             (
                 llm.prompt
-                if observer is None
+                if observer is None and journal is None
                 else _watch_sync(run, _parallel_llm__prompt_summary, llm.prompt)
             )(prompt={"system": "Tóm tắt văn bản sau.", "user": "{text}"}, text=text),
         )
@@ -758,10 +1160,12 @@ async def parallel_llm(
         at = _parallel_llm__merge
         merge = await (
             llm.merge
-            if observer is None
+            if observer is None and journal is None
             else _watch(run, _parallel_llm__merge, llm.merge)
         )(summary=llm_summary.content, keywords=llm_keywords.content)
         result: llm.Analysis = merge
+        if journal is not None:
+            await run.complete(result)
         if observer is not None:
             run.finished()
         return result

@@ -317,8 +317,9 @@ def test_imports_are_written_as_isort_writes_them_and_only_if_used() -> None:
 def test_a_node_named_l_gets_a_local_ruff_accepts(tmp_path: Path) -> None:
     text = "from m import f\nflow g(x: int) -> int {\n    node l = f(x=x)\n    node O = f(x=l)\n    START >> l >> O >> END\n    return O\n}\n"
     module = compile_source(text, "g.flow")
-    assert "l_ = await (f if observer is None else _watch(run, _g__l, f))(x=x)" in module
-    assert "O_ = await (f if observer is None else _watch(run, _g__O, f))(x=l_)" in module
+    watched = "f if observer is None and journal is None else _watch(run, _g__{}, f)"
+    assert f"l_ = await (\n            {watched.format('l')}\n        )(x=x)" in module
+    assert f"O_ = await (\n            {watched.format('O')}\n        )(x=l_)" in module
     (tmp_path / "g.py").write_text(module, encoding="utf-8")
     ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "E741", "g.py"]
     result = subprocess.run(ruff, cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -1138,6 +1138,7 @@ SECTIONS = (
     "X",
     "observer",
     "notify",
+    "journal",
     "run",
     "policy",
     "settings",

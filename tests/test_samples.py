@@ -213,6 +213,27 @@ def test_the_tunable_sample_takes_its_settings_from_its_caller(samples_importabl
     assert steps.peak_in_flight == 0
 
 
+def test_the_durable_sample_resumes_from_its_journal(samples_importable: None, tmp_path: Path) -> None:
+    """`durable_batch` stopped half-way resumes with the summaries it had not recorded, calls
+    nothing before them, and gives the result of a run never stopped; finished, it calls nothing."""
+    module = importlib.import_module("durable_batch")
+    steps = importlib.import_module("steps.durable_batch")
+    journal = module.SqliteJournal(tmp_path / "runs.db")
+    steps.reset(stop=5)
+    with pytest.raises(steps.Interrupted):
+        asyncio.run(module.durable_batch(steps.DOCS, run_id="batch", journal=journal))
+    recorded = [key for key in journal.load("batch") if key.startswith("durable_batch.summaries[")]
+    assert 1 <= len(recorded) <= 5
+    steps.reset()
+    resumed = asyncio.run(module.durable_batch(steps.DOCS, run_id="batch", journal=journal))
+    assert steps.calls == {"summarize": len(steps.DOCS) - len(recorded), "digest": 1}
+    steps.reset()
+    assert asyncio.run(module.durable_batch(steps.DOCS, run_id="batch", journal=journal)) == resumed
+    assert steps.calls == {}
+    assert asyncio.run(module.durable_batch(steps.DOCS)) == resumed
+    journal.close()
+
+
 # ---------------------------------------------------------------- the shop: a project of files
 
 SHOP_LINES = [("apple", 6), ("bread", 2), ("cheese", 1), ("dates", 1), ("eggs", 2)]

@@ -63,6 +63,7 @@ class FlowEmitter:
         self.v = planned.v
         self.task = planned.task
         self.read = planned.read
+        self.digest = planned.digest
         temporary = planned.temporaries
         self.values: dict[str, str] = {}
         self.fresh = lambda text: self.values.get(text) or self.values.setdefault(text, temporary("value"))
@@ -187,12 +188,12 @@ class FlowEmitter:
         lookup: x.Lookup,
         each: str | None = None,
         watch: str | None = None,
-        fallback: bool = False,
+        fallback: str | None = None,
     ) -> tuple[str, bool]:
         """The node's call as text, and whether it is awaitable. With `watch` (the element's
         index, or "" outside a map), the function called is the node's own when the run has
         no observer and `_watch` of it when it has one: the call itself is written once.
-        `fallback`: the call is a node's fallback call."""
+        With `fallback` (the element's index, or ""), the call is the node's fallback call."""
         arguments = x.args(node.args, lookup, each, self.fresh)
         callee = node.callee.text
         if node.callee.flow is not None:
@@ -200,17 +201,24 @@ class FlowEmitter:
             # The sub-flow's run reports to the same observer, as a run of this one's; a
             # map's element does so only if the observer hears elements (`map_elements`).
             observer = "observer" if each is None else f"{self.v['run']}.element_observer"
+            # With a journal, the sub-flow records its nodes under this node's key (its
+            # element's, in a map; a fallback call under a key of its own).
+            index = self.v["index"] if each is not None else fallback
+            scope = "".join(
+                [self.info[node.name], f", {index}" if index else "", ", fallback=True" if fallback is not None else ""]
+            )
+            journal = f"{self.v['run']}.sub({scope})"
             if node.callee.origin is not None:
                 # A flow of another generated module types its observer with that module's
                 # `FlowObserver`: the same object, but (inline, or in another folder) another
-                # class to mypy.
-                observer = f"_cast(_Any, {observer})"
-            passed = f"observer={observer}, parent_run_id={self.v['run']}.id"
+                # class to mypy. So with its journal.
+                observer, journal = f"_cast(_Any, {observer})", f"_cast(_Any, {journal})"
+            passed = f"observer={observer}, parent_run_id={self.v['run']}.id, journal={journal}"
             return f"{self.watched(node, callee, watch)}({arguments}{sep}{passed})", True
         if node.mode == "executor":
             assert node.executor is not None
             # A fallback call runs in a local worker thread: the executor never holds it.
-            runner = f"{self.executors[node.executor]}.{'local' if fallback else 'submit'}"
+            runner = f"{self.executors[node.executor]}.{'submit' if fallback is None else 'local'}"
             sep = ", " if arguments else ""
             return f"{self.watched(node, runner, watch)}({self.info[node.name]}, {callee}{sep}{arguments})", True
         if node.mode == "thread":
@@ -234,10 +242,10 @@ class FlowEmitter:
         helper = "_watch_sync" if node.mode == "sync" else "_watch"
         index = f", {watch}" if watch else ""
         observed = f"{helper}({self.v['run']}, {self.info[node.name]}, {function}{index})"
-        return f"({function} if observer is None else {observed})"
+        return f"({function} if observer is None and journal is None else {observed})"
 
-    def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None, fallback: bool = False) -> str:
-        """An awaitable for one attempt of the node's call (or of its fallback call)."""
+    def attempt(self, node: ir.Node, lookup: x.Lookup, each: str | None = None, fallback: str | None = None) -> str:
+        """An awaitable for one attempt of the node's call (its fallback call: `fallback`)."""
         text, awaitable = self.call(node, lookup, each, fallback=fallback)
         if not awaitable:
             return f"_ready({text})"
@@ -256,8 +264,8 @@ class FlowEmitter:
             # an executor node's in a local thread).
             alt = dataclasses.replace(node, callee=fallback.callee, args=fallback.call.args)
             told = x.string(fallback.callee.text)
-            made = self.attempt(alt, lookup, fallback=True)
-            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {made}{extra})"
+            alt_text = self.attempt(alt, lookup, fallback=index or "")
+            return f"_fallback_call({where}, {told}, lambda: {text}, lambda: {alt_text}{extra})"
         value = x.expr(fallback.value, lookup, fresh=self.fresh)
         return f"_fallback({where}, {x.string(value)}, lambda: {text}, lambda: {value}{extra})"
 
@@ -346,21 +354,37 @@ class FlowEmitter:
                 f"{o.name}={x.expr(values[o.name], self.inline_value, fresh=self.fresh)}" for o in flow.result.outputs
             )
             result = self.temporary("result")
-            return [f"{result} = {flow.result.class_name}({fields})", *self.finished(), f"return {result}"]
+            return [f"{result} = {flow.result.class_name}({fields})", *self.finished(result), f"return {result}"]
         if isinstance(flow.result, ir.NoResult):
             return [*self.finished(), "return"]
         result = self.temporary("result")
         value = x.expr(flow.returns[0].value, self.inline_value, fresh=self.fresh)
         # Annotated: the value is typed against the declared result, as `return value` is.
-        return [f"{result}: {flow.result.annotation} = {value}", *self.finished(), f"return {result}"]
+        return [f"{result}: {flow.result.annotation} = {value}", *self.finished(result), f"return {result}"]
 
-    def finished(self) -> list[str]:
-        """The run ends well: its observer hears `flow_finished`."""
+    def finished(self, result: str = "None") -> list[str]:
+        """The run ends well: its journal records `result`, its observer hears `flow_finished`."""
+        run = self.v["run"]
+        return ["if journal is not None:", f"    await {run}.complete({result})", *self.observed()]
+
+    def observed(self) -> list[str]:
         return ["if observer is not None:", f"    {self.v['run']}.finished()"]
+
+    def resume(self) -> list[str]:
+        """With a journal, the run first reads what the run of the same id recorded; a run
+        that finished returns its result at once."""
+        flow = self.flow
+        inputs = "".join(f"{self.local[p.name]}, " for p in flow.params).rstrip(" ")
+        what = f"journal, run_id, {x.string(flow.name)}, {x.string(self.digest)}, ({inputs})"
+        if isinstance(flow.result, ir.NoResult):
+            done = "return"
+        else:
+            done = f"return _cast({x.string(flow.result.annotation)}, {self.v['run']}.replayed())"
+        return [f"if journal is not None and await {self.v['run']}.resume({what}):", f"    {done}"]
 
     def body(self) -> list[str]:
         """The statements inside `try:`."""
-        lines: list[str] = []
+        lines: list[str] = self.resume()
         for spawn in self.plan.first:
             lines += self.spawn(spawn)
         for step in self.plan.steps:
@@ -383,7 +407,7 @@ class FlowEmitter:
                 text += f" = {x.expr(param.default, self.local.__getitem__)}"
             params.append(text)
         params += ["*", "observer: FlowObserver | None = None", "run_id: str | None = None"]
-        params += ["parent_run_id: str | None = None"]
+        params += ["parent_run_id: str | None = None", "journal: FlowJournal | None = None"]
         return f"async def {self.flow.name}({', '.join(params)}) -> {self.flow.result.annotation}:"
 
     def function(self) -> list[str]:
@@ -527,7 +551,7 @@ def emit(
         {f.name for f in module.flows}
         | {r.class_name for _, r in named_outputs(module)}
         | {p.name for p in module.pools if p.public}
-        | {"FlowObserver", "NodeInfo", "RunInfo", "RunObserver"}
+        | set(shared.public_types(bool(module.flows)))
         | ({CONFIGURE_POOL} if module.pools else set())
         | ({BIND_EXECUTOR} if module.executors else set())
     )
@@ -551,7 +575,8 @@ def emit(
     runtime_check: list[str] = []
     if runtime_module is not None:
         code = [*pools, *constants, *configure, *(line for lines in [*classes, *functions] for line in lines)]
-        runtime_imports = shared.import_lines(shared.names_read(code), runtime_module)
+        types = shared.public_types(bool(module.flows))
+        runtime_imports = shared.import_lines(shared.names_read(code), runtime_module, types)
         runtime_check = shared.runtime_check(__version__, f"flowc compile {command}")
         if not runtime_module.startswith("."):
             # isort's order: an absolute import is one of the file's other imports; a

@@ -11,12 +11,14 @@ rendering is a temporary that holds a value read twice within one expression (`v
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import sys
 from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..semantics import ir
+from ..semantics.dump import dump_flow
 from ..semantics.expressions import walk_refs
 from ..semantics.names import PYTHON_BUILTINS, GeneratedNames
 from ..syntax import tree as syntax
@@ -26,7 +28,7 @@ from .sections import FLOW_BODY_NAMES, Section, load_sections, module_names, sel
 FLOW_LOCALS = ("run", "at", "exc", "error", "item", "index")
 """Names every flow function binds for itself; renamed (`run_`) when the module already uses one."""
 
-FLOW_KEYWORDS = ("observer", "run_id", "parent_run_id")
+FLOW_KEYWORDS = ("observer", "run_id", "parent_run_id", "journal")
 """The keyword-only parameters every flow function takes (the front end reserves them)."""
 
 AMBIGUOUS = frozenset({"l", "O", "I"})
@@ -89,6 +91,8 @@ class FlowPlan:
     read: frozenset[str]
     """Nodes whose value something reads (another node, a condition, the return); the value
     of any other node is not bound to a name."""
+    digest: str
+    """What the flow does (`structure_digest`): a run's journal records it with the inputs."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,7 +130,7 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
     namer = Namer(taken)
     pools = {p.name: namer(f"_pool_{p.name}") for p in module.pools}
     executors = {name: namer(f"_executor_{name}") for name in module.executors}
-    flows = tuple(plan_flow(flow, namer) for flow in module.flows)
+    flows = tuple(plan_flow(flow, namer, module) for flow in module.flows)
     sections = () if shared else tuple(select(load_sections(), needed_sections(module, flows)))
     stdlib = {line for section in sections for line in section.imports}
     stdlib.add("import sys")  # the version check at the top
@@ -138,6 +142,8 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
         stdlib.add("import asyncio")
     if any(call.origin is not None for call in callees(module)):
         stdlib |= {"from typing import Any as _Any", "from typing import cast as _cast"}
+    if any(not isinstance(flow.result, ir.NoResult) for flow in module.flows):
+        stdlib.add("from typing import cast as _cast")  # a resumed run's recorded result
     own = set(import_lines(used_imports(module)))
     stdlib |= {line for line in own if is_stdlib(line)}
     return ModulePlan(
@@ -151,7 +157,7 @@ def plan(module: ir.Module, *, shared: bool = False) -> ModulePlan:
     )
 
 
-def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
+def plan_flow(flow: ir.Flow, namer: Namer, module: ir.Module) -> FlowPlan:
     """Module-level names first, in node order, so that the flow's locals keep clear of them."""
     info = {n.name: namer(f"_{flow.name}__{n.name}") for n in flow.nodes}
     policy = {
@@ -192,7 +198,36 @@ def plan_flow(flow: ir.Flow, namer: Namer) -> FlowPlan:
         task=task,
         temporaries=names,
         read=frozenset(read_nodes(flow)),
+        digest=structure_digest(flow, module),
     )
+
+
+def structure_digest(flow: ir.Flow, module: ir.Module) -> str:
+    """A digest of what the flow does: its parameters, result, nodes, clauses and edges, and
+    those of the flows it calls (of this file, and the flows imported, one level); not where
+    they are written, so that moving or commenting lines changes nothing. A journal refuses to
+    resume a run recorded by a flow of another digest."""
+    own = {f.name: f for f in module.flows}
+    imported = {i.alias: i.flow for i in module.flow_imports if i.kind == "flow"}
+    lines: list[str] = []
+    seen: set[str] = set()
+    stack = [(flow, True)]
+    while stack:
+        current, local = stack.pop()
+        lines += dump_flow(current)
+        if not local:
+            continue  # an imported flow's callees are names of its own file
+        for node in current.nodes:
+            fallback = node.fallback.callee if isinstance(node.fallback, ir.FallbackCall) else None
+            for callee in (node.callee, fallback):
+                if callee is None or callee.flow is None or callee.flow in seen:
+                    continue
+                seen.add(callee.flow)
+                found = imported.get(callee.flow) if callee.origin is not None else own.get(callee.flow)
+                if found is not None:
+                    stack.append((found, callee.origin is None))
+    text = "\n".join(re.sub(r" \(line \d+(?:, column \d+)?\)", "", line) for line in lines)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def read_nodes(flow: ir.Flow) -> set[str]:

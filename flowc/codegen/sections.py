@@ -115,7 +115,7 @@ def module_names() -> dict[str, tuple[str, str | None] | None]:
     return names
 
 
-FLOW_BODY_NAMES = ("asyncio", "NodeInfo", "FlowObserver", "bool", "BaseException")
+FLOW_BODY_NAMES = ("asyncio", "NodeInfo", "FlowObserver", "FlowJournal", "bool", "BaseException")
 """Module-level names a generated flow function's own body uses, besides the `_` helpers:
 a parameter of that name would hide them."""
 

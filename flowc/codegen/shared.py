@@ -105,8 +105,16 @@ def bound_or_read(code: str) -> set[str]:
     return names
 
 
-PUBLIC_TYPES = ("FlowObserver", "NodeInfo", "RunInfo", "RunObserver")
-"""The runtime's public types, which every module re-exports."""
+PUBLIC_TYPES = ("FlowJournal", "FlowObserver", "NodeInfo", "RunInfo", "RunObserver", "SqliteJournal")
+"""The runtime's public types, which every module with flows re-exports."""
+
+JOURNAL_TYPES = ("FlowJournal", "SqliteJournal")
+"""The public types a module of pools alone does without: it runs nothing to record."""
+
+
+def public_types(has_flows: bool) -> tuple[str, ...]:
+    """The runtime's public types a module re-exports."""
+    return PUBLIC_TYPES if has_flows else tuple(t for t in PUBLIC_TYPES if t not in JOURNAL_TYPES)
 
 
 _WORD = re.compile(r"""[rRbBuUfF]*(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#.*|(?P<name>[A-Za-z_]\w*)""")
@@ -118,13 +126,14 @@ def names_read(lines: Iterable[str]) -> set[str]:
     return {m.group("name") for line in lines for m in _WORD.finditer(line) if m.group("name")}
 
 
-def import_lines(used: set[str], module: str) -> list[str]:
+def import_lines(used: set[str], module: str, types: tuple[str, ...] = PUBLIC_TYPES) -> list[str]:
     """The import lines of a module that uses the helpers `used` (private names) from the
-    runtime file imported as `module` (`._flowc_runtime` or `_flowc_runtime`)."""
+    runtime file imported as `module` (`._flowc_runtime` or `_flowc_runtime`), and re-exports
+    the public `types`."""
     public = exports()
     lines = {f"from {module} import RUNTIME as _RUNTIME"}
     lines |= {f"from {module} import {public[name]} as {name}" for name in used if name in public}
-    lines |= {f"from {module} import {name}" for name in PUBLIC_TYPES}
+    lines |= {f"from {module} import {name}" for name in types}
     return merge_imports(lines)
 
 

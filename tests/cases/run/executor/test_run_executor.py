@@ -3,6 +3,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -233,3 +234,17 @@ def test_an_observer_hears_each_call(flow_module: ModuleType, steps: ModuleType,
     assert asyncio.run(flow_module.plain(x=1, observer=Observer())) == 4
     assert sorted(heard) == sorted([(event, node) for node in "abc" for event in ("started", "finished")])
     assert heard.index(("finished", "a")) < heard.index(("started", "b"))
+
+
+def test_a_journal_records_executor_calls_and_a_resumed_run_submits_none(
+    flow_module: ModuleType, steps: ModuleType, pool: Any, tmp_path: Path
+) -> None:
+    cpu = pool(4)
+    flow_module.bind_executor("cpu", cpu)
+    journal = flow_module.SqliteJournal(tmp_path / "journal.db")
+    assert asyncio.run(flow_module.mapped(xs=[1, 2, 3], run_id="r", journal=journal)) == [2, 4, 6]
+    assert len(cpu.futures) == 3
+    assert {"mapped.out[0]", "mapped.out[2]", "mapped"} <= set(journal.load("r"))
+    assert asyncio.run(flow_module.mapped(xs=[1, 2, 3], run_id="r", journal=journal)) == [2, 4, 6]
+    assert len(cpu.futures) == 3
+    journal.close()
