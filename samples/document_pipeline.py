@@ -1339,10 +1339,10 @@ _document_pipeline__index__policy = _Policy(timeout=60.0)
 def bind_executor(name: str, executor: _Executor | None) -> None:
     """Run the calls of the nodes marked `executor name` (`cpu`) on `executor`
     from the next call on: any `concurrent.futures.Executor`, such as a process pool or
-    a Dask client's `get_executor()`. None runs them in the default thread pool, as
-    `thread` does. The executor is sent `functools.partial(f, **kwargs)`: for another
-    process, the function, its arguments and its value must be picklable. An unknown
-    name raises `KeyError`."""
+    a Dask client's `get_executor(pure=False)`. None runs them in the default thread
+    pool, as `thread` does. The executor is sent `functools.partial(f, **kwargs)`: for
+    another process, the function, its arguments and its value must be picklable. An
+    unknown name raises `KeyError`."""
     _bind_executor((_executor_cpu,), name, executor)
 
 

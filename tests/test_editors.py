@@ -201,6 +201,14 @@ LINES: dict[str, list[tuple[str, int, str]]] = {
         ("4", 0, "constant.numeric"),
         ("1s", 0, "constant.numeric.duration"),
     ],
+    "executor cpu": [
+        ("executor", 0, "storage.type"),
+        ("cpu", 0, "variable.other.pool"),
+    ],
+    "    node e = resize(path=page) executor cpu timeout 30s": [
+        ("executor", 0, "storage.type"),
+        ("30s", 0, "constant.numeric.duration"),
+    ],
     "flow fetch_all(x: int, y: list[str] = []) -> (a: Doc, b: int | None) limit 3 timeout 2m {": [
         ("flow", 0, "storage.type"),
         ("fetch_all", 0, "entity.name.function"),

@@ -487,10 +487,10 @@ def bind_executor(module: ir.Module, executors: dict[str, str]) -> list[str]:
         f"def {BIND_EXECUTOR}(name: str, executor: _Executor | None) -> None:",
         f'    """Run the calls of the nodes marked `executor name` ({names}) on `executor`',
         "    from the next call on: any `concurrent.futures.Executor`, such as a process pool or",
-        "    a Dask client's `get_executor()`. None runs them in the default thread pool, as",
-        "    `thread` does. The executor is sent `functools.partial(f, **kwargs)`: for another",
-        "    process, the function, its arguments and its value must be picklable. An unknown",
-        '    name raises `KeyError`."""',
+        "    a Dask client's `get_executor(pure=False)`. None runs them in the default thread",
+        "    pool, as `thread` does. The executor is sent `functools.partial(f, **kwargs)`: for",
+        "    another process, the function, its arguments and its value must be picklable. An",
+        '    unknown name raises `KeyError`."""',
         f"    _bind_executor(({constants.rstrip()}), name, executor)",
     ]
 
