@@ -128,3 +128,18 @@ os.waitpid(pid, 0)
     env = {**os.environ, "PYTHONPATH": str(folder)}
     done = subprocess.run([sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.splitlines() == ["['A']", "['A']"], done.stdout + done.stderr
+
+
+def digest_of(source: str, flow: str) -> str:
+    import re
+
+    text = compile_source(source, "digest.flow")
+    found = re.search(rf'journal, run_id, "{flow}", "([0-9a-f]+)"', text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_node_calling_a_function_of_another_module_changes_the_digest() -> None:
+    # `f` of another module is another step: a run recorded with the old one must not resume.
+    body = "\nflow d(x: int) -> int {\n    node a = f(x=x)\n    START >> a >> END\n    return a\n}\n"
+    assert digest_of("from app.steps import f\n" + body, "d") != digest_of("from app.other import f\n" + body, "d")
