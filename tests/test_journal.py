@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -17,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from flowc import compile_source
+from flowc.compiler import compile_timed
+from flowc.project import Project
+from flowc.semantics.imports import Loader
 
 FLOW = """\
 from crash_steps import prepare, work, enter, finish, total
@@ -228,3 +232,163 @@ def test_two_processes_share_one_journal_file(folder: Path, tmp_path: Path) -> N
         assert len(calls(tmp_path / f"{i}.log")) == 1 + 300 + 1
         status, again = run(folder, tmp_path / f"again {i}.log", "big", 300, f"together {i}")
         assert status == 0 and again == results[i] and calls(tmp_path / f"again {i}.log") == []
+
+
+# What depends on the process: its hash seed (a set's order), a fork.
+
+WORDS_FLOW = """\
+from words_steps import up
+
+flow ups(xs: set[str]) -> list[str] {
+    node out = map up(x=each xs) thread limit 1
+    START >> out >> END
+    return out
+}
+
+flow upl(xs: list[str]) -> list[str] {
+    node out = map up(x=each xs) thread
+    START >> out >> END
+    return out
+}
+"""
+
+WORDS_STEPS = """\
+import os
+
+
+class Tagged:
+    def __init__(self, tags: set[str]) -> None:
+        self.tags = tags
+
+
+def up(x: str) -> str:
+    if os.environ.get("FAIL_AT") == x:
+        raise RuntimeError("failing at " + x)
+    return x.upper()
+"""
+
+# argv: flow, run id, journal path, JSON list of inputs; prints the result or the error.
+WORDS_RUNNER = """\
+import asyncio
+import json
+import sys
+
+import words_flow
+
+flow, run_id, path, items = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+inputs = set(items) if flow == "ups" else items
+journal = words_flow.SqliteJournal(path)
+try:
+    print(json.dumps(asyncio.run(getattr(words_flow, flow)(inputs, run_id=run_id, journal=journal))))
+except Exception as error:
+    print(json.dumps({"error": repr(error)}))
+"""
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Flows that map over words, their step and a script that runs one with a journal."""
+    where = tmp_path_factory.mktemp("words")
+    (where / "words_flow.py").write_text(compile_source(WORDS_FLOW, "words.flow"), encoding="utf-8")
+    (where / "words_steps.py").write_text(WORDS_STEPS, encoding="utf-8")
+    (where / "runner.py").write_text(WORDS_RUNNER, encoding="utf-8")
+    return where
+
+
+def run_words(folder: Path, flow: str, run_id: str, items: list[str], seed: int, fail_at: str | None = None) -> object:
+    env = {**os.environ, "PYTHONPATH": str(folder), "PYTHONHASHSEED": str(seed)}
+    env.pop("FAIL_AT", None)
+    if fail_at is not None:
+        env["FAIL_AT"] = fail_at
+    command = [sys.executable, "runner.py", flow, run_id, str(folder / "journal.db"), json.dumps(items)]
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def python(folder: Path, code: str, seed: int = 0) -> list[str]:
+    """What `code` prints, run in a fresh process with hash seed `seed`."""
+    env = {**os.environ, "PYTHONPATH": str(folder), "PYTHONHASHSEED": str(seed)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_a_map_over_a_set_resumed_in_another_process_gives_each_member_its_own_value(words: Path) -> None:
+    # A set's order depends on the process's hash seed, and elements are recorded by index:
+    # with a journal, a map takes a set's members sorted, the same in every process.
+    items = [chr(ord("a") + i) for i in range(12)]
+    failed = run_words(words, "ups", "set-run", items, seed=1, fail_at="e")
+    assert isinstance(failed, dict) and "failing at e" in str(failed["error"])
+    resumed = run_words(words, "ups", "set-run", items, seed=2)
+    assert resumed == [x.upper() for x in items]
+
+
+def test_the_fingerprint_of_an_object_holding_a_set_is_the_same_in_every_process(words: Path) -> None:
+    code = (
+        "import words_flow as m, words_steps as s\n"
+        "print(m._fingerprint('d', (s.Tagged(set('abcdefghijkl')),)))\n"
+        "print(m._fingerprint('d', (''.join(['ab', 'c']), ''.join(['a', 'bc']))))\n"
+        "same = ''.join(['ab', 'c'])\n"
+        "print(m._fingerprint('d', (same, same)))\n"
+    )
+    first, second = python(words, code, seed=1), python(words, code, seed=2)
+    assert first == second and first[1] == first[2]
+
+
+def test_a_forked_child_can_use_a_journal_after_its_parent_did(words: Path, tmp_path: Path) -> None:
+    # The journal's writer thread is module state: a child forked after the parent used it
+    # (multiprocessing's default start method on Linux, gunicorn --preload) makes its own.
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork")
+    code = f"""\
+import asyncio, os
+import words_flow as m
+
+async def go(run_id):
+    journal = m.SqliteJournal({str(tmp_path / "fork.db")!r})
+    return await asyncio.wait_for(m.upl(["a"], run_id=run_id, journal=journal), 5)
+
+print(asyncio.run(go("parent")), flush=True)
+pid = os.fork()
+if pid == 0:
+    try:
+        print(asyncio.run(go("child")), flush=True)
+    except BaseException as error:
+        print("child:", repr(error), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+    assert python(words, code) == ["['A']", "['A']"]
+
+
+# The flow's structure digest: which version of a flow recorded a run.
+
+
+def digest_of(text: str, flow: str, path: str = "digest.flow", loader: Loader | None = None) -> str:
+    found = re.search(rf'journal, run_id, "{flow}", "([0-9a-f]+)"', compile_timed(text, path, loader=loader)[0])
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_node_calling_a_function_of_another_module_changes_the_digest() -> None:
+    # `f` of another module is another step: a run recorded with the old one must not resume.
+    body = "\nflow d(x: int) -> int {\n    node a = f(x=x)\n    START >> a >> END\n    return a\n}\n"
+    assert digest_of("from app.steps import f\n" + body, "d") != digest_of("from app.other import f\n" + body, "d")
+    assert digest_of("from app.steps import f\nimport os\n" + body, "d") == digest_of(
+        "from app.steps import f\n" + body, "d"
+    )
+
+
+def test_a_change_in_a_flow_imported_two_levels_down_changes_the_digest(tmp_path: Path) -> None:
+    top = "from mid import m\n\nflow t(x: int) -> int {\n    node a = m(x=x)\n    START >> a >> END\n    return a\n}\n"
+    mid = "from low import l\n\nflow m(x: int) -> int {\n    node b = l(x=x)\n    START >> b >> END\n    return b\n}\n"
+    low = "from app.{} import f\n\nflow l(x: int) -> int {{\n    node c = f(x=x)\n    START >> c >> END\n    return c\n}}\n"
+    digests = []
+    for steps in ("steps", "other"):
+        for name, text in (("top", top), ("mid", mid), ("low", low.format(steps))):
+            (tmp_path / f"{name}.flow").write_text(text, encoding="utf-8")
+        project = Project([tmp_path], tmp_path)
+        with project.analyzing(tmp_path / "top.flow", "top.flow") as loader:
+            digests.append(digest_of(top, "t", "top.flow", loader))
+    assert digests[0] != digests[1]

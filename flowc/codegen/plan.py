@@ -11,14 +11,13 @@ rendering is a temporary that holds a value read twice within one expression (`v
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import sys
 from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..semantics import ir
-from ..semantics.dump import dump_flow
+from ..semantics.digest import structure_digest
 from ..semantics.expressions import walk_refs
 from ..semantics.names import PYTHON_BUILTINS, GeneratedNames
 from ..syntax import tree as syntax
@@ -200,34 +199,6 @@ def plan_flow(flow: ir.Flow, namer: Namer, module: ir.Module) -> FlowPlan:
         read=frozenset(read_nodes(flow)),
         digest=structure_digest(flow, module),
     )
-
-
-def structure_digest(flow: ir.Flow, module: ir.Module) -> str:
-    """A digest of what the flow does: its parameters, result, nodes, clauses and edges, and
-    those of the flows it calls (of this file, and the flows imported, one level); not where
-    they are written, so that moving or commenting lines changes nothing. A journal refuses to
-    resume a run recorded by a flow of another digest."""
-    own = {f.name: f for f in module.flows}
-    imported = {i.alias: i.flow for i in module.flow_imports if i.kind == "flow"}
-    lines: list[str] = []
-    seen: set[str] = set()
-    stack = [(flow, True)]
-    while stack:
-        current, local = stack.pop()
-        lines += dump_flow(current)
-        if not local:
-            continue  # an imported flow's callees are names of its own file
-        for node in current.nodes:
-            fallback = node.fallback.callee if isinstance(node.fallback, ir.FallbackCall) else None
-            for callee in (node.callee, fallback):
-                if callee is None or callee.flow is None or callee.flow in seen:
-                    continue
-                seen.add(callee.flow)
-                found = imported.get(callee.flow) if callee.origin is not None else own.get(callee.flow)
-                if found is not None:
-                    stack.append((found, callee.origin is None))
-    text = "\n".join(re.sub(r" \(line \d+(?:, column \d+)?\)", "", line) for line in lines)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def read_nodes(flow: ir.Flow) -> set[str]:

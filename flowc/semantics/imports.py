@@ -17,6 +17,7 @@ from ..diagnostics import Collector, CompileError, did_you_mean
 from ..source import Span
 from ..syntax import tree as s
 from . import ir
+from .digest import structure_digest
 from .graph_rules import pool_waits, pools_used
 
 
@@ -115,6 +116,7 @@ def resolve_import(item: s.Import, loaded: Loaded, errors: Collector) -> ir.Flow
             pool_ids=tuple(sorted(loaded.pools[item.name])) if flow else (target.pool_id(item.name),),
             span=item.span,
             waits=tuple(sorted(loaded.waits[item.name])) if flow else (),
+            digest=structure_digest(flow, target) if flow else "",
         )
     again = next((i for i in target.flow_imports if i.alias == item.name), None)
     if again is not None:

@@ -305,3 +305,5 @@ class FlowImport:
     span: Span
     waits: tuple[tuple[str, str], ...] = ()
     """For a flow: each (pool held, pool then needed) its runs may create, by identity."""
+    digest: str = ""
+    """For a flow: its structure digest (`structure_digest`), which its callers' digests hold."""

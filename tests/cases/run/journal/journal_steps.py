@@ -23,6 +23,16 @@ async def count(name: str, x: int) -> int:
     return x + 1
 
 
+def count_now(name: str, x: int) -> int:
+    calls[name] += 1
+    return x + 1
+
+
+async def shout(x: str) -> str:
+    calls["shout"] += 1
+    return x.upper()
+
+
 async def broken(x: int) -> int:
     calls["broken"] += 1
     raise ConnectionError(f"broken {x}")

@@ -1,4 +1,7 @@
 import asyncio
+import sys
+import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -8,6 +11,11 @@ import pytest
 
 def test_type_checks(mypy_report: dict[str, list[str]]) -> None:
     assert mypy_report["journal"] == []
+
+
+def runtime(module: ModuleType) -> ModuleType:
+    """Where the module's helpers are: the module itself, or its shared runtime module."""
+    return sys.modules[module.SqliteJournal.__module__]
 
 
 def run(module: ModuleType, journal: Any, run_id: str | None, xs: list[int], **more: Any) -> Any:
@@ -155,3 +163,128 @@ def test_a_fallback_sub_flow_records_under_its_element(
     steps.reset()
     assert asyncio.run(flow_module.rescue([1, 2, 3], run_id="rescue", journal=journal)) == first
     assert sum(steps.calls.values()) == 0
+
+
+def test_a_map_over_a_set_takes_its_members_in_sorted_order_with_a_journal(
+    flow_module: ModuleType, steps: ModuleType, tmp_path: Path
+) -> None:
+    # Elements are recorded by index: a set's own order changes with the hash seed.
+    journal = flow_module.SqliteJournal(tmp_path / "journal.db")
+    steps.reset()
+    words = {"pear", "apple", "fig", "kiwi"}
+    assert asyncio.run(flow_module.shouted(words, run_id="set", journal=journal)) == ["APPLE", "FIG", "KIWI", "PEAR"]
+    assert journal.load("set")["shouted.loud[0]"] == "APPLE"
+    assert sorted(asyncio.run(flow_module.shouted(words))) == ["APPLE", "FIG", "KIWI", "PEAR"]  # no journal
+
+
+def test_a_map_over_an_iterator_is_refused_with_a_journal(
+    flow_module: ModuleType, steps: ModuleType, tmp_path: Path
+) -> None:
+    # An iterator has no fingerprint: a resumed run could not know it maps the same items.
+    journal = flow_module.SqliteJournal(tmp_path / "journal.db")
+    steps.reset()
+    with pytest.raises(ValueError) as caught:
+        asyncio.run(flow_module.listed((w for w in ["a", "b"]), run_id="gen", journal=journal))
+    message = str(caught.value)
+    assert "map `loud` of flow `listed` (journal.flow:" in message and "for run `gen`" in message
+    assert "a `generator`, which has no fingerprint" in message and steps.calls["shout"] == 0
+    assert asyncio.run(flow_module.listed(iter(["a", "b"]))) == ["A", "B"]  # no journal: any iterable
+    views = {"b": 1, "a": 2}
+    assert asyncio.run(flow_module.listed(views.keys(), run_id="view", journal=journal)) == ["B", "A"]
+
+
+def test_the_fingerprint_follows_dict_order_and_values_not_identity(flow_module: ModuleType, steps: ModuleType) -> None:
+    fingerprint = runtime(flow_module)._fingerprint
+    # A map follows a dict's order: equal dicts inserted in another order are other inputs.
+    assert fingerprint("d", ({"a": 1, "b": 2},)) != fingerprint("d", ({"b": 2, "a": 1},))
+    assert fingerprint("d", ({"a": 1, "b": 2},)) == fingerprint("d", (dict(a=1, b=2),))
+    # Equal values made of other objects: pickle would write a back-reference for one.
+    s, t = "".join(["ab", "c"]), "".join(["a", "bc"])
+    assert s is not t and fingerprint("d", ([s, s],)) == fingerprint("d", ([s, t],))
+    assert fingerprint("d", ({1, 2, 3},)) == fingerprint("d", ({3, 2, 1},))
+    assert fingerprint("d", ([1, 2],)) != fingerprint("d", ((1, 2),))
+    # A plain object by its state; one pickle cannot serialize by its type alone.
+    assert fingerprint("d", (Path("a"),)) != fingerprint("d", (Path("b"),))
+    handle = steps.Handle
+    assert fingerprint("d", (handle(read=lambda: 1),)) == fingerprint("d", (handle(read=lambda: 2),))
+
+
+class Box:
+    def __init__(self) -> None:
+        self.inner: object = self
+
+
+def test_an_input_that_contains_itself_is_refused_named(
+    flow_module: ModuleType, steps: ModuleType, tmp_path: Path
+) -> None:
+    journal = flow_module.SqliteJournal(tmp_path / "journal.db")
+    steps.reset()
+    looped: list[object] = ["a"]
+    looped.append(looped)
+    for value in (looped, [Box()]):
+        with pytest.raises(ValueError, match="run `loop` of flow `listed` has inputs that cannot be fingerprinted"):
+            asyncio.run(flow_module.listed(value, run_id="loop", journal=journal))
+    assert sum(steps.calls.values()) == 0
+
+
+class ThreadNoting:
+    """A journal that notes which thread calls it."""
+
+    def __init__(self, journal: Any) -> None:
+        self.journal = journal
+        self.threads: set[str] = set()
+
+    def open(self, run_id: str, fingerprint: str) -> str:
+        self.threads.add(threading.current_thread().name)
+        return str(self.journal.open(run_id, fingerprint))
+
+    def load(self, run_id: str) -> dict[str, object]:
+        self.threads.add(threading.current_thread().name)
+        return dict(self.journal.load(run_id))
+
+    def record(self, run_id: str, key: str, value: object) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.journal.record(run_id, key, value)
+
+
+def test_a_sync_node_is_recorded_by_the_journal_thread(
+    flow_module: ModuleType, steps: ModuleType, tmp_path: Path
+) -> None:
+    # The journal's methods run on its one worker thread, one at a time: a `sync` node's too.
+    journal = ThreadNoting(flow_module.SqliteJournal(tmp_path / "journal.db"))
+    steps.reset()
+    assert asyncio.run(flow_module.synced(1, run_id="sync", journal=journal)) == 2
+    assert set(journal.journal.load("sync")) == {"synced.counted", "synced"}
+    assert len(journal.threads) == 1 and journal.threads.pop().startswith("flowc-journal")
+
+
+def test_the_journal_thread_is_made_once_when_threads_ask_at_once(
+    flow_module: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[object] = []
+
+    def slow(*args: Any, **kwargs: Any) -> object:
+        time.sleep(0.05)  # wide open for a second thread to make one too
+        made.append(object())
+        return made[-1]
+
+    helpers = runtime(flow_module)
+    kept = list(helpers._WRITER)
+    monkeypatch.setattr(helpers, "_ThreadPoolExecutor", slow)
+    helpers._WRITER.clear()
+    try:
+        start = threading.Barrier(8)
+        found: list[object] = []
+
+        def ask() -> None:
+            start.wait()
+            found.append(helpers._writer())
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        helpers._WRITER[:] = kept
+    assert len(made) == 1 and found == made * 8
