@@ -14,8 +14,12 @@ from collections.abc import Awaitable as _Awaitable
 from collections.abc import Callable as _Callable
 from collections.abc import Coroutine as _Coroutine
 from collections.abc import Generator as _Generator
+from collections.abc import ItemsView as _ItemsView
 from collections.abc import Iterable as _Iterable
+from collections.abc import Iterator as _Iterator
+from collections.abc import KeysView as _KeysView
 from collections.abc import Sequence as _Sequence
+from collections.abc import ValuesView as _ValuesView
 from concurrent.futures import Executor as _Executor
 from concurrent.futures import Future as _Future
 from concurrent.futures import ThreadPoolExecutor as _ThreadPoolExecutor
@@ -316,53 +320,145 @@ class SqliteJournal:
 
 
 _WRITER: list[_ThreadPoolExecutor] = []
+_WRITER_LOCK = [_threading.Lock()]
 
 
 def _writer() -> _ThreadPoolExecutor:
     """The thread journals are called from: a write does not stop the event loop (an
-    SQLite file shared with other processes may make it wait for a lock)."""
+    SQLite file shared with other processes may make it wait for a lock). One per
+    process, made once however many threads run loops."""
     if not _WRITER:
-        _WRITER.append(_ThreadPoolExecutor(1, thread_name_prefix="flowc-journal"))
+        with _WRITER_LOCK[0]:
+            if not _WRITER:
+                _WRITER.append(
+                    _ThreadPoolExecutor(1, thread_name_prefix="flowc-journal")
+                )
     return _WRITER[0]
 
 
-def _canonical(value: object) -> object:
-    """`value` in a form whose pickle depends on the value alone: dicts and sets in a
-    sorted order, dataclasses as their fields, an object that cannot be pickled as its
-    type's name."""
+def _forked() -> None:
+    """In a forked child: the parent's writer thread does not exist there, so the child
+    makes its own (and its own lock, which the fork may have copied held)."""
+    _WRITER.clear()
+    _WRITER_LOCK[0] = _threading.Lock()
+
+
+if sys.platform != "win32":
+    _os.register_at_fork(after_in_child=_forked)
+
+
+class _Opaque(Exception):
+    """A part of an object's state that pickle cannot serialize: the object counts by
+    its type alone."""
+
+
+def _canonical(value: object, seen: set[int], within: bool = False) -> object:
+    """`value` in a form whose encoding (`_encoded`) depends on the value alone, not on
+    which objects it is made of nor on the process: lists, tuples, dicts and dict views
+    in their order (a map follows it), sets sorted, dataclasses field by field, classes
+    and functions by name, other objects as pickle reduces them (their state in this
+    form too); an object that cannot be pickled as its type's name. `seen` holds the
+    values being converted: a value that contains itself is a `ValueError`. `within`:
+    inside an object's state, where what cannot be pickled makes the object opaque."""
     import dataclasses
+    import types
+
+    if type(value) in (str, int, float, bool, bytes, complex) or value is None:
+        return value
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)):
+        name = f"{value.__module__}.{value.__qualname__}"
+        if within and "<" in name:
+            raise _Opaque  # a lambda, a local function: pickle refuses it
+        return ("global", name)
+    key = id(value)
+    if key in seen:
+        raise ValueError(f"a value of type `{kind}` contains itself")
+    seen.add(key)
+    try:
+        if isinstance(value, dict):
+            known = _cast(dict[object, object], value)
+            return (
+                kind,
+                [
+                    (_canonical(k, seen, within), _canonical(v, seen, within))
+                    for k, v in known.items()
+                ],
+            )
+        if isinstance(value, (list, tuple, _KeysView, _ValuesView, _ItemsView)):
+            items = _cast(_Iterable[object], value)
+            return (kind, [_canonical(item, seen, within) for item in items])
+        if isinstance(value, (set, frozenset)):
+            members = [_canonical(m, seen, within) for m in _cast(set[object], value)]
+            return (kind, sorted(members, key=_encoded))
+        if dataclasses.is_dataclass(value):
+            fields = dataclasses.fields(value)
+            return (
+                kind,
+                [
+                    (f.name, _canonical(getattr(value, f.name), seen, within))
+                    for f in fields
+                ],
+            )
+        return (kind, _reduced(value, seen, within))
+    finally:
+        seen.discard(key)
+
+
+def _reduced(value: object, seen: set[int], within: bool) -> object:
+    """An object as pickle takes it apart (a constructor, its arguments, its state),
+    each part in `_canonical` form; `None` if pickle cannot serialize it."""
+    try:
+        parts = value.__reduce_ex__(4)
+    # A client, a lock: pickle refuses them, and they count by their type.
+    except Exception:  # noqa: BLE001
+        if within:
+            raise _Opaque from None
+        return None
+    if isinstance(parts, str):
+        return parts  # a global, pickled by name
+    make, args, *rest = parts
+    state, items, pairs = (*rest, None, None, None)[:3]
+    reduced = (make, args, state, list(items or ()), list(pairs or ()))
+    if within:
+        return _canonical(reduced, seen, True)
+    try:
+        return _canonical(reduced, seen, True)
+    except _Opaque:
+        return None
+
+
+def _encoded(form: object) -> bytes:
+    """The bytes of a `_canonical` form: pickled without back-references, so that two
+    equal values made of other objects (`[s, s]`, `[s, t]` with `s == t`) agree."""
+    import io
     import pickle
 
-    if value is None or isinstance(value, (str, bytes, int, float)):
-        return value
-    kind = type(value).__qualname__
-    if isinstance(value, (list, tuple)):
-        return (kind, [_canonical(item) for item in _cast(_Iterable[object], value)])
-    if isinstance(value, dict):
-        known = _cast(dict[object, object], value)
-        pairs = [(_canonical(k), _canonical(v)) for k, v in known.items()]
-        return (kind, sorted(pairs, key=repr))
-    if isinstance(value, (set, frozenset)):
-        members = _cast(_Iterable[object], value)
-        return (kind, sorted((_canonical(item) for item in members), key=repr))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = dataclasses.fields(value)
-        return (kind, [_canonical(getattr(value, f.name)) for f in fields])
-    try:
-        return pickle.dumps(value)
-    # A client, a lock: counted by its type.
-    except Exception:  # noqa: BLE001
-        return type(value).__qualname__
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=4)
+    pickler.fast = True  # no memo: every object written whole
+    pickler.dump(form)
+    return buffer.getvalue()
+
+
+def _sorted(members: list[_X]) -> list[_X] | None:
+    """A set's members in an order that does not depend on the process: strings, ints or
+    bytes in their own order, others by their fingerprint's encoding; `None` when two
+    members have the same encoding (objects pickle cannot serialize)."""
+    if len({type(m) for m in members}) == 1 and type(members[0]) in (str, int, bytes):
+        return sorted(_cast(list[_Any], members))
+    keys = [_encoded(_canonical(m, set())) for m in members]
+    if len(set(keys)) < len(keys):
+        return None
+    return [members[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
 
 
 def _fingerprint(digest: str, inputs: tuple[object, ...]) -> str:
     """A run's fingerprint: its flow's structure (`digest`, made by the compiler) and its
-    inputs."""
+    inputs. `ValueError` for an input that contains itself."""
     import hashlib
-    import pickle
 
-    data = pickle.dumps((digest, _canonical(inputs)), protocol=4)
-    return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(_encoded((digest, _canonical(inputs, set())))).hexdigest()
 
 
 class _Journal:
@@ -458,7 +554,8 @@ class _Journal:
     def step_sync(
         self, node: NodeInfo, index: int | None, call: _Callable[[], _T]
     ) -> _T:
-        """`step` for a `sync` node: it runs on the event loop, and is recorded there."""
+        """`step` for a `sync` node: it runs on the event loop, which waits there for
+        its record (written by the journal's thread, like every other)."""
         key = self.key(node, index)
         if key in self.records:
             return _cast(_T, self.records[key])
@@ -466,11 +563,40 @@ class _Journal:
         if hasattr(value, "__await__") or self.tainted[0]:
             return value  # an `async def` callee (`_plain` says so), or tainted
         try:
-            self.journal.record(self.run_id, key, value)
+            _writer().submit(self.journal.record, self.run_id, key, value).result()
         except Exception as error:
             self.explain(error, node, index)
             raise
         return value
+
+    def elements(self, node: NodeInfo, items: _Iterable[_X]) -> _Sequence[_X]:
+        """A map's items in an order that is the same in every process, since each
+        element is recorded by its index: a sequence's, a dict's or a dict view's own,
+        a set's sorted (`_sorted`). Items that have no fingerprint (an iterator: a
+        generator, a file) are refused: a resumed run could not know it maps the same
+        items, in the same order."""
+        if isinstance(items, _Sequence):
+            return items
+        if isinstance(items, (dict, _KeysView, _ValuesView, _ItemsView)):
+            return list(_cast(_Iterable[_X], items))
+        if isinstance(items, (set, frozenset)):
+            members = _sorted(list(_cast(_Iterable[_X], items)))
+            if members is not None:
+                return members
+            why = "a set whose members are not told apart by value (pickle cannot serialize them)"
+        elif (
+            not isinstance(items, _Iterator)
+            and _reduced(items, set(), False) is not None
+        ):
+            return list(items)
+        else:
+            why = f"a `{type(items).__qualname__}`, which has no fingerprint"
+        raise ValueError(
+            f"flowc: map `{node.node}` of flow `{node.flow}` ({node.location}) cannot be"
+            f" recorded for run `{self.run_id}`: its items are {why}, so a resumed run"
+            " could not tell it maps the same items in the same order; with a journal, map"
+            " a list, a tuple, a dict or a set of values"
+        )
 
     def explain(self, error: Exception, node: NodeInfo, index: int | None) -> None:
         element = "" if index is None else f", element {index},"
@@ -716,7 +842,14 @@ class _Run:
                 f"flowc: flow `{flow}` was given a journal but no `run_id`: the journal "
                 "records the run under its id, which a later run resumes by; pass `run_id=`"
             )
-        fingerprint = _fingerprint(digest, inputs)
+        try:
+            fingerprint = _fingerprint(digest, inputs)
+        except ValueError as error:
+            raise ValueError(
+                f"flowc: run `{run_id}` of flow `{flow}` has inputs that cannot be"
+                f" fingerprinted: {error}, so the journal could not tell a resumed run"
+                " from another; pass inputs that do not contain themselves"
+            ) from None
         loop = asyncio.get_running_loop()
         try:
             found = await loop.run_in_executor(
@@ -1260,7 +1393,10 @@ async def _map(
         return await journal.step(
             node, None, lambda: _map(run, node, items, element, limit, failed)
         )
-    seq = items if isinstance(items, _Sequence) else list(items)
+    if journal is not None:
+        seq = journal.elements(node, items)
+    else:
+        seq = items if isinstance(items, _Sequence) else list(items)
     events = run.events
     if events is None or events.map_finished is None:
         return await _map_all(node, seq, element, limit, failed)
@@ -1363,7 +1499,7 @@ async def document_pipeline(
             journal,
             run_id,
             "document_pipeline",
-            "593732e889e36787",
+            "58c6551e807ed99a",
             (
                 names,
                 top,
