@@ -216,8 +216,8 @@ async def where_to_write(module: ModuleType, config: harness.Config, folder: Pat
         notes=[
             "The runtime writes in its writer thread: a record costs the hand-off to the thread and back "
             "on top of the call, but the loop runs other nodes meanwhile, and never stops while SQLite "
-            "waits for a lock another process holds (its busy timeout sleeps, up to 30 s). `sync` nodes, "
-            "which block the loop anyway, are recorded on it.",
+            "waits for a lock another process holds (its busy timeout sleeps, up to 30 s). A `sync` node's "
+            "record goes through the thread too, so that a journal's methods run one at a time, in that thread.",
         ],
     )
 
