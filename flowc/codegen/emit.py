@@ -564,11 +564,7 @@ def emit(
     pools += [f"{p.name} = {planned.pools[p.name]}" for p in module.pools if p.public]
     pools += [f"{planned.executors[name]} = _NamedExecutor({x.string(name)})" for name in module.executors]
     classes = [result_class(f, r) for f, r in named_outputs(module)]
-    configure = configure_pool(module, planned.pools)
-    if configure and module.executors:
-        configure.append("")
-        configure.append("")
-    configure += bind_executor(module, planned.executors)
+    configure = configure_pool(module, planned.pools) + bind_executor(module, planned.executors)
     command = command or display_path
     user_imports = list(planned.user_imports)
     runtime_imports: list[str] = []

@@ -46,6 +46,12 @@ class Loaded:
         """Each flow's held-while-waiting pairs (`pool_waits`), worked out once too."""
         return pool_waits(self.module) if self.module is not None else {}
 
+    @functools.cached_property
+    def digests(self) -> dict[str, str]:
+        """Each flow's structure digest (`structure_digest`), worked out once too."""
+        module = self.module
+        return {f.name: structure_digest(f, module) for f in module.flows} if module is not None else {}
+
 
 Loader = Callable[[str, Span], "Loaded | None"]
 """A module name and the span of the import that names it → what that `.flow` file holds, or
@@ -116,7 +122,7 @@ def resolve_import(item: s.Import, loaded: Loaded, errors: Collector) -> ir.Flow
             pool_ids=tuple(sorted(loaded.pools[item.name])) if flow else (target.pool_id(item.name),),
             span=item.span,
             waits=tuple(sorted(loaded.waits[item.name])) if flow else (),
-            digest=structure_digest(flow, target) if flow else "",
+            digest=loaded.digests[item.name] if flow else "",
         )
     again = next((i for i in target.flow_imports if i.alias == item.name), None)
     if again is not None:

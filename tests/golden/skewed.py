@@ -329,6 +329,11 @@ if sys.platform != "win32":
     _os.register_at_fork(after_in_child=_forked)
 
 
+async def _in_writer(call: _Callable[..., _T], *args: object) -> _T:
+    """`call(*args)` in the journal's thread (`_writer`), awaited."""
+    return await asyncio.get_running_loop().run_in_executor(_writer(), call, *args)
+
+
 class _Opaque(Exception):
     """A part of an object's state that pickle cannot serialize: the object counts by
     its type alone."""
@@ -523,11 +528,8 @@ class _Journal:
         if keep is not None and not keep(value):
             self.tainted[0] = True
         if not self.tainted[0]:
-            loop = asyncio.get_running_loop()
             try:
-                await loop.run_in_executor(
-                    _writer(), self.journal.record, self.run_id, key, value
-                )
+                await _in_writer(self.journal.record, self.run_id, key, value)
             except Exception as error:
                 self.explain(error, node, index)
                 raise
@@ -832,14 +834,11 @@ class _Run:
                 f" fingerprinted: {error}, so the journal could not tell a resumed run"
                 " from another; pass inputs that do not contain themselves"
             ) from None
-        loop = asyncio.get_running_loop()
         try:
-            found = await loop.run_in_executor(
-                _writer(), journal.open, run_id, fingerprint
-            )
+            found = await _in_writer(journal.open, run_id, fingerprint)
             records: dict[str, object] = {}
             if found == fingerprint:
-                records = await loop.run_in_executor(_writer(), journal.load, run_id)
+                records = await _in_writer(journal.load, run_id)
         except Exception as error:
             error.add_note(
                 f"flowc: the journal could not open run `{run_id}` of flow `{flow}`"
@@ -867,14 +866,9 @@ class _Run:
         (a sub-flow's result is its calling node's value, recorded by that node)."""
         journal = self.journal
         if journal is not None and "/" not in journal.path and not journal.tainted[0]:
-            loop = asyncio.get_running_loop()
             try:
-                await loop.run_in_executor(
-                    _writer(),
-                    journal.journal.record,
-                    journal.run_id,
-                    journal.path,
-                    result,
+                await _in_writer(
+                    journal.journal.record, journal.run_id, journal.path, result
                 )
             except Exception as error:
                 error.add_note(
